@@ -1,0 +1,20 @@
+//! Taking ownership of a file descriptor inherited from the parent process.
+#![allow(unsafe_code)]
+
+use rustix::fd::{FromRawFd, OwnedFd};
+
+/// Takes ownership of inherited fd `fd` after checking it is open.
+pub fn take_inherited(fd: i32) -> Option<OwnedFd> {
+    if fd < 3
+        || rustix::io::fcntl_getfd(
+            // SAFETY: borrowing the raw fd only for the duration of this check.
+            unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) },
+        )
+        .is_err()
+    {
+        return None;
+    }
+    // SAFETY: the parent passed us this fd number on our command line; nothing else in
+    // this process owns it (it was inherited across exec and is not stdio).
+    Some(unsafe { OwnedFd::from_raw_fd(fd) })
+}

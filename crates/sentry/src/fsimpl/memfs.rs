@@ -1,0 +1,680 @@
+//! An in-memory file system, optionally over a read-only lower tree served by the gofer.
+//! Without a lower tree it is tmpfs. With one it is the overlay of the default rootfs:
+//! a directory's entries are read from the gofer on first use and from then on live in
+//! memory, so creations, deletions (no whiteouts needed) and renames never reach the
+//! host; a file is copied up into the memory file when first opened for writing.
+
+use super::pipe::Pipe;
+use super::tmpdata::{LowerFile, TmpData};
+use crate::memfile::MemoryFile;
+use crate::mm::Mappable;
+use crate::vfs::*;
+use husk_abi::Errno;
+use husk_gofer::{Client, FileStat, Request, Response};
+use rustix::fd::AsRawFd;
+use std::any::Any;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+static NEXT_DEV: AtomicU64 = AtomicU64::new(0x30);
+
+/// A memory file system instance.
+pub struct MemFs {
+    pub dev: u64,
+    next_ino: AtomicU64,
+    gofer: Option<Arc<Client>>,
+    mf: Arc<MemoryFile>,
+    /// Bytes of file data allowed (tmpfs `size=`), 0 for no limit.
+    pub size_limit: u64,
+}
+
+struct Meta {
+    mode: u32,
+    uid: u32,
+    gid: u32,
+    nlink: u64,
+    rdev: u64,
+    atime: (i64, i64),
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+    lower_blocks: Option<u64>,
+}
+
+struct DirState {
+    entries: Option<BTreeMap<Vec<u8>, Arc<Node>>>,
+    lower: Option<Vec<u8>>,
+}
+
+struct FileState {
+    data: Option<Arc<TmpData>>,
+    lower: Option<Arc<LowerFile>>,
+}
+
+enum Kind {
+    Dir(Mutex<DirState>),
+    File(Mutex<FileState>),
+    Symlink(Vec<u8>),
+    Fifo(Arc<Pipe>),
+    Other,
+}
+
+/// A node of a MemFs.
+pub struct Node {
+    fs: Arc<MemFs>,
+    ino: u64,
+    meta: Mutex<Meta>,
+    kind: Kind,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl MemFs {
+    /// A file system; `gofer` gives it a lower tree. Returns its root directory.
+    pub fn new_root(
+        mf: Arc<MemoryFile>,
+        gofer: Option<Arc<Client>>,
+        mode: u32,
+    ) -> Result<Arc<Node>, Errno> {
+        let fs = Arc::new(MemFs {
+            dev: NEXT_DEV.fetch_add(1, Ordering::Relaxed),
+            next_ino: AtomicU64::new(1 << 40),
+            gofer: gofer.clone(),
+            mf,
+            size_limit: 0,
+        });
+        let now = now();
+        let (meta, lower) = match &gofer {
+            Some(g) => match g.call(&Request::Stat { path: Vec::new() }) {
+                Ok((Response::Stat(st), _)) => (Meta::from_stat(&st), Some(Vec::new())),
+                Ok((Response::Error(e), _)) => return Err(Errno(e)),
+                _ => return Err(Errno::EIO),
+            },
+            None => (
+                Meta {
+                    mode: S_IFDIR | mode,
+                    uid: 0,
+                    gid: 0,
+                    nlink: 2,
+                    rdev: 0,
+                    atime: now,
+                    mtime: now,
+                    ctime: now,
+                    lower_blocks: None,
+                },
+                None,
+            ),
+        };
+        let entries = if lower.is_some() {
+            None
+        } else {
+            Some(BTreeMap::new())
+        };
+        Ok(Arc::new(Node {
+            ino: if lower.is_some() {
+                2
+            } else {
+                fs.next_ino.fetch_add(1, Ordering::Relaxed)
+            },
+            fs,
+            meta: Mutex::new(meta),
+            kind: Kind::Dir(Mutex::new(DirState { entries, lower })),
+        }))
+    }
+}
+
+impl Meta {
+    fn from_stat(st: &FileStat) -> Meta {
+        Meta {
+            mode: st.mode,
+            uid: st.uid,
+            gid: st.gid,
+            nlink: st.nlink,
+            rdev: st.rdev,
+            atime: st.atime,
+            mtime: st.mtime,
+            ctime: st.ctime,
+            lower_blocks: Some(st.blocks),
+        }
+    }
+}
+
+fn join(parent: &[u8], name: &[u8]) -> Vec<u8> {
+    if parent.is_empty() {
+        name.to_vec()
+    } else {
+        let mut p = parent.to_vec();
+        p.push(b'/');
+        p.extend_from_slice(name);
+        p
+    }
+}
+
+impl Node {
+    fn new_upper(
+        fs: &Arc<MemFs>,
+        kind: Kind,
+        mode: u32,
+        uid: u32,
+        gid: u32,
+        nlink: u64,
+    ) -> Arc<Node> {
+        let now = now();
+        Arc::new(Node {
+            fs: fs.clone(),
+            ino: fs.next_ino.fetch_add(1, Ordering::Relaxed),
+            meta: Mutex::new(Meta {
+                mode,
+                uid,
+                gid,
+                nlink,
+                rdev: 0,
+                atime: now,
+                mtime: now,
+                ctime: now,
+                lower_blocks: None,
+            }),
+            kind,
+        })
+    }
+
+    fn from_lower(
+        fs: &Arc<MemFs>,
+        path: Vec<u8>,
+        st: &FileStat,
+        link: Option<Vec<u8>>,
+    ) -> Arc<Node> {
+        let gofer = fs.gofer.clone();
+        let kind = match st.mode & S_IFMT {
+            S_IFDIR => Kind::Dir(Mutex::new(DirState {
+                entries: None,
+                lower: Some(path),
+            })),
+            S_IFREG => match gofer {
+                Some(g) => Kind::File(Mutex::new(FileState {
+                    data: None,
+                    lower: Some(Arc::new(LowerFile::new(
+                        path,
+                        st.size,
+                        st.ino,
+                        g,
+                        fs.mf.clone(),
+                    ))),
+                })),
+                None => Kind::Other,
+            },
+            S_IFLNK => Kind::Symlink(link.unwrap_or_default()),
+            _ => Kind::Other,
+        };
+        Arc::new(Node {
+            fs: fs.clone(),
+            ino: st.ino,
+            meta: Mutex::new(Meta::from_stat(st)),
+            kind,
+        })
+    }
+
+    fn dir(&self) -> Result<&Mutex<DirState>, Errno> {
+        match &self.kind {
+            Kind::Dir(d) => Ok(d),
+            _ => Err(Errno::ENOTDIR),
+        }
+    }
+
+    /// Loads the directory's entries from the lower tree if not yet done.
+    fn load(&self, d: &mut DirState) -> Result<(), Errno> {
+        if d.entries.is_some() {
+            return Ok(());
+        }
+        let mut map = BTreeMap::new();
+        if let (Some(path), Some(g)) = (&d.lower, &self.fs.gofer) {
+            match g.call(&Request::ReadDir { path: path.clone() }) {
+                Ok((Response::Entries(es), _)) => {
+                    for e in es {
+                        let child =
+                            Node::from_lower(&self.fs, join(path, &e.name), &e.stat, e.link);
+                        map.insert(e.name, child);
+                    }
+                }
+                Ok((Response::Error(e), _)) => return Err(Errno(e)),
+                _ => return Err(Errno::EIO),
+            }
+        }
+        d.entries = Some(map);
+        Ok(())
+    }
+
+    fn entries<'a>(
+        &self,
+        d: &'a mut DirState,
+    ) -> Result<&'a mut BTreeMap<Vec<u8>, Arc<Node>>, Errno> {
+        self.load(d)?;
+        d.entries.as_mut().ok_or(Errno::EIO)
+    }
+
+    fn is_dir(&self) -> bool {
+        matches!(self.kind, Kind::Dir(_))
+    }
+
+    fn touch_mtime(&self) {
+        let now = now();
+        let mut m = lock(&self.meta);
+        m.mtime = now;
+        m.ctime = now;
+    }
+
+    /// The file's data in memory, copying it up from the lower tree first if needed.
+    fn copy_up(&self) -> Result<Arc<TmpData>, Errno> {
+        let Kind::File(f) = &self.kind else {
+            return Err(Errno::EINVAL);
+        };
+        let mut f = lock(f);
+        if let Some(d) = &f.data {
+            return Ok(d.clone());
+        }
+        let data = TmpData::new(self.fs.mf.clone());
+        if let Some(lower) = &f.lower {
+            let fd = lower.fd()?;
+            data.fill_from_fd(fd.as_raw_fd(), lower.size)?;
+        }
+        f.data = Some(data.clone());
+        f.lower = None;
+        lock(&self.meta).lower_blocks = None;
+        Ok(data)
+    }
+
+    fn size(&self) -> u64 {
+        match &self.kind {
+            Kind::File(f) => {
+                let f = lock(f);
+                match (&f.data, &f.lower) {
+                    (Some(d), _) => d.size(),
+                    (None, Some(l)) => l.size,
+                    _ => 0,
+                }
+            }
+            Kind::Symlink(t) => t.len() as u64,
+            Kind::Dir(_) => 4096,
+            _ => 0,
+        }
+    }
+
+    fn empty_dir(&self) -> Result<bool, Errno> {
+        let mut d = lock(self.dir()?);
+        Ok(self.entries(&mut d)?.is_empty())
+    }
+}
+
+fn downcast(i: &InodeRef) -> Option<&Node> {
+    i.as_any().downcast_ref::<Node>()
+}
+
+impl Inode for Node {
+    fn attr(&self) -> Result<Attr, Errno> {
+        let size = self.size();
+        let m = lock(&self.meta);
+        let blocks = match (&self.kind, m.lower_blocks) {
+            (_, Some(b)) => b,
+            (Kind::File(f), None) => lock(f).data.as_ref().map(|d| d.blocks()).unwrap_or(0),
+            (Kind::Dir(_), None) => 8,
+            _ => 0,
+        };
+        Ok(Attr {
+            dev: self.fs.dev,
+            ino: self.ino,
+            mode: m.mode,
+            nlink: m.nlink,
+            uid: m.uid,
+            gid: m.gid,
+            rdev: m.rdev,
+            size,
+            blocks,
+            blksize: 4096,
+            atime: m.atime,
+            mtime: m.mtime,
+            ctime: m.ctime,
+        })
+    }
+
+    fn set_attr(&self, c: &SetAttr) -> Result<(), Errno> {
+        if let Some(size) = c.size {
+            match &self.kind {
+                Kind::File(_) => {
+                    if size == 0 {
+                        // Truncation to zero needs no copy of the old content.
+                        if let Kind::File(f) = &self.kind {
+                            let mut f = lock(f);
+                            if f.data.is_none() {
+                                f.data = Some(TmpData::new(self.fs.mf.clone()));
+                                f.lower = None;
+                                lock(&self.meta).lower_blocks = None;
+                            }
+                        }
+                    }
+                    self.copy_up()?.truncate(size)?;
+                    self.touch_mtime();
+                }
+                Kind::Dir(_) => return Err(Errno::EISDIR),
+                _ => return Err(Errno::EINVAL),
+            }
+        }
+        let mut m = lock(&self.meta);
+        if let Some(mode) = c.mode {
+            m.mode = (m.mode & S_IFMT) | (mode & 0o7777);
+        }
+        if let Some(uid) = c.uid {
+            m.uid = uid;
+        }
+        if let Some(gid) = c.gid {
+            m.gid = gid;
+        }
+        if let Some(t) = c.atime {
+            m.atime = t;
+        }
+        if let Some(t) = c.mtime {
+            m.mtime = t;
+        }
+        m.ctime = now();
+        Ok(())
+    }
+
+    fn lookup(&self, name: &[u8]) -> Result<InodeRef, Errno> {
+        let mut d = lock(self.dir()?);
+        let e = self.entries(&mut d)?;
+        e.get(name)
+            .map(|n| n.clone() as InodeRef)
+            .ok_or(Errno::ENOENT)
+    }
+
+    fn readdir(&self) -> Result<Vec<DirEnt>, Errno> {
+        let mut d = lock(self.dir()?);
+        let e = self.entries(&mut d)?;
+        Ok(e.iter()
+            .map(|(name, n)| DirEnt {
+                name: name.clone(),
+                ino: n.ino,
+                dtype: dtype_of(lock(&n.meta).mode),
+            })
+            .collect())
+    }
+
+    fn create(
+        &self,
+        name: &[u8],
+        node: NewNode,
+        mode: u32,
+        uid: u32,
+        gid: u32,
+    ) -> Result<InodeRef, Errno> {
+        let mut d = lock(self.dir()?);
+        let e = self.entries(&mut d)?;
+        if e.contains_key(name) {
+            return Err(Errno::EEXIST);
+        }
+        let fs = &self.fs;
+        let (kind, fmt, nlink) = match node.clone() {
+            NewNode::File => (
+                Kind::File(Mutex::new(FileState {
+                    data: Some(TmpData::new(fs.mf.clone())),
+                    lower: None,
+                })),
+                S_IFREG,
+                1,
+            ),
+            NewNode::Dir => (
+                Kind::Dir(Mutex::new(DirState {
+                    entries: Some(BTreeMap::new()),
+                    lower: None,
+                })),
+                S_IFDIR,
+                2,
+            ),
+            NewNode::Symlink(t) => (Kind::Symlink(t), S_IFLNK, 1),
+            NewNode::Fifo => (Kind::Fifo(Pipe::new()), S_IFIFO, 1),
+            NewNode::Device(_) | NewNode::Socket => (
+                Kind::Other,
+                if matches!(node, NewNode::Socket) {
+                    S_IFSOCK
+                } else {
+                    S_IFCHR
+                },
+                1,
+            ),
+        };
+        let perm = if fmt == S_IFLNK { 0o777 } else { mode & 0o7777 };
+        let n = Node::new_upper(fs, kind, fmt | perm, uid, gid, nlink);
+        if let NewNode::Device(rdev) = node {
+            lock(&n.meta).rdev = rdev;
+        }
+        e.insert(name.to_vec(), n.clone());
+        drop(d);
+        if fmt == S_IFDIR {
+            lock(&self.meta).nlink += 1;
+        }
+        self.touch_mtime();
+        Ok(n)
+    }
+
+    fn unlink(&self, name: &[u8], dir: bool) -> Result<(), Errno> {
+        let mut d = lock(self.dir()?);
+        let e = self.entries(&mut d)?;
+        let n = e.get(name).cloned().ok_or(Errno::ENOENT)?;
+        if dir {
+            if !n.is_dir() {
+                return Err(Errno::ENOTDIR);
+            }
+            if !n.empty_dir()? {
+                return Err(Errno::ENOTEMPTY);
+            }
+        } else if n.is_dir() {
+            return Err(Errno::EISDIR);
+        }
+        e.remove(name);
+        drop(d);
+        {
+            let mut m = lock(&n.meta);
+            m.nlink = if dir { 0 } else { m.nlink.saturating_sub(1) };
+            m.ctime = now();
+        }
+        if dir {
+            let mut m = lock(&self.meta);
+            m.nlink = m.nlink.saturating_sub(1);
+        }
+        self.touch_mtime();
+        Ok(())
+    }
+
+    fn link(&self, name: &[u8], target: &InodeRef) -> Result<(), Errno> {
+        let t = downcast(target).ok_or(Errno::EXDEV)?;
+        if !Arc::ptr_eq(&t.fs, &self.fs) {
+            return Err(Errno::EXDEV);
+        }
+        if t.is_dir() {
+            return Err(Errno::EPERM);
+        }
+        // Find the Arc<Node> for target: it is referenced by `target`.
+        let any: Arc<dyn Any + Send + Sync> = target.clone();
+        let node: Arc<Node> = any.downcast::<Node>().map_err(|_| Errno::EXDEV)?;
+        let mut d = lock(self.dir()?);
+        let e = self.entries(&mut d)?;
+        if e.contains_key(name) {
+            return Err(Errno::EEXIST);
+        }
+        e.insert(name.to_vec(), node.clone());
+        drop(d);
+        lock(&node.meta).nlink += 1;
+        self.touch_mtime();
+        Ok(())
+    }
+
+    fn rename(&self, old: &[u8], new_dir: &InodeRef, new: &[u8]) -> Result<(), Errno> {
+        let nd = downcast(new_dir).ok_or(Errno::EXDEV)?;
+        if !Arc::ptr_eq(&nd.fs, &self.fs) {
+            return Err(Errno::EXDEV);
+        }
+        let same = std::ptr::eq(nd, self);
+        let src_node = {
+            let mut d = lock(self.dir()?);
+            self.entries(&mut d)?
+                .get(old)
+                .cloned()
+                .ok_or(Errno::ENOENT)?
+        };
+        let existing = {
+            let mut d = lock(nd.dir()?);
+            nd.entries(&mut d)?.get(new).cloned()
+        };
+        if let Some(ex) = &existing {
+            if Arc::ptr_eq(ex, &src_node) {
+                return Ok(());
+            }
+            if src_node.is_dir() && !ex.is_dir() {
+                return Err(Errno::ENOTDIR);
+            }
+            if !src_node.is_dir() && ex.is_dir() {
+                return Err(Errno::EISDIR);
+            }
+            if ex.is_dir() && !ex.empty_dir()? {
+                return Err(Errno::ENOTEMPTY);
+            }
+        }
+        // A directory may not move into itself.
+        if src_node.is_dir() && std::ptr::eq(Arc::as_ptr(&src_node), nd as *const Node) {
+            return Err(Errno::EINVAL);
+        }
+        if same {
+            let mut d = lock(self.dir()?);
+            let e = self.entries(&mut d)?;
+            e.remove(old);
+            e.insert(new.to_vec(), src_node.clone());
+        } else {
+            {
+                let mut d = lock(self.dir()?);
+                self.entries(&mut d)?.remove(old);
+            }
+            let mut d = lock(nd.dir()?);
+            nd.entries(&mut d)?.insert(new.to_vec(), src_node.clone());
+        }
+        if let Some(ex) = existing {
+            let mut m = lock(&ex.meta);
+            m.nlink = m.nlink.saturating_sub(1);
+            if ex.is_dir() {
+                drop(m);
+                let mut pm = lock(&nd.meta);
+                pm.nlink = pm.nlink.saturating_sub(1);
+            }
+        }
+        if src_node.is_dir() && !same {
+            let mut m = lock(&self.meta);
+            m.nlink = m.nlink.saturating_sub(1);
+            drop(m);
+            lock(&nd.meta).nlink += 1;
+        }
+        lock(&src_node.meta).ctime = now();
+        self.touch_mtime();
+        if !same {
+            nd.touch_mtime();
+        }
+        Ok(())
+    }
+
+    fn readlink(&self) -> Result<Vec<u8>, Errno> {
+        match &self.kind {
+            Kind::Symlink(t) => Ok(t.clone()),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    fn open(self: Arc<Self>, flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
+        match &self.kind {
+            Kind::Dir(_) => {
+                if flags & O_ACCMODE != O_RDONLY {
+                    return Err(Errno::EISDIR);
+                }
+                Ok(Arc::new(DirFile))
+            }
+            Kind::File(_) => {
+                let writable = flags & O_ACCMODE != O_RDONLY;
+                if flags & O_TRUNC != 0 && writable {
+                    self.set_attr(&SetAttr {
+                        size: Some(0),
+                        ..Default::default()
+                    })?;
+                } else if writable {
+                    self.copy_up()?;
+                }
+                Ok(Arc::new(RegFile { node: self.clone() }))
+            }
+            Kind::Symlink(_) => Err(Errno::ELOOP),
+            Kind::Fifo(p) => Ok(p.open_end(flags)),
+            Kind::Other => Err(Errno::ENXIO),
+        }
+    }
+
+    fn mappable(&self) -> Option<Arc<dyn Mappable>> {
+        let Kind::File(f) = &self.kind else {
+            return None;
+        };
+        let f = lock(f);
+        match (&f.data, &f.lower) {
+            (Some(d), _) => Some(d.clone()),
+            (None, Some(l)) => Some(l.clone()),
+            _ => None,
+        }
+    }
+
+    fn fs_id(&self) -> u64 {
+        self.fs.dev
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// An open directory (listing is done through the inode).
+struct DirFile;
+
+impl FileOps for DirFile {
+    fn read(&self, _buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
+        Err(Errno::EISDIR)
+    }
+    fn write(&self, _buf: &[u8], _off: u64) -> Result<usize, Errno> {
+        Err(Errno::EISDIR)
+    }
+}
+
+/// An open regular file.
+struct RegFile {
+    node: Arc<Node>,
+}
+
+impl FileOps for RegFile {
+    fn read(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+        let Kind::File(f) = &self.node.kind else {
+            return Err(Errno::EINVAL);
+        };
+        let (data, lower) = {
+            let f = lock(f);
+            (f.data.clone(), f.lower.clone())
+        };
+        match (data, lower) {
+            (Some(d), _) => d.read(buf, off),
+            (None, Some(l)) => l.read(buf, off),
+            _ => Ok(0),
+        }
+    }
+
+    fn write(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
+        let data = self.node.copy_up()?;
+        let n = data.write(buf, off)?;
+        self.node.touch_mtime();
+        Ok(n)
+    }
+
+    fn size(&self) -> Option<u64> {
+        Some(self.node.size())
+    }
+}

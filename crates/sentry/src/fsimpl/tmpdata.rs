@@ -1,0 +1,284 @@
+//! File data kept in the memory file (tmpfs files, copied-up files, shared anonymous
+//! memory) and the page cache of read-only gofer files.
+
+use crate::memfile::MemoryFile;
+use crate::mm::Mappable;
+use husk_abi::{Errno, PAGE_SIZE};
+use husk_gofer::{Client, Request, Response};
+use rustix::fd::{AsRawFd, OwnedFd};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+static NEXT_OBJ: AtomicU64 = AtomicU64::new(1);
+
+struct Pages {
+    map: BTreeMap<u64, u64>,
+    size: u64,
+}
+
+/// Bytes of a file held in memory-file pages.
+pub struct TmpData {
+    mf: Arc<MemoryFile>,
+    pages: Mutex<Pages>,
+    id: u64,
+}
+
+impl TmpData {
+    pub fn new(mf: Arc<MemoryFile>) -> Arc<TmpData> {
+        Arc::new(TmpData {
+            mf,
+            pages: Mutex::new(Pages {
+                map: BTreeMap::new(),
+                size: 0,
+            }),
+            id: NEXT_OBJ.fetch_add(1, Ordering::Relaxed),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pages> {
+        self.pages.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn size(&self) -> u64 {
+        self.lock().size
+    }
+
+    pub fn blocks(&self) -> u64 {
+        self.lock().map.len() as u64 * (PAGE_SIZE / 512)
+    }
+
+    pub fn read(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+        let p = self.lock();
+        if off >= p.size {
+            return Ok(0);
+        }
+        let n = ((p.size - off) as usize).min(buf.len());
+        let mut done = 0;
+        while done < n {
+            let pos = off + done as u64;
+            let idx = pos / PAGE_SIZE;
+            let in_page = (pos % PAGE_SIZE) as usize;
+            let chunk = (PAGE_SIZE as usize - in_page).min(n - done);
+            match p.map.get(&idx) {
+                Some(&frame) => self
+                    .mf
+                    .read(frame + in_page as u64, &mut buf[done..done + chunk])?,
+                None => buf[done..done + chunk].fill(0),
+            }
+            done += chunk;
+        }
+        Ok(n)
+    }
+
+    pub fn write(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
+        let end = off.checked_add(buf.len() as u64).ok_or(Errno::EFBIG)?;
+        let mut p = self.lock();
+        let mut done = 0;
+        while done < buf.len() {
+            let pos = off + done as u64;
+            let idx = pos / PAGE_SIZE;
+            let in_page = (pos % PAGE_SIZE) as usize;
+            let chunk = (PAGE_SIZE as usize - in_page).min(buf.len() - done);
+            let frame = match p.map.get(&idx) {
+                Some(&f) => f,
+                None => {
+                    let f = self.mf.alloc(1)?;
+                    p.map.insert(idx, f);
+                    f
+                }
+            };
+            self.mf
+                .write(frame + in_page as u64, &buf[done..done + chunk])?;
+            done += chunk;
+        }
+        if end > p.size {
+            p.size = end;
+        }
+        Ok(buf.len())
+    }
+
+    pub fn truncate(&self, size: u64) -> Result<(), Errno> {
+        let mut p = self.lock();
+        if size < p.size {
+            let first_gone = size.div_ceil(PAGE_SIZE);
+            let gone: Vec<u64> = p.map.range(first_gone..).map(|(&k, _)| k).collect();
+            for k in gone {
+                if let Some(f) = p.map.remove(&k) {
+                    self.mf.decref(f);
+                }
+            }
+            // Zero the tail of the last page.
+            if size % PAGE_SIZE != 0 {
+                if let Some(&f) = p.map.get(&(size / PAGE_SIZE)) {
+                    self.mf
+                        .zero(f + size % PAGE_SIZE, PAGE_SIZE - size % PAGE_SIZE)?;
+                }
+            }
+        }
+        p.size = size;
+        Ok(())
+    }
+
+    /// Fills this (empty) object with the content of a host file.
+    pub fn fill_from_fd(&self, fd: i32, size: u64) -> Result<(), Errno> {
+        let mut p = self.lock();
+        let chunk_pages = 16u64;
+        let mut idx = 0;
+        while idx * PAGE_SIZE < size {
+            let n = chunk_pages.min((size - idx * PAGE_SIZE).div_ceil(PAGE_SIZE));
+            let frame = self.mf.alloc(n)?;
+            self.mf
+                .fill_from_fd(frame, n * PAGE_SIZE, fd, idx * PAGE_SIZE)?;
+            for i in 0..n {
+                p.map.insert(idx + i, frame + i * PAGE_SIZE);
+            }
+            idx += n;
+        }
+        p.size = size;
+        Ok(())
+    }
+}
+
+impl Drop for TmpData {
+    fn drop(&mut self) {
+        let p = self.pages.get_mut().unwrap_or_else(|p| p.into_inner());
+        for &f in p.map.values() {
+            self.mf.decref(f);
+        }
+    }
+}
+
+impl Mappable for TmpData {
+    fn get_page(&self, mf: &MemoryFile, index: u64) -> Result<u64, Errno> {
+        let mut p = self.lock();
+        if index * PAGE_SIZE >= p.size {
+            return Err(Errno::EFAULT);
+        }
+        let frame = match p.map.get(&index) {
+            Some(&f) => f,
+            None => {
+                let f = mf.alloc(1)?;
+                p.map.insert(index, f);
+                f
+            }
+        };
+        mf.incref(frame);
+        Ok(frame)
+    }
+
+    fn ident(&self) -> (u64, u64) {
+        (0, self.id)
+    }
+}
+
+/// A read-only file of the gofer's tree: opened lazily, cached pages for mappings.
+pub struct LowerFile {
+    pub path: Vec<u8>,
+    pub size: u64,
+    pub ino: u64,
+    gofer: Arc<Client>,
+    mf: Arc<MemoryFile>,
+    fd: Mutex<Option<Arc<OwnedFd>>>,
+    cache: Mutex<BTreeMap<u64, u64>>,
+}
+
+/// Pages read ahead together into the page cache.
+const CACHE_CHUNK: u64 = 16;
+
+impl LowerFile {
+    pub fn new(
+        path: Vec<u8>,
+        size: u64,
+        ino: u64,
+        gofer: Arc<Client>,
+        mf: Arc<MemoryFile>,
+    ) -> LowerFile {
+        LowerFile {
+            path,
+            size,
+            ino,
+            gofer,
+            mf,
+            fd: Mutex::new(None),
+            cache: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// The donated host fd, asking the gofer on first use.
+    pub fn fd(&self) -> Result<Arc<OwnedFd>, Errno> {
+        let mut g = self.fd.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(fd) = &*g {
+            return Ok(fd.clone());
+        }
+        let (resp, fd) = self
+            .gofer
+            .call(&Request::Open {
+                path: self.path.clone(),
+            })
+            .map_err(|_| Errno::EIO)?;
+        match (resp, fd) {
+            (Response::Opened(_), Some(fd)) => {
+                let fd = Arc::new(fd);
+                *g = Some(fd.clone());
+                Ok(fd)
+            }
+            (Response::Error(e), _) => Err(Errno(e)),
+            _ => Err(Errno::EIO),
+        }
+    }
+
+    pub fn read(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+        let fd = self.fd()?;
+        loop {
+            match rustix::io::pread(&*fd, &mut *buf, off) {
+                Ok(n) => return Ok(n),
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => return Err(Errno(e.raw_os_error())),
+            }
+        }
+    }
+}
+
+impl Drop for LowerFile {
+    fn drop(&mut self) {
+        let c = self.cache.get_mut().unwrap_or_else(|p| p.into_inner());
+        for &f in c.values() {
+            self.mf.decref(f);
+        }
+    }
+}
+
+impl Mappable for LowerFile {
+    fn get_page(&self, mf: &MemoryFile, index: u64) -> Result<u64, Errno> {
+        if index * PAGE_SIZE >= self.size {
+            return Err(Errno::EFAULT);
+        }
+        let mut c = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(&f) = c.get(&index) {
+            mf.incref(f);
+            return Ok(f);
+        }
+        let first = index - index % CACHE_CHUNK;
+        let last = (first + CACHE_CHUNK).min(self.size.div_ceil(PAGE_SIZE));
+        let n = last - first;
+        let fd = self.fd()?;
+        let frame = mf.alloc(n)?;
+        mf.fill_from_fd(frame, n * PAGE_SIZE, fd.as_raw_fd(), first * PAGE_SIZE)?;
+        for i in 0..n {
+            let f = frame + i * PAGE_SIZE;
+            if let std::collections::btree_map::Entry::Vacant(v) = c.entry(first + i) {
+                v.insert(f);
+            } else {
+                mf.decref(f);
+            }
+        }
+        let f = *c.get(&index).ok_or(Errno::EIO)?;
+        mf.incref(f);
+        Ok(f)
+    }
+
+    fn ident(&self) -> (u64, u64) {
+        (0x800, self.ino)
+    }
+}

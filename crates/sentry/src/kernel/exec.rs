@@ -1,0 +1,284 @@
+//! execve, and starting the sandbox's first process.
+
+use super::sigqueue::*;
+use super::task::TaskCtx;
+use super::*;
+use crate::loader;
+use crate::vfs::{Dentry, OpenFile, WalkFlags};
+use husk_abi::{Errno, PtRegs, SysResult};
+
+/// Why the first process could not start.
+#[derive(Debug)]
+pub enum LaunchError {
+    NotFound,
+    NotExecutable,
+    Other(Errno),
+}
+
+const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+fn basename(p: &[u8]) -> String {
+    let b = p.rsplit(|&c| c == b'/').next().unwrap_or(p);
+    String::from_utf8_lossy(&b[..b.len().min(15)]).into_owned()
+}
+
+/// Finds `cmd` in `PATH` (from `envp`) unless it has a slash.
+fn resolve_command(
+    vfs: &Vfs,
+    fs: &FsContext,
+    cmd: &[u8],
+    envp: &[Vec<u8>],
+) -> Result<Vec<u8>, LaunchError> {
+    if cmd.contains(&b'/') {
+        return Ok(cmd.to_vec());
+    }
+    let path = envp
+        .iter()
+        .find_map(|e| e.strip_prefix(b"PATH="))
+        .unwrap_or(DEFAULT_PATH);
+    let mut saw_eacces = false;
+    for dir in path.split(|&c| c == b':') {
+        let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
+        let mut full = dir.to_vec();
+        full.push(b'/');
+        full.extend_from_slice(cmd);
+        match loader::open_exec(vfs, fs, &fs.cwd, &full) {
+            Ok(_) => return Ok(full),
+            Err(Errno::EACCES) => {
+                if vfs
+                    .walk(&fs.root, &fs.cwd, &full, WalkFlags { follow: true })
+                    .is_ok()
+                {
+                    saw_eacces = true;
+                }
+            }
+            Err(_) => {}
+        }
+    }
+    Err(if saw_eacces {
+        LaunchError::NotExecutable
+    } else {
+        LaunchError::NotFound
+    })
+}
+
+/// Starts the sandbox's init process (pid 1) running `argv` with `envp`.
+pub fn start_init(
+    k: &Arc<Kernel>,
+    argv: Vec<Vec<u8>>,
+    envp: Vec<Vec<u8>>,
+    cwd: &[u8],
+    stdio: Vec<Arc<OpenFile>>,
+    creds: Creds,
+) -> Result<(), LaunchError> {
+    let root = k.vfs.root.clone();
+    let cwd_d = k
+        .vfs
+        .walk(&root, &root, cwd, WalkFlags { follow: true })
+        .unwrap_or_else(|_| root.clone());
+    let fsctx = FsContext {
+        root: root.clone(),
+        cwd: cwd_d,
+        umask: 0o022,
+    };
+    let cmd = argv.first().cloned().ok_or(LaunchError::NotFound)?;
+    let path = resolve_command(&k.vfs, &fsctx, &cmd, &envp)?;
+    let space = k
+        .platform
+        .new_address_space()
+        .map_err(|_| LaunchError::Other(Errno::ENOMEM))?;
+    let mm = Arc::new(Mm::new(space, k.mf.clone(), k.platform.max_user_address()));
+    let start = fsctx.cwd.clone();
+    let img = loader::load(&k.vfs, &mm, &fsctx, &start, &path, argv, envp, &creds).map_err(
+        |e| match e {
+            Errno::ENOENT | Errno::ENOTDIR => LaunchError::NotFound,
+            Errno::EACCES | Errno::ENOEXEC => LaunchError::NotExecutable,
+            e => LaunchError::Other(e),
+        },
+    )?;
+    set_exe(&k.vfs, &fsctx, &mm, &img.exe);
+    let files = Arc::new(FdTable::default());
+    for (i, f) in stdio.into_iter().enumerate() {
+        files.insert_at(i as i32, f, false);
+    }
+    let ctx = k
+        .platform
+        .new_context()
+        .map_err(|_| LaunchError::Other(Errno::ENOMEM))?;
+    let regs = PtRegs {
+        rip: img.entry,
+        rsp: img.sp,
+        cs: 0x33,
+        ss: 0x2b,
+        eflags: 0x202,
+        ..Default::default()
+    };
+    let mut st = k.lock();
+    let tid = st.alloc_tid();
+    let task = TaskCtx::new(
+        k.clone(),
+        tid,
+        tid,
+        ctx,
+        regs,
+        mm,
+        files,
+        Arc::new(Mutex::new(fsctx)),
+    );
+    st.threads
+        .insert(tid, task.thread_info(0, basename(&img.exe)));
+    st.procs.insert(
+        tid,
+        ProcessInfo {
+            tgid: tid,
+            parent: 0,
+            children: BTreeSet::new(),
+            threads: vec![tid],
+            pgid: tid,
+            sid: tid,
+            actions: [KSigaction::default(); 65],
+            shared_pending: SigQueue::default(),
+            exit_signal: SIGCHLD,
+            state: ProcState::Running,
+            group_exit: None,
+            stopped: false,
+            stop_sig: 0,
+            stop_report: false,
+            cont_report: false,
+            rlimits: default_rlimits(),
+            creds,
+            child_wq: WaitQueue::new(),
+            usage: Usage::default(),
+            child_usage: Usage::default(),
+            start: Instant::now(),
+            subreaper: false,
+            pdeathsig: 0,
+            no_new_privs: false,
+            dumpable: true,
+            cmdline: img.argv.clone(),
+            exited_threads_time: Duration::ZERO,
+            nice: 0,
+        },
+    );
+    drop(st);
+    task.spawn().map_err(|_| LaunchError::Other(Errno::EAGAIN))
+}
+
+/// Records the absolute path of the executable for /proc/PID/exe.
+fn set_exe(vfs: &Vfs, fs: &FsContext, mm: &Mm, exe: &[u8]) {
+    if let Ok(d) = vfs.walk(&fs.root, &fs.cwd, exe, WalkFlags { follow: true }) {
+        mm.lock().layout.exe = d.path_string();
+    }
+}
+
+impl TaskCtx {
+    /// Kills the other threads of the process and waits for them to go (exec).
+    fn de_thread(&mut self) -> Result<(), Errno> {
+        let k = self.k.clone();
+        {
+            let mut st = k.lock();
+            let others: Vec<Tid> = st
+                .procs
+                .get(&self.tgid)
+                .map(|p| p.threads.clone())
+                .unwrap_or_default();
+            let others: Vec<Tid> = others.into_iter().filter(|&t| t != self.tid).collect();
+            if others.is_empty() {
+                return Ok(());
+            }
+            for t in &others {
+                if let Some(ti) = st.threads.get_mut(t) {
+                    ti.killed_by_exec = true;
+                    ti.handle.kick();
+                }
+            }
+        }
+        loop {
+            {
+                let st = k.lock();
+                let p = st.procs.get(&self.tgid).ok_or(Errno::ESRCH)?;
+                if p.group_exit.is_some() {
+                    return Err(Errno::EINTR);
+                }
+                if p.threads.len() == 1 {
+                    break;
+                }
+            }
+            self.handle
+                .waker
+                .wait(Some(Instant::now() + Duration::from_millis(20)));
+        }
+        if self.tid != self.tgid {
+            let mut st = k.lock();
+            if let Some(mut info) = st.threads.remove(&self.tid) {
+                info.tid = self.tgid;
+                st.threads.insert(self.tgid, info);
+            }
+            if let Some(p) = st.procs.get_mut(&self.tgid) {
+                p.threads = vec![self.tgid];
+            }
+            self.tid = self.tgid;
+            self.handle.tid.store(self.tgid, Ordering::SeqCst);
+            CURRENT.with(|c| c.set((self.tid, self.tgid)));
+        }
+        Ok(())
+    }
+
+    /// execve / execveat.
+    pub fn execve(
+        &mut self,
+        start: Arc<Dentry>,
+        path: Vec<u8>,
+        argv: Vec<Vec<u8>>,
+        envp: Vec<Vec<u8>>,
+    ) -> SysResult {
+        let k = self.k.clone();
+        let space = k.platform.new_address_space().map_err(|_| Errno::ENOMEM)?;
+        let mm = Arc::new(Mm::new(space, k.mf.clone(), k.platform.max_user_address()));
+        let fsctx = self.fs.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let creds = self.creds();
+        let img = loader::load(&k.vfs, &mm, &fsctx, &start, &path, argv, envp, &creds)?;
+        set_exe(&k.vfs, &fsctx, &mm, &img.exe);
+        self.de_thread()?;
+        // Point of no return.
+        self.files = Arc::new(self.files.fork_copy());
+        self.files.close_on_exec();
+        self.mm = mm;
+        self.altstack = husk_abi::StackT {
+            ss_flags: super::signal::SS_DISABLE,
+            ..Default::default()
+        };
+        self.robust_list = 0;
+        self.clear_child_tid = 0;
+        {
+            let mut st = k.lock();
+            if let Some(p) = st.procs.get_mut(&self.tgid) {
+                for a in p.actions.iter_mut() {
+                    if a.handler > 1 {
+                        *a = KSigaction::default();
+                    }
+                }
+                p.cmdline = img.argv.clone();
+            }
+            if let Some(t) = st.threads.get_mut(&self.tid) {
+                t.mm = self.mm.clone();
+                t.files = self.files.clone();
+                t.comm = basename(&path);
+            }
+        }
+        self.regs = PtRegs {
+            rip: img.entry,
+            rsp: img.sp,
+            cs: self.regs.cs,
+            ss: self.regs.ss,
+            eflags: 0x202,
+            ..Default::default()
+        };
+        self.reset_fp();
+        if let Some(v) = self.vfork_done.take() {
+            v.complete();
+        }
+        self.regs_replaced = true;
+        Ok(0)
+    }
+}

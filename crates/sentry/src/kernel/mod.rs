@@ -1,0 +1,504 @@
+//! The kernel: tasks, thread groups, sessions and process groups, signals, futexes,
+//! timers, credentials and limits. Process-tree state lives in one `KState` behind the
+//! kernel lock; each task's own state lives in its `TaskCtx`, owned by its host thread.
+
+pub mod exec;
+pub mod futex;
+pub mod signal;
+pub mod sigqueue;
+pub mod task;
+pub mod timer;
+
+use crate::memfile::MemoryFile;
+use crate::mm::Mm;
+use crate::vfs::{FdTable, FsContext, Vfs};
+use crate::waiter::{WaitQueue, Waker};
+use husk_abi::{KSigaction, Rlimit, SigInfo};
+use husk_platform::{Interrupter, Platform};
+use sigqueue::*;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+pub type Tid = i32;
+
+/// Host CPUs visible to the sandbox, set at start-up.
+pub static NCPUS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+
+thread_local! {
+    /// The task running on this host thread: (tid, tgid). procfs's `self` reads it.
+    pub static CURRENT: std::cell::Cell<(Tid, Tid)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+/// Credentials.
+#[derive(Clone, Debug, Default)]
+pub struct Creds {
+    pub ruid: u32,
+    pub euid: u32,
+    pub suid: u32,
+    pub fsuid: u32,
+    pub rgid: u32,
+    pub egid: u32,
+    pub sgid: u32,
+    pub fsgid: u32,
+    pub groups: Vec<u32>,
+}
+
+/// The part of a task other threads touch without the kernel lock.
+pub struct ThreadHandle {
+    pub tid: std::sync::atomic::AtomicI32,
+    pub waker: Arc<Waker>,
+    pub in_app: AtomicBool,
+    /// Something may need the task's attention (signal, exit, stop).
+    pub attention: AtomicBool,
+    pub intr: Mutex<Option<Arc<dyn Interrupter>>>,
+}
+
+impl ThreadHandle {
+    /// Wakes the task wherever it is: sleeping in the Sentry or running application code.
+    pub fn kick(&self) {
+        self.attention.store(true, Ordering::SeqCst);
+        self.waker.notify();
+        if self.in_app.load(Ordering::SeqCst) {
+            if let Some(i) = self.intr.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+                i.interrupt();
+            }
+        }
+    }
+}
+
+/// Per-thread state in the kernel lock.
+pub struct ThreadInfo {
+    pub tid: Tid,
+    pub tgid: Tid,
+    pub handle: Arc<ThreadHandle>,
+    pub mask: u64,
+    pub pending: SigQueue,
+    pub comm: String,
+    pub mm: Arc<Mm>,
+    pub files: Arc<FdTable>,
+    pub fs: Arc<Mutex<FsContext>>,
+    /// Set when the thread must exit without a process exit (exec from another thread).
+    pub killed_by_exec: bool,
+    pub cpu_time: Duration,
+    pub start: Instant,
+}
+
+/// Accumulated resource usage.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Usage {
+    pub utime: Duration,
+    pub stime: Duration,
+    pub maxrss_kb: u64,
+}
+
+/// Process state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProcState {
+    Running,
+    /// Exited; the wait status.
+    Zombie(i32),
+}
+
+/// Per-process (thread group) state in the kernel lock.
+pub struct ProcessInfo {
+    pub tgid: Tid,
+    pub parent: Tid,
+    pub children: BTreeSet<Tid>,
+    pub threads: Vec<Tid>,
+    pub pgid: Tid,
+    pub sid: Tid,
+    pub actions: [KSigaction; 65],
+    pub shared_pending: SigQueue,
+    pub exit_signal: i32,
+    pub state: ProcState,
+    /// exit_group or a fatal signal in progress: the wait status.
+    pub group_exit: Option<i32>,
+    pub stopped: bool,
+    pub stop_sig: i32,
+    pub stop_report: bool,
+    pub cont_report: bool,
+    pub rlimits: [Rlimit; 16],
+    pub creds: Creds,
+    pub child_wq: Arc<WaitQueue>,
+    pub usage: Usage,
+    pub child_usage: Usage,
+    pub start: Instant,
+    pub subreaper: bool,
+    pub pdeathsig: i32,
+    pub no_new_privs: bool,
+    pub dumpable: bool,
+    pub cmdline: Vec<Vec<u8>>,
+    pub exited_threads_time: Duration,
+    pub nice: i32,
+}
+
+/// The kernel lock's content.
+pub struct KState {
+    pub threads: BTreeMap<Tid, ThreadInfo>,
+    pub procs: BTreeMap<Tid, ProcessInfo>,
+    next_tid: Tid,
+    /// Wait status of init once it exited.
+    pub init_status: Option<i32>,
+}
+
+impl KState {
+    /// A free thread ID.
+    pub fn alloc_tid(&mut self) -> Tid {
+        loop {
+            let t = self.next_tid;
+            self.next_tid = if self.next_tid >= 4_194_303 {
+                2
+            } else {
+                self.next_tid + 1
+            };
+            if !self.threads.contains_key(&t)
+                && !self.procs.contains_key(&t)
+                && !self.is_pgid_in_use(t)
+            {
+                return t;
+            }
+        }
+    }
+
+    fn is_pgid_in_use(&self, id: Tid) -> bool {
+        self.procs.values().any(|p| p.pgid == id || p.sid == id)
+    }
+
+    pub fn proc_of(&self, tid: Tid) -> Option<&ProcessInfo> {
+        self.threads.get(&tid).and_then(|t| self.procs.get(&t.tgid))
+    }
+
+    /// Live processes (not zombies).
+    pub fn live_procs(&self) -> usize {
+        self.procs
+            .values()
+            .filter(|p| p.state == ProcState::Running)
+            .count()
+    }
+}
+
+/// Options of a sandbox.
+#[derive(Clone, Debug, Default)]
+pub struct KernelOptions {
+    pub strace: bool,
+    pub hostname: String,
+}
+
+/// The Sentry's kernel.
+pub struct Kernel {
+    pub platform: Arc<dyn Platform>,
+    pub mf: Arc<MemoryFile>,
+    pub vfs: Arc<Vfs>,
+    state: Mutex<KState>,
+    pub futexes: futex::FutexTable,
+    pub timers: timer::TimerService,
+    pub opts: KernelOptions,
+    pub boot: Instant,
+    pub hostname: Mutex<String>,
+    unimplemented_logged: Mutex<HashSet<u32>>,
+    done: Condvar,
+}
+
+/// Default resource limits.
+pub fn default_rlimits() -> [Rlimit; 16] {
+    let inf = u64::MAX;
+    let mut r = [Rlimit {
+        rlim_cur: inf,
+        rlim_max: inf,
+    }; 16];
+    r[3] = Rlimit {
+        rlim_cur: 8 << 20,
+        rlim_max: inf,
+    }; // STACK
+    r[4] = Rlimit {
+        rlim_cur: 0,
+        rlim_max: inf,
+    }; // CORE
+    r[6] = Rlimit {
+        rlim_cur: 63_000,
+        rlim_max: 63_000,
+    }; // NPROC
+    r[7] = Rlimit {
+        rlim_cur: 1024,
+        rlim_max: 524_288,
+    }; // NOFILE
+    r[8] = Rlimit {
+        rlim_cur: 8 << 20,
+        rlim_max: 8 << 20,
+    }; // MEMLOCK
+    r[11] = Rlimit {
+        rlim_cur: 63_000,
+        rlim_max: 63_000,
+    }; // SIGPENDING
+    r[12] = Rlimit {
+        rlim_cur: 819_200,
+        rlim_max: 819_200,
+    }; // MSGQUEUE
+    r[13] = Rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    }; // NICE
+    r[14] = Rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    }; // RTPRIO
+    r
+}
+
+impl Kernel {
+    pub fn new(
+        platform: Arc<dyn Platform>,
+        mf: Arc<MemoryFile>,
+        vfs: Arc<Vfs>,
+        opts: KernelOptions,
+    ) -> Arc<Kernel> {
+        let hostname = if opts.hostname.is_empty() {
+            "husk".to_string()
+        } else {
+            opts.hostname.clone()
+        };
+        Arc::new(Kernel {
+            platform,
+            mf,
+            vfs,
+            state: Mutex::new(KState {
+                threads: BTreeMap::new(),
+                procs: BTreeMap::new(),
+                next_tid: 1,
+                init_status: None,
+            }),
+            futexes: futex::FutexTable::default(),
+            timers: timer::TimerService::default(),
+            opts,
+            boot: Instant::now(),
+            hostname: Mutex::new(hostname),
+            unimplemented_logged: Mutex::new(HashSet::new()),
+            done: Condvar::new(),
+        })
+    }
+
+    /// The kernel lock.
+    pub fn lock(&self) -> MutexGuard<'_, KState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Logs an unimplemented syscall once per sandbox; returns whether this was the first.
+    pub fn note_unimplemented(&self, nr: u32) -> bool {
+        self.unimplemented_logged
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(nr)
+    }
+
+    /// Blocks until init has exited; returns its wait status.
+    pub fn wait_init(&self) -> i32 {
+        let mut st = self.lock();
+        loop {
+            if let Some(s) = st.init_status {
+                return s;
+            }
+            st = self.done.wait(st).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// Whether init has exited.
+    pub fn init_exited(&self) -> bool {
+        self.lock().init_status.is_some()
+    }
+
+    fn notify_done(&self) {
+        self.done.notify_all();
+    }
+
+    /// Sends `info` to process `tgid` (kill). Call with the lock held.
+    pub fn send_to_process(&self, st: &mut KState, tgid: Tid, info: SigInfo) {
+        let sig = info.si_signo;
+        let Some(p) = st.procs.get_mut(&tgid) else {
+            return;
+        };
+        if p.state != ProcState::Running {
+            return;
+        }
+        if sig == SIGKILL {
+            if p.group_exit.is_none() {
+                p.group_exit = Some(SIGKILL);
+            }
+            p.stopped = false;
+            let threads = p.threads.clone();
+            for t in threads {
+                if let Some(ti) = st.threads.get(&t) {
+                    ti.handle.kick();
+                }
+            }
+            return;
+        }
+        if sig == SIGCONT {
+            p.shared_pending
+                .remove(bit(SIGSTOP) | bit(SIGTSTP) | bit(SIGTTIN) | bit(SIGTTOU));
+            for t in p.threads.clone() {
+                if let Some(ti) = st.threads.get_mut(&t) {
+                    ti.pending
+                        .remove(bit(SIGSTOP) | bit(SIGTSTP) | bit(SIGTTIN) | bit(SIGTTOU));
+                }
+            }
+            let Some(p) = st.procs.get_mut(&tgid) else {
+                return;
+            };
+            if p.stopped {
+                p.stopped = false;
+                p.cont_report = true;
+                p.stop_report = false;
+                let parent = p.parent;
+                let (uid, pid) = (p.creds.ruid, p.tgid);
+                let threads = p.threads.clone();
+                for t in threads {
+                    if let Some(ti) = st.threads.get(&t) {
+                        ti.handle.kick();
+                    }
+                }
+                self.notify_parent(st, parent, pid, uid, CLD_CONTINUED, SIGCONT, true);
+            }
+        } else if matches!(sig, SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU) {
+            p.shared_pending.remove(bit(SIGCONT));
+        }
+        let Some(p) = st.procs.get_mut(&tgid) else {
+            return;
+        };
+        // Discard signals the process ignores (unless blocked everywhere: they stay pending).
+        let act = p.actions[sig as usize];
+        let ignored = act.handler == 1
+            || (act.handler == 0 && default_action(sig) == DefaultAction::Ignore)
+            || (act.handler == 0 && sig == SIGCONT);
+        let all_block = p
+            .threads
+            .iter()
+            .all(|t| st.threads.get(t).is_some_and(|ti| ti.mask & bit(sig) != 0));
+        if ignored && !all_block {
+            return;
+        }
+        let Some(p) = st.procs.get_mut(&tgid) else {
+            return;
+        };
+        p.shared_pending.push(info);
+        // Wake a thread that can take it (or all, to be simple and correct).
+        let threads = p.threads.clone();
+        let mut woke = false;
+        for t in &threads {
+            if let Some(ti) = st.threads.get(t) {
+                if ti.mask & bit(sig) == 0 {
+                    ti.handle.kick();
+                    woke = true;
+                    break;
+                }
+            }
+        }
+        if !woke {
+            // Everyone blocks it: wake sleepers anyway (sigtimedwait, sigsuspend).
+            for t in &threads {
+                if let Some(ti) = st.threads.get(t) {
+                    ti.handle.attention.store(true, Ordering::SeqCst);
+                    ti.handle.waker.notify();
+                }
+            }
+        }
+    }
+
+    /// Sends `info` to thread `tid` (tgkill, faults).
+    pub fn send_to_thread(&self, st: &mut KState, tid: Tid, info: SigInfo) {
+        let sig = info.si_signo;
+        let Some(tgid) = st.threads.get(&tid).map(|t| t.tgid) else {
+            return;
+        };
+        if sig == SIGKILL || sig == SIGCONT {
+            return self.send_to_process(st, tgid, info);
+        }
+        let Some(p) = st.procs.get(&tgid) else { return };
+        let act = p.actions[sig as usize];
+        let ignored =
+            act.handler == 1 || (act.handler == 0 && default_action(sig) == DefaultAction::Ignore);
+        let Some(t) = st.threads.get_mut(&tid) else {
+            return;
+        };
+        if ignored && t.mask & bit(sig) == 0 {
+            return;
+        }
+        t.pending.push(info);
+        t.handle.kick();
+    }
+
+    /// Notifies `parent` of a child state change with SIGCHLD (if wanted) and wakes waiters.
+    #[allow(clippy::too_many_arguments)]
+    pub fn notify_parent(
+        &self,
+        st: &mut KState,
+        parent: Tid,
+        child: Tid,
+        uid: u32,
+        code: i32,
+        status: i32,
+        stop_event: bool,
+    ) {
+        let Some(pp) = st.procs.get(&parent) else {
+            return;
+        };
+        pp.child_wq.notify_all();
+        for t in &pp.threads {
+            if let Some(ti) = st.threads.get(t) {
+                ti.handle.waker.notify();
+            }
+        }
+        let act = pp.actions[SIGCHLD as usize];
+        // SA_NOCLDSTOP
+        if stop_event && act.flags & 1 != 0 {
+            return;
+        }
+        let mut si = SigInfo::user(SIGCHLD, code, child, uid);
+        si.set_child(status, 0, 0);
+        self.send_to_process(st, parent, si);
+    }
+
+    /// Signals every process in process group `pgid`; returns whether any existed.
+    pub fn send_to_pgrp(&self, st: &mut KState, pgid: Tid, info: SigInfo) -> bool {
+        let members: Vec<Tid> = st
+            .procs
+            .values()
+            .filter(|p| p.pgid == pgid && p.state == ProcState::Running)
+            .map(|p| p.tgid)
+            .collect();
+        for m in &members {
+            self.send_to_process(st, *m, info);
+        }
+        !members.is_empty()
+    }
+
+    /// Kills every process of the sandbox (init exited, or the host asked).
+    pub fn kill_all(&self, st: &mut KState) {
+        let all: Vec<Tid> = st.procs.keys().copied().collect();
+        for p in all {
+            self.send_to_process(st, p, SigInfo::user(SIGKILL, SI_KERNEL, 0, 0));
+        }
+    }
+
+    /// Records init's exit and ends the sandbox.
+    pub fn init_exit(&self, st: &mut KState, status: i32) {
+        st.init_status = Some(status);
+        self.kill_all(st);
+        self.notify_done();
+    }
+
+    /// Delivers a signal from the host (Ctrl-C to `husk do`) to init.
+    pub fn host_signal(&self, sig: i32) {
+        let mut st = self.lock();
+        if st.init_status.is_some() {
+            return;
+        }
+        self.send_to_process(&mut st, 1, SigInfo::user(sig, SI_USER, 0, 0));
+    }
+
+    /// Number of live threads (for tests and /proc/loadavg).
+    pub fn thread_count(&self) -> usize {
+        self.lock().threads.len()
+    }
+}

@@ -1,0 +1,714 @@
+//! A task (application thread): its host thread's run loop, clone, exit and wait.
+
+use super::sigqueue::*;
+use super::*;
+use crate::syscalls;
+use husk_abi::{Errno, FpRegs, PtRegs, StackT, SysResult};
+use husk_platform::{Context, Exit};
+use std::sync::atomic::AtomicI32;
+
+/// How a task is leaving.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitKind {
+    /// exit(2): this thread only.
+    Thread(i32),
+    /// The whole process is exiting with this wait status.
+    Group(i32),
+}
+
+/// A task, owned by the host thread that runs it.
+pub struct TaskCtx {
+    pub k: Arc<Kernel>,
+    pub tid: Tid,
+    pub tgid: Tid,
+    pub handle: Arc<ThreadHandle>,
+    pub ctx: Box<dyn Context>,
+    pub regs: PtRegs,
+    pub mm: Arc<Mm>,
+    pub files: Arc<FdTable>,
+    pub fs: Arc<Mutex<FsContext>>,
+    pub clear_child_tid: u64,
+    pub robust_list: u64,
+    pub altstack: StackT,
+    /// Mask to restore after a handler runs (sigsuspend, ppoll, pselect).
+    pub saved_mask: Option<u64>,
+    pub exit: Option<ExitKind>,
+    /// Set by execve and rt_sigreturn: do not write a return value.
+    pub regs_replaced: bool,
+    pub vfork_done: Option<Arc<VforkDone>>,
+    /// A restart code returned by the last syscall, resolved at signal delivery.
+    pub pending_restart: Option<Errno>,
+    pub app_time: Duration,
+    pub sys_time: Duration,
+    /// CPUs this task may run on (sched_setaffinity).
+    pub affinity: u64,
+}
+
+/// Completion a vfork parent waits for.
+#[derive(Default)]
+pub struct VforkDone {
+    pub done: Mutex<bool>,
+    pub cv: Condvar,
+}
+
+impl VforkDone {
+    pub fn complete(&self) {
+        *self.done.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        self.cv.notify_all();
+    }
+}
+
+/// What `clone` was asked for.
+pub struct CloneArgs {
+    pub flags: u64,
+    pub stack: u64,
+    pub parent_tid: u64,
+    pub child_tid: u64,
+    pub tls: u64,
+    pub exit_signal: i32,
+}
+
+pub const CLONE_VM: u64 = 0x100;
+pub const CLONE_FS: u64 = 0x200;
+pub const CLONE_FILES: u64 = 0x400;
+pub const CLONE_SIGHAND: u64 = 0x800;
+pub const CLONE_PIDFD: u64 = 0x1000;
+pub const CLONE_PTRACE: u64 = 0x2000;
+pub const CLONE_VFORK: u64 = 0x4000;
+pub const CLONE_PARENT: u64 = 0x8000;
+pub const CLONE_THREAD: u64 = 0x10000;
+pub const CLONE_NEWNS: u64 = 0x20000;
+pub const CLONE_SYSVSEM: u64 = 0x40000;
+pub const CLONE_SETTLS: u64 = 0x80000;
+pub const CLONE_PARENT_SETTID: u64 = 0x100000;
+pub const CLONE_CHILD_CLEARTID: u64 = 0x200000;
+pub const CLONE_DETACHED: u64 = 0x400000;
+pub const CLONE_UNTRACED: u64 = 0x800000;
+pub const CLONE_CHILD_SETTID: u64 = 0x1000000;
+pub const CLONE_NEWCGROUP: u64 = 0x2000000;
+pub const CLONE_NEWUTS: u64 = 0x4000000;
+pub const CLONE_NEWIPC: u64 = 0x8000000;
+pub const CLONE_NEWUSER: u64 = 0x10000000;
+pub const CLONE_NEWPID: u64 = 0x20000000;
+pub const CLONE_NEWNET: u64 = 0x40000000;
+pub const CLONE_IO: u64 = 0x80000000;
+
+/// Wait status for an exit code.
+pub fn exit_status(code: i32) -> i32 {
+    (code & 0xff) << 8
+}
+
+/// Wait status for death by signal.
+pub fn signal_status(sig: i32, core: bool) -> i32 {
+    sig | if core { 0x80 } else { 0 }
+}
+
+impl TaskCtx {
+    /// A new task structure (not yet registered in the kernel state).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        k: Arc<Kernel>,
+        tid: Tid,
+        tgid: Tid,
+        ctx: Box<dyn Context>,
+        regs: PtRegs,
+        mm: Arc<Mm>,
+        files: Arc<FdTable>,
+        fs: Arc<Mutex<FsContext>>,
+    ) -> TaskCtx {
+        let handle = Arc::new(ThreadHandle {
+            tid: AtomicI32::new(tid),
+            waker: Arc::new(Waker::default()),
+            in_app: AtomicBool::new(false),
+            attention: AtomicBool::new(true),
+            intr: Mutex::new(Some(ctx.interrupter())),
+        });
+        TaskCtx {
+            k,
+            tid,
+            tgid,
+            handle,
+            ctx,
+            regs,
+            mm,
+            files,
+            fs,
+            clear_child_tid: 0,
+            robust_list: 0,
+            altstack: StackT {
+                ss_flags: 2,
+                ..Default::default()
+            },
+            saved_mask: None,
+            exit: None,
+            regs_replaced: false,
+            vfork_done: None,
+            pending_restart: None,
+            app_time: Duration::ZERO,
+            sys_time: Duration::ZERO,
+            affinity: u64::MAX,
+        }
+    }
+
+    /// The ThreadInfo to register for this task.
+    pub fn thread_info(&self, mask: u64, comm: String) -> ThreadInfo {
+        ThreadInfo {
+            tid: self.tid,
+            tgid: self.tgid,
+            handle: self.handle.clone(),
+            mask,
+            pending: SigQueue::default(),
+            comm,
+            mm: self.mm.clone(),
+            files: self.files.clone(),
+            fs: self.fs.clone(),
+            killed_by_exec: false,
+            cpu_time: Duration::ZERO,
+            start: Instant::now(),
+        }
+    }
+
+    /// Starts the host thread that runs this task.
+    pub fn spawn(self) -> std::io::Result<()> {
+        // Thread names are set by the thread itself: naming it from the spawner makes
+        // glibc open /proc/self/task/TID/comm, which the Sentry's seccomp filter forbids.
+        std::thread::Builder::new()
+            .stack_size(1 << 20)
+            .spawn(move || {
+                if let Ok(name) = std::ffi::CString::new(format!("task-{}", self.tid)) {
+                    let _ = rustix::thread::set_name(&name);
+                }
+                self.run()
+            })
+            .map(drop)
+    }
+
+    /// The task's loop: deliver signals, run application code, handle what comes back.
+    pub fn run(mut self) {
+        CURRENT.with(|c| c.set((self.tid, self.tgid)));
+        loop {
+            if self.exit.is_none() && self.handle.attention.swap(false, Ordering::SeqCst) {
+                self.check_signals();
+            }
+            if self.exit.is_some() {
+                break;
+            }
+            self.handle.in_app.store(true, Ordering::SeqCst);
+            if self.handle.attention.load(Ordering::SeqCst) {
+                self.handle.in_app.store(false, Ordering::SeqCst);
+                continue;
+            }
+            let t0 = Instant::now();
+            let r = self.ctx.switch(&self.mm.aspace, &mut self.regs);
+            let t1 = Instant::now();
+            self.app_time += t1 - t0;
+            self.handle.in_app.store(false, Ordering::SeqCst);
+            match r {
+                Ok(Exit::Syscall) => syscalls::dispatch(&mut self),
+                Ok(Exit::Fault { addr, info }) => {
+                    if let Err(e) = self.mm.handle_fault(addr) {
+                        let mut si = info;
+                        match e {
+                            crate::mm::FaultError::Bus => {
+                                si.si_signo = SIGBUS;
+                                si.si_code = 2; // BUS_ADRERR
+                            }
+                            crate::mm::FaultError::Unmapped => si.si_code = 1, // SEGV_MAPERR
+                            crate::mm::FaultError::Access => si.si_code = 2,   // SEGV_ACCERR
+                        }
+                        let k = self.k.clone();
+                        let mut st = k.lock();
+                        self.force_signal(&mut st, si);
+                    }
+                }
+                Ok(Exit::Signal(info)) => {
+                    let k = self.k.clone();
+                    let mut st = k.lock();
+                    self.force_signal(&mut st, info);
+                }
+                Ok(Exit::Interrupted) => {}
+                Err(e) => {
+                    tracing::error!(tid = self.tid, "platform failure: {e}");
+                    self.exit = Some(ExitKind::Group(signal_status(SIGKILL, false)));
+                }
+            }
+            self.sys_time += t1.elapsed();
+        }
+        self.exit_task();
+    }
+
+    /// Delivers a synchronous signal: it cannot be blocked or ignored (the handler is
+    /// reset to the default if it is).
+    pub fn force_signal(&self, st: &mut KState, info: SigInfo) {
+        let sig = info.si_signo;
+        let blocked = st
+            .threads
+            .get(&self.tid)
+            .is_some_and(|t| t.mask & bit(sig) != 0);
+        if let Some(p) = st.procs.get_mut(&self.tgid) {
+            if blocked || p.actions[sig as usize].handler == 1 {
+                p.actions[sig as usize].handler = 0;
+            }
+        }
+        if let Some(t) = st.threads.get_mut(&self.tid) {
+            t.mask &= !bit(sig);
+            t.pending.push(info);
+        }
+        self.handle.attention.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether a signal is deliverable now or the task must stop running (EINTR checks).
+    pub fn interrupted(&self) -> bool {
+        let st = self.k.lock();
+        self.interrupted_locked(&st)
+    }
+
+    pub fn interrupted_locked(&self, st: &KState) -> bool {
+        let Some(t) = st.threads.get(&self.tid) else {
+            return true;
+        };
+        if t.killed_by_exec {
+            return true;
+        }
+        let Some(p) = st.procs.get(&self.tgid) else {
+            return true;
+        };
+        if p.group_exit.is_some() || p.stopped {
+            return true;
+        }
+        let pending = (t.pending.set() | p.shared_pending.set()) & !t.mask;
+        pending != 0
+    }
+
+    /// Sleeps until `ready` returns Some, a signal arrives (Err(EINTR)), or `deadline`
+    /// passes (Err(ETIMEDOUT)). `queues` are registered for wakeups.
+    pub fn block_on<R>(
+        &mut self,
+        queues: &[Arc<WaitQueue>],
+        deadline: Option<Instant>,
+        mut ready: impl FnMut(&mut Self) -> Option<R>,
+    ) -> Result<R, Errno> {
+        let w = self.handle.waker.clone();
+        for q in queues {
+            q.register(&w);
+        }
+        let res = loop {
+            if let Some(r) = ready(self) {
+                break Ok(r);
+            }
+            if self.interrupted() {
+                break Err(Errno::EINTR);
+            }
+            if !w.wait(deadline) && deadline.is_some_and(|d| Instant::now() >= d) {
+                if let Some(r) = ready(self) {
+                    break Ok(r);
+                }
+                break Err(Errno::ETIMEDOUT);
+            }
+        };
+        for q in queues {
+            q.unregister(&w);
+        }
+        res
+    }
+
+    /// Sleeps until `deadline` or a signal.
+    pub fn sleep_until(&mut self, deadline: Instant) -> Result<(), Errno> {
+        match self.block_on(&[], Some(deadline), |_| None::<()>) {
+            Err(Errno::ETIMEDOUT) => Ok(()),
+            Err(e) => Err(e),
+            Ok(()) => Ok(()),
+        }
+    }
+
+    /// The process's resource limit `res`.
+    pub fn rlimit(&self, res: usize) -> Rlimit {
+        let st = self.k.lock();
+        st.procs
+            .get(&self.tgid)
+            .map(|p| p.rlimits[res])
+            .unwrap_or_default()
+    }
+
+    pub fn creds(&self) -> Creds {
+        let st = self.k.lock();
+        st.procs
+            .get(&self.tgid)
+            .map(|p| p.creds.clone())
+            .unwrap_or_default()
+    }
+
+    /// Creates a new task (thread or process).
+    pub fn do_clone(&mut self, a: CloneArgs) -> SysResult {
+        let f = a.flags;
+        if f & CLONE_THREAD != 0 && f & CLONE_SIGHAND == 0 {
+            return Err(Errno::EINVAL);
+        }
+        if f & CLONE_SIGHAND != 0 && f & CLONE_VM == 0 {
+            return Err(Errno::EINVAL);
+        }
+        if f & (CLONE_NEWNS
+            | CLONE_NEWUSER
+            | CLONE_NEWPID
+            | CLONE_NEWNET
+            | CLONE_NEWIPC
+            | CLONE_NEWUTS
+            | CLONE_NEWCGROUP)
+            != 0
+        {
+            return Err(Errno::EINVAL);
+        }
+        let k = self.k.clone();
+        let ctx = k.platform.new_context().map_err(|_| Errno::ENOMEM)?;
+        let mm = if f & CLONE_VM != 0 {
+            self.mm.clone()
+        } else {
+            let space = k.platform.new_address_space().map_err(|_| Errno::ENOMEM)?;
+            Arc::new(self.mm.fork(space))
+        };
+        let files = if f & CLONE_FILES != 0 {
+            self.files.clone()
+        } else {
+            Arc::new(self.files.fork_copy())
+        };
+        let fs = if f & CLONE_FS != 0 {
+            self.fs.clone()
+        } else {
+            Arc::new(Mutex::new(
+                self.fs.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+            ))
+        };
+        let mut regs = self.regs;
+        regs.rax = 0;
+        if a.stack != 0 {
+            regs.rsp = a.stack;
+        }
+        if f & CLONE_SETTLS != 0 {
+            regs.fs_base = a.tls;
+        }
+        let mut st = k.lock();
+        let Some(parent_proc) = st.procs.get(&self.tgid) else {
+            return Err(Errno::ESRCH);
+        };
+        if parent_proc.group_exit.is_some() {
+            return Err(Errno::EINTR);
+        }
+        let threads_total = st.threads.len();
+        if threads_total >= 32_768 {
+            return Err(Errno::EAGAIN);
+        }
+        if f & CLONE_THREAD == 0 {
+            let uid = parent_proc.creds.ruid;
+            let limit = parent_proc.rlimits[6].rlim_cur;
+            let count = st
+                .procs
+                .values()
+                .filter(|p| p.creds.ruid == uid && p.state == ProcState::Running)
+                .count() as u64;
+            if count >= limit {
+                return Err(Errno::EAGAIN);
+            }
+        }
+        let tid = st.alloc_tid();
+        let tgid = if f & CLONE_THREAD != 0 {
+            self.tgid
+        } else {
+            tid
+        };
+        drop(st);
+        let mut child = TaskCtx::new(k.clone(), tid, tgid, ctx, regs, mm, files, fs);
+        if let Ok(fp) = self.ctx.fpregs() {
+            let _ = child.ctx.set_fpregs(&fp);
+        }
+        if f & CLONE_CHILD_CLEARTID != 0 {
+            child.clear_child_tid = a.child_tid;
+        }
+        if f & CLONE_VM != 0 && f & CLONE_VFORK == 0 {
+            // A thread keeps its own alternate stack only if it has none: Linux clears it.
+            child.altstack = StackT {
+                ss_flags: 2,
+                ..Default::default()
+            };
+        } else {
+            child.altstack = self.altstack;
+        }
+        if f & CLONE_PARENT_SETTID != 0 {
+            self.mm
+                .write_obj(a.parent_tid, &tid)
+                .map_err(|_| Errno::EFAULT)?;
+        }
+        if f & CLONE_CHILD_SETTID != 0 {
+            child
+                .mm
+                .write_obj(a.child_tid, &tid)
+                .map_err(|_| Errno::EFAULT)?;
+        }
+        let vfork = if f & CLONE_VFORK != 0 {
+            let v = Arc::new(VforkDone::default());
+            child.vfork_done = Some(v.clone());
+            Some(v)
+        } else {
+            None
+        };
+        let mut st = k.lock();
+        let (mask, comm) = st
+            .threads
+            .get(&self.tid)
+            .map(|t| (t.mask, t.comm.clone()))
+            .unwrap_or_default();
+        let info = child.thread_info(mask, comm);
+        if f & CLONE_THREAD != 0 {
+            if let Some(p) = st.procs.get_mut(&self.tgid) {
+                p.threads.push(tid);
+            }
+        } else {
+            let Some(pp) = st.procs.get(&self.tgid) else {
+                return Err(Errno::ESRCH);
+            };
+            let parent = if f & CLONE_PARENT != 0 {
+                pp.parent
+            } else {
+                self.tgid
+            };
+            let proc = ProcessInfo {
+                tgid,
+                parent,
+                children: BTreeSet::new(),
+                threads: vec![tid],
+                pgid: pp.pgid,
+                sid: pp.sid,
+                actions: pp.actions,
+                shared_pending: SigQueue::default(),
+                exit_signal: a.exit_signal,
+                state: ProcState::Running,
+                group_exit: None,
+                stopped: false,
+                stop_sig: 0,
+                stop_report: false,
+                cont_report: false,
+                rlimits: pp.rlimits,
+                creds: pp.creds.clone(),
+                child_wq: WaitQueue::new(),
+                usage: Usage::default(),
+                child_usage: Usage::default(),
+                start: Instant::now(),
+                subreaper: false,
+                pdeathsig: 0,
+                no_new_privs: pp.no_new_privs,
+                dumpable: pp.dumpable,
+                cmdline: pp.cmdline.clone(),
+                exited_threads_time: Duration::ZERO,
+                nice: pp.nice,
+            };
+            st.procs.insert(tgid, proc);
+            if let Some(par) = st.procs.get_mut(&parent) {
+                par.children.insert(tgid);
+            }
+        }
+        st.threads.insert(tid, info);
+        drop(st);
+        if child.spawn().is_err() {
+            let mut st = k.lock();
+            st.threads.remove(&tid);
+            if f & CLONE_THREAD != 0 {
+                if let Some(p) = st.procs.get_mut(&self.tgid) {
+                    p.threads.retain(|&t| t != tid);
+                }
+            } else {
+                st.procs.remove(&tgid);
+                if let Some(p) = st.procs.get_mut(&self.tgid) {
+                    p.children.remove(&tgid);
+                }
+            }
+            return Err(Errno::EAGAIN);
+        }
+        if let Some(v) = vfork {
+            let mut d = v.done.lock().unwrap_or_else(|p| p.into_inner());
+            while !*d {
+                d =
+                    v.cv.wait_timeout(d, Duration::from_millis(50))
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0;
+                if self
+                    .k
+                    .lock()
+                    .procs
+                    .get(&self.tgid)
+                    .is_some_and(|p| p.group_exit.is_some())
+                {
+                    break;
+                }
+            }
+        }
+        Ok(tid as u64)
+    }
+
+    /// Writes 0 to clear_child_tid and wakes a futex waiter there; walks the robust list.
+    fn release_user_state(&mut self) {
+        if self.robust_list != 0 {
+            super::futex::exit_robust_list(self);
+        }
+        if self.clear_child_tid != 0 {
+            let addr = self.clear_child_tid;
+            self.clear_child_tid = 0;
+            if self.mm.write_obj(addr, &0u32).is_ok() {
+                let _ = self.k.futexes.wake(&self.mm, addr, false, 1, u32::MAX);
+            }
+        }
+    }
+
+    /// Leaves: thread exit, and process exit if this is the last thread.
+    fn exit_task(mut self) {
+        let kind = self.exit.unwrap_or(ExitKind::Group(0));
+        self.release_user_state();
+        if let Some(v) = self.vfork_done.take() {
+            v.complete();
+        }
+        let k = self.k.clone();
+        let mut st = k.lock();
+        let killed_by_exec = st.threads.get(&self.tid).is_some_and(|t| t.killed_by_exec);
+        st.threads.remove(&self.tid);
+        let cpu = self.app_time + self.sys_time;
+        let mut last = false;
+        let mut status = match kind {
+            ExitKind::Thread(code) => exit_status(code),
+            ExitKind::Group(s) => s,
+        };
+        if let Some(p) = st.procs.get_mut(&self.tgid) {
+            p.threads.retain(|&t| t != self.tid);
+            p.usage.utime += self.app_time;
+            p.usage.stime += self.sys_time;
+            p.exited_threads_time += cpu;
+            if let ExitKind::Group(s) = kind {
+                if p.group_exit.is_none() {
+                    p.group_exit = Some(s);
+                }
+            }
+            if let Some(g) = p.group_exit {
+                status = g;
+            }
+            // Wake the other threads so they exit too.
+            for t in p.threads.clone() {
+                if let Some(ti) = st.threads.get(&t) {
+                    if st
+                        .procs
+                        .get(&self.tgid)
+                        .is_some_and(|p| p.group_exit.is_some())
+                    {
+                        ti.handle.kick();
+                    } else {
+                        // An exec waiting for us.
+                        ti.handle.waker.notify();
+                    }
+                }
+            }
+            last = st
+                .procs
+                .get(&self.tgid)
+                .is_some_and(|p| p.threads.is_empty())
+                && !killed_by_exec;
+        }
+        if last {
+            let rss = self.mm.rss_bytes() / 1024;
+            if let Some(p) = st.procs.get_mut(&self.tgid) {
+                p.usage.maxrss_kb = p.usage.maxrss_kb.max(rss);
+            }
+            self.process_exit(&mut st, status);
+        }
+        drop(st);
+        // Dropping the context ends the stub thread; dropping mm and files (if last)
+        // kills the stub process and closes files.
+        let TaskCtx {
+            ctx, mm, files, fs, ..
+        } = self;
+        drop(ctx);
+        drop(files);
+        drop(fs);
+        drop(mm);
+    }
+
+    /// The last thread left: become a zombie, reparent children, tell the parent.
+    fn process_exit(&self, st: &mut KState, status: i32) {
+        let tgid = self.tgid;
+        let Some(p) = st.procs.get_mut(&tgid) else {
+            return;
+        };
+        p.state = ProcState::Zombie(status);
+        let children: Vec<Tid> = p.children.iter().copied().collect();
+        p.children.clear();
+        let parent = p.parent;
+        let exit_signal = p.exit_signal;
+        let uid = p.creds.ruid;
+        if tgid == 1 {
+            self.k.init_exit(st, status);
+            return;
+        }
+        // Reparent children to the nearest subreaper or init.
+        let mut reaper = parent;
+        loop {
+            match st.procs.get(&reaper) {
+                Some(r) if r.subreaper && r.state == ProcState::Running => break,
+                Some(r) if r.tgid != 1 => reaper = r.parent,
+                _ => {
+                    reaper = 1;
+                    break;
+                }
+            }
+        }
+        for c in &children {
+            let mut pdeath = 0;
+            if let Some(cp) = st.procs.get_mut(c) {
+                cp.parent = reaper;
+                pdeath = cp.pdeathsig;
+            }
+            if pdeath != 0 {
+                self.k
+                    .send_to_process(st, *c, SigInfo::user(pdeath, SI_USER, 0, 0));
+            }
+        }
+        if let Some(r) = st.procs.get_mut(&reaper) {
+            r.children.extend(children.iter().copied());
+            r.child_wq.notify_all();
+        }
+        // Auto-reap if the parent ignores SIGCHLD (or SA_NOCLDWAIT).
+        let autoreap = st.procs.get(&parent).is_none_or(|pp| {
+            let a = pp.actions[SIGCHLD as usize];
+            exit_signal == SIGCHLD && (a.handler == 1 || a.flags & 2 != 0)
+        });
+        if autoreap {
+            st.procs.remove(&tgid);
+            if let Some(pp) = st.procs.get_mut(&parent) {
+                pp.children.remove(&tgid);
+                pp.child_wq.notify_all();
+            }
+            return;
+        }
+        let (code, st_val) = if status & 0x7f == 0 {
+            (CLD_EXITED, (status >> 8) & 0xff)
+        } else if status & 0x80 != 0 {
+            (CLD_DUMPED, status & 0x7f)
+        } else {
+            (CLD_KILLED, status & 0x7f)
+        };
+        if exit_signal > 0 {
+            let mut si = SigInfo::user(exit_signal, code, tgid, uid);
+            si.set_child(st_val, 0, 0);
+            if let Some(pp) = st.procs.get(&parent) {
+                pp.child_wq.notify_all();
+                for t in &pp.threads {
+                    if let Some(ti) = st.threads.get(t) {
+                        ti.handle.waker.notify();
+                    }
+                }
+            }
+            self.k.send_to_process(st, parent, si);
+        } else if let Some(pp) = st.procs.get(&parent) {
+            pp.child_wq.notify_all();
+        }
+    }
+
+    /// The FP state to restore into for a fresh image.
+    pub fn reset_fp(&mut self) {
+        let _ = self.ctx.set_fpregs(&FpRegs::default());
+    }
+}

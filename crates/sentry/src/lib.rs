@@ -1,0 +1,18 @@
+//! The Sentry: husk's application kernel. It implements the Linux system-call ABI for
+//! applications that run on a platform (DESIGN.md section 2). Nothing an application
+//! asks is passed through to the host kernel.
+
+#![deny(unsafe_code)]
+
+pub mod fsimpl;
+pub mod host;
+pub mod kernel;
+pub mod loader;
+pub mod memfile;
+pub mod mm;
+pub mod sandbox;
+pub mod syscalls;
+pub mod vfs;
+pub mod waiter;
+
+pub use sandbox::{Program, Sandbox, SandboxError};

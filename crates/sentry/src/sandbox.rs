@@ -1,0 +1,153 @@
+//! Assembling a sandbox: memory file, platform, mount tree, kernel, first process.
+
+use crate::fsimpl::{
+    self,
+    memfs::MemFs,
+    procfs::{HostInfo, ProcFs},
+};
+use crate::host::HostFd;
+use crate::kernel::exec::{start_init, LaunchError};
+use crate::kernel::{Creds, Kernel, KernelOptions};
+use crate::memfile::MemoryFile;
+use crate::vfs::{Mount, MountFlags, NewNode, OpenFile, Vfs, O_RDWR};
+use husk_gofer::Client;
+use std::sync::Arc;
+
+/// Why a sandbox could not run its program.
+#[derive(Debug)]
+pub enum SandboxError {
+    /// The command was not found (exit 127).
+    NotFound,
+    /// The command is not executable (exit 126).
+    NotExecutable,
+    /// Anything else: a setup failure.
+    Setup(String),
+}
+
+impl std::fmt::Display for SandboxError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SandboxError::NotFound => write!(f, "No such file or directory"),
+            SandboxError::NotExecutable => write!(f, "Permission denied"),
+            SandboxError::Setup(s) => write!(f, "{s}"),
+        }
+    }
+}
+
+/// A booted sandbox.
+pub struct Sandbox {
+    pub kernel: Arc<Kernel>,
+}
+
+/// What the sandbox runs.
+pub struct Program {
+    pub argv: Vec<Vec<u8>>,
+    pub envp: Vec<Vec<u8>>,
+    pub cwd: Vec<u8>,
+    pub creds: Creds,
+}
+
+fn setup(e: impl std::fmt::Display) -> SandboxError {
+    SandboxError::Setup(e.to_string())
+}
+
+impl Sandbox {
+    /// Creates the memory file and the platform (this forks the platform's template
+    /// process: call it early, from the main thread), and mounts the file systems.
+    pub fn new(
+        platform: &str,
+        gofer: Client,
+        host: HostInfo,
+        opts: KernelOptions,
+    ) -> Result<Sandbox, SandboxError> {
+        let _ = crate::kernel::NCPUS.set(host.ncpus);
+        let mf = Arc::new(MemoryFile::new().map_err(|e| setup(format!("memory file: {e}")))?);
+        let platform = husk_platform::new_platform(platform, mf.fd())
+            .map_err(|e| setup(format!("platform: {e}")))?;
+        let gofer = Arc::new(gofer);
+        let root = MemFs::new_root(mf.clone(), Some(gofer), 0o755)
+            .map_err(|e| setup(format!("rootfs: {e}")))?;
+        let vfs = Arc::new(Vfs::new(Arc::new(Mount {
+            root,
+            flags: MountFlags::default(),
+            fstype: "overlay",
+            source: "overlay".into(),
+        })));
+        let procfs = ProcFs::new(host.clone());
+        let mounts: Vec<(&[u8], crate::vfs::InodeRef, &'static str)> = vec![
+            (b"proc", procfs.root(), "proc"),
+            (
+                b"dev",
+                fsimpl::devfs(mf.clone()).map_err(setup)?,
+                "devtmpfs",
+            ),
+            (b"sys", fsimpl::sysfs(host.ncpus), "sysfs"),
+        ];
+        for (name, inode, fstype) in mounts {
+            let at = match vfs.child(&vfs.root, name) {
+                Ok(d) => d,
+                Err(_) => {
+                    vfs.root
+                        .inode
+                        .create(name, NewNode::Dir, 0o755, 0, 0)
+                        .map_err(|e| {
+                            setup(format!("mkdir /{}: {e}", String::from_utf8_lossy(name)))
+                        })?;
+                    vfs.child(&vfs.root, name).map_err(setup)?
+                }
+            };
+            let flags = MountFlags {
+                nosuid: true,
+                nodev: fstype != "devtmpfs",
+                noexec: fstype != "devtmpfs",
+                readonly: false,
+            };
+            vfs.mount(
+                &at,
+                Arc::new(Mount {
+                    root: inode,
+                    flags,
+                    fstype,
+                    source: fstype.into(),
+                }),
+            )
+            .map_err(setup)?;
+        }
+        let kernel = Kernel::new(platform, mf, vfs, opts);
+        let _ = procfs.kernel.set(Arc::downgrade(&kernel));
+        Ok(Sandbox { kernel })
+    }
+
+    /// Starts the first process with the caller's stdio.
+    pub fn start(&self, prog: Program) -> Result<(), SandboxError> {
+        let mut stdio = Vec::new();
+        for fd in 0..3 {
+            let host =
+                HostFd::new(fd).ok_or_else(|| setup(format!("stdio fd {fd} is not open")))?;
+            let name = if host.is_tty {
+                "/dev/pts/0".to_string()
+            } else {
+                format!("host:[{fd}]")
+            };
+            stdio.push(OpenFile::new_anon(Arc::new(host), O_RDWR, name));
+        }
+        start_init(
+            &self.kernel,
+            prog.argv,
+            prog.envp,
+            &prog.cwd,
+            stdio,
+            prog.creds,
+        )
+        .map_err(|e| match e {
+            LaunchError::NotFound => SandboxError::NotFound,
+            LaunchError::NotExecutable => SandboxError::NotExecutable,
+            LaunchError::Other(e) => setup(e),
+        })
+    }
+
+    /// Waits for the first process to exit; returns its wait status.
+    pub fn wait(&self) -> i32 {
+        self.kernel.wait_init()
+    }
+}

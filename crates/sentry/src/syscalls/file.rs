@@ -1,0 +1,1475 @@
+//! File system calls: open/close, read/write, stat, directories, links, attributes.
+
+use super::TaskCtx;
+use crate::fsimpl::pipe::Pipe;
+use crate::fsimpl::simple::NoData;
+use crate::kernel::sigqueue::{SIGPIPE, SI_USER};
+use crate::vfs::*;
+use husk_abi::{Errno, SigInfo, Stat, Statx, StatxTimestamp, SysResult};
+use std::sync::Arc;
+
+const AT_FDCWD: i32 = -100;
+const AT_SYMLINK_NOFOLLOW: u64 = 0x100;
+const AT_REMOVEDIR: u64 = 0x200;
+const AT_SYMLINK_FOLLOW: u64 = 0x400;
+const AT_EMPTY_PATH: u64 = 0x1000;
+const UTIME_NOW: i64 = 0x3fff_ffff;
+const UTIME_OMIT: i64 = 0x3fff_fffe;
+/// Largest single read or write the Sentry buffers at once.
+const MAX_RW: usize = 1 << 20;
+
+fn fd_of(a: u64) -> i32 {
+    a as i32
+}
+
+/// Whether `creds` may access a file with `attr` as `want` (r=4, w=2, x=1).
+pub fn may_access(t: &TaskCtx, attr: &Attr, want: u32) -> bool {
+    let c = t.creds();
+    if c.fsuid == 0 {
+        // Root: everything but execute needs no bits; execute needs one x bit (or a dir).
+        return want & 1 == 0 || attr.is_dir() || attr.mode & 0o111 != 0;
+    }
+    let bits = if c.fsuid == attr.uid {
+        (attr.mode >> 6) & 7
+    } else if c.fsgid == attr.gid || c.groups.contains(&attr.gid) {
+        (attr.mode >> 3) & 7
+    } else {
+        attr.mode & 7
+    };
+    bits & want == want
+}
+
+fn stat_of(a: &Attr) -> Stat {
+    Stat {
+        st_dev: a.dev,
+        st_ino: a.ino,
+        st_nlink: a.nlink,
+        st_mode: a.mode,
+        st_uid: a.uid,
+        st_gid: a.gid,
+        st_rdev: a.rdev,
+        st_size: a.size as i64,
+        st_blksize: if a.blksize == 0 {
+            4096
+        } else {
+            a.blksize as i64
+        },
+        st_blocks: a.blocks as i64,
+        st_atime: a.atime.0,
+        st_atime_nsec: a.atime.1,
+        st_mtime: a.mtime.0,
+        st_mtime_nsec: a.mtime.1,
+        st_ctime: a.ctime.0,
+        st_ctime_nsec: a.ctime.1,
+        ..Default::default()
+    }
+}
+
+// ---- read and write ----
+
+/// Reads into `buf`, blocking (interruptibly) unless O_NONBLOCK.
+pub fn read_file(
+    t: &mut TaskCtx,
+    f: &Arc<OpenFile>,
+    buf: &mut [u8],
+    pos: Option<u64>,
+) -> Result<usize, Errno> {
+    if !f.readable() {
+        return Err(Errno::EBADF);
+    }
+    loop {
+        let r = if f.ops.seekable() {
+            match pos {
+                Some(p) => f.ops.read(buf, p),
+                None => {
+                    let mut off = f.offset.lock().unwrap_or_else(|p| p.into_inner());
+                    let r = f.ops.read(buf, *off);
+                    if let Ok(n) = r {
+                        *off += n as u64;
+                    }
+                    r
+                }
+            }
+        } else {
+            f.ops.read(buf, 0)
+        };
+        match r {
+            Err(Errno::EAGAIN) if f.flags() & O_NONBLOCK == 0 => {
+                if let Some(q) = f.ops.wait_queue() {
+                    let ops = f.ops.clone();
+                    t.block_on(&[q], None, |_| {
+                        (ops.readiness() & (POLLIN | POLLHUP | POLLERR) != 0).then_some(())
+                    })
+                    .map_err(|_| Errno::ERESTARTSYS)?;
+                } else if f.ops.polls_host() {
+                    if t.interrupted() {
+                        return Err(Errno::ERESTARTSYS);
+                    }
+                } else {
+                    return Err(Errno::EAGAIN);
+                }
+            }
+            r => return r,
+        }
+    }
+}
+
+/// Writes `buf`, blocking unless O_NONBLOCK; a pipe without readers raises SIGPIPE.
+pub fn write_file(
+    t: &mut TaskCtx,
+    f: &Arc<OpenFile>,
+    buf: &[u8],
+    pos: Option<u64>,
+) -> Result<usize, Errno> {
+    if !f.writable() {
+        return Err(Errno::EBADF);
+    }
+    if buf.is_empty() {
+        return Ok(0);
+    }
+    let mut done = 0;
+    loop {
+        let r = if f.ops.seekable() {
+            match pos {
+                Some(p) => f.ops.write(&buf[done..], p + done as u64),
+                None => {
+                    let mut off = f.offset.lock().unwrap_or_else(|p| p.into_inner());
+                    if f.flags() & O_APPEND != 0 {
+                        *off = f.ops.size().unwrap_or(*off);
+                    }
+                    let r = f.ops.write(&buf[done..], *off);
+                    if let Ok(n) = r {
+                        *off += n as u64;
+                    }
+                    r
+                }
+            }
+        } else {
+            f.ops.write(&buf[done..], 0)
+        };
+        match r {
+            Ok(n) => {
+                done += n;
+                if done >= buf.len() || f.ops.seekable() {
+                    return Ok(done);
+                }
+            }
+            Err(Errno::EAGAIN) if f.flags() & O_NONBLOCK == 0 => {
+                if let Some(q) = f.ops.wait_queue() {
+                    let ops = f.ops.clone();
+                    if t.block_on(&[q], None, |_| {
+                        (ops.readiness() & (POLLOUT | POLLERR) != 0).then_some(())
+                    })
+                    .is_err()
+                    {
+                        return if done > 0 {
+                            Ok(done)
+                        } else {
+                            Err(Errno::ERESTARTSYS)
+                        };
+                    }
+                } else if f.ops.polls_host() {
+                    if t.interrupted() {
+                        return if done > 0 {
+                            Ok(done)
+                        } else {
+                            Err(Errno::ERESTARTSYS)
+                        };
+                    }
+                } else {
+                    return if done > 0 {
+                        Ok(done)
+                    } else {
+                        Err(Errno::EAGAIN)
+                    };
+                }
+            }
+            Err(Errno::EPIPE) => {
+                let mut st = t.k.lock();
+                let uid = st.procs.get(&t.tgid).map(|p| p.creds.ruid).unwrap_or(0);
+                t.k.send_to_thread(&mut st, t.tid, SigInfo::user(SIGPIPE, SI_USER, t.tgid, uid));
+                return if done > 0 {
+                    Ok(done)
+                } else {
+                    Err(Errno::EPIPE)
+                };
+            }
+            Err(e) => return if done > 0 { Ok(done) } else { Err(e) },
+        }
+    }
+}
+
+fn do_read(t: &mut TaskCtx, fd: u64, addr: u64, len: u64, pos: Option<u64>) -> SysResult {
+    let f = t.files.get(fd_of(fd))?;
+    if f.dentry
+        .as_ref()
+        .is_some_and(|d| d.inode.attr().map(|a| a.is_dir()).unwrap_or(false))
+    {
+        return Err(Errno::EISDIR);
+    }
+    let len = (len as usize).min(MAX_RW);
+    let mut buf = vec![0u8; len];
+    let n = read_file(t, &f, &mut buf, pos)?;
+    t.mm.copy_out(addr, &buf[..n])?;
+    Ok(n as u64)
+}
+
+fn do_write(t: &mut TaskCtx, fd: u64, addr: u64, len: u64, pos: Option<u64>) -> SysResult {
+    let f = t.files.get(fd_of(fd))?;
+    let len = (len as usize).min(MAX_RW);
+    let mut buf = vec![0u8; len];
+    t.mm.copy_in(addr, &mut buf)?;
+    Ok(write_file(t, &f, &buf, pos)? as u64)
+}
+
+pub fn read(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    do_read(t, a[0], a[1], a[2], None)
+}
+
+pub fn write(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    do_write(t, a[0], a[1], a[2], None)
+}
+
+pub fn pread64(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    if (a[3] as i64) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let f = t.files.get(fd_of(a[0]))?;
+    if !f.ops.seekable() {
+        return Err(Errno::ESPIPE);
+    }
+    do_read(t, a[0], a[1], a[2], Some(a[3]))
+}
+
+pub fn pwrite64(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    if (a[3] as i64) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let f = t.files.get(fd_of(a[0]))?;
+    if !f.ops.seekable() {
+        return Err(Errno::ESPIPE);
+    }
+    do_write(t, a[0], a[1], a[2], Some(a[3]))
+}
+
+fn do_readv(t: &mut TaskCtx, fd: u64, iov: u64, cnt: u64, pos: Option<u64>) -> SysResult {
+    let f = t.files.get(fd_of(fd))?;
+    let vecs = t.mm.read_iovecs(iov, cnt)?;
+    let total: u64 = vecs.iter().map(|v| v.len).sum();
+    let mut buf = vec![0u8; (total as usize).min(MAX_RW)];
+    let n = read_file(t, &f, &mut buf, pos)?;
+    let mut off = 0usize;
+    for v in vecs {
+        if off >= n {
+            break;
+        }
+        let k = (v.len as usize).min(n - off);
+        t.mm.copy_out(v.addr, &buf[off..off + k])?;
+        off += k;
+    }
+    Ok(n as u64)
+}
+
+fn do_writev(t: &mut TaskCtx, fd: u64, iov: u64, cnt: u64, pos: Option<u64>) -> SysResult {
+    let f = t.files.get(fd_of(fd))?;
+    let vecs = t.mm.read_iovecs(iov, cnt)?;
+    let mut buf = Vec::new();
+    for v in vecs {
+        let k = (v.len as usize).min(MAX_RW.saturating_sub(buf.len()));
+        let start = buf.len();
+        buf.resize(start + k, 0);
+        t.mm.copy_in(v.addr, &mut buf[start..])?;
+    }
+    Ok(write_file(t, &f, &buf, pos)? as u64)
+}
+
+pub fn readv(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    do_readv(t, a[0], a[1], a[2], None)
+}
+
+pub fn writev(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    do_writev(t, a[0], a[1], a[2], None)
+}
+
+pub fn preadv(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let pos = if a[3] as i64 == -1 { None } else { Some(a[3]) };
+    do_readv(t, a[0], a[1], a[2], pos)
+}
+
+pub fn pwritev(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let pos = if a[3] as i64 == -1 { None } else { Some(a[3]) };
+    do_writev(t, a[0], a[1], a[2], pos)
+}
+
+pub fn sendfile(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let out = t.files.get(fd_of(a[0]))?;
+    let inp = t.files.get(fd_of(a[1]))?;
+    let mut pos = if a[2] != 0 {
+        Some(t.mm.read_u64(a[2])?)
+    } else {
+        None
+    };
+    let count = (a[3] as usize).min(1 << 30);
+    let mut done = 0usize;
+    let mut buf = vec![0u8; 65536];
+    while done < count {
+        let k = buf.len().min(count - done);
+        let n = read_file(t, &inp, &mut buf[..k], pos)?;
+        if n == 0 {
+            break;
+        }
+        let w = write_file(t, &out, &buf[..n], None)?;
+        done += w;
+        if let Some(p) = pos.as_mut() {
+            *p += w as u64;
+        }
+        if w < n {
+            break;
+        }
+    }
+    if let (Some(p), true) = (pos, a[2] != 0) {
+        t.mm.write_obj(a[2], &p)?;
+    }
+    Ok(done as u64)
+}
+
+pub fn lseek(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let f = t.files.get(fd_of(a[0]))?;
+    if !f.ops.seekable() {
+        return Err(Errno::ESPIPE);
+    }
+    let off = a[1] as i64;
+    let mut cur = f.offset.lock().unwrap_or_else(|p| p.into_inner());
+    let base: i64 = match a[2] {
+        0 => 0,
+        1 => *cur as i64,
+        2 => f
+            .ops
+            .size()
+            .or_else(|| f.inode().and_then(|i| i.attr().ok()).map(|a| a.size))
+            .unwrap_or(0) as i64,
+        3 | 4 => {
+            // SEEK_DATA / SEEK_HOLE: the whole file is data.
+            let size = f.ops.size().unwrap_or(0) as i64;
+            if off < 0 || off >= size {
+                return Err(Errno::ENXIO);
+            }
+            let r = if a[2] == 3 { off } else { size };
+            *cur = r as u64;
+            return Ok(r as u64);
+        }
+        _ => return Err(Errno::EINVAL),
+    };
+    let new = base.checked_add(off).ok_or(Errno::EOVERFLOW)?;
+    if new < 0 {
+        return Err(Errno::EINVAL);
+    }
+    *cur = new as u64;
+    if f.dentry
+        .as_ref()
+        .is_some_and(|d| d.inode.attr().map(|a| a.is_dir()).unwrap_or(false))
+        && new == 0
+    {
+        *f.dir_cache.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+    Ok(new as u64)
+}
+
+// ---- open and close ----
+
+/// Opens `path` relative to `dirfd` with `flags` and `mode`; returns the new file.
+pub fn open_path(
+    t: &mut TaskCtx,
+    dirfd: u64,
+    path: &[u8],
+    flags: u32,
+    mode: u32,
+) -> Result<Arc<OpenFile>, Errno> {
+    if path.is_empty() {
+        return Err(Errno::ENOENT);
+    }
+    if flags & O_TMPFILE == O_TMPFILE {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    let acc = flags & O_ACCMODE;
+    let creds = t.creds();
+    let dentry = if flags & O_CREAT != 0 {
+        if path.ends_with(b"/") {
+            return Err(Errno::EISDIR);
+        }
+        let (parent, name) = t.walk_parent_at(dirfd, path)?;
+        match t.k.vfs.child(&parent, &name) {
+            Ok(d) => {
+                if flags & O_EXCL != 0 {
+                    return Err(Errno::EEXIST);
+                }
+                if d.inode.attr()?.is_symlink() {
+                    if flags & O_NOFOLLOW != 0 {
+                        return Err(Errno::ELOOP);
+                    }
+                    t.walk_at(dirfd, path, true)?
+                } else {
+                    d
+                }
+            }
+            Err(Errno::ENOENT) => {
+                if parent.mount.flags.readonly {
+                    return Err(Errno::EROFS);
+                }
+                if !may_access(t, &parent.inode.attr()?, 3) {
+                    return Err(Errno::EACCES);
+                }
+                let umask = t.fs.lock().unwrap_or_else(|p| p.into_inner()).umask;
+                let inode = parent.inode.create(
+                    &name,
+                    NewNode::File,
+                    mode & !umask & 0o7777,
+                    creds.fsuid,
+                    creds.fsgid,
+                )?;
+                Arc::new(Dentry {
+                    name,
+                    parent: Some(parent.clone()),
+                    inode,
+                    mount: parent.mount.clone(),
+                })
+            }
+            Err(e) => return Err(e),
+        }
+    } else {
+        t.walk_at(dirfd, path, flags & O_NOFOLLOW == 0)?
+    };
+    let attr = dentry.inode.attr()?;
+    if flags & O_PATH != 0 {
+        if flags & O_DIRECTORY != 0 && !attr.is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
+        return Ok(OpenFile::new(
+            Arc::new(NoData),
+            Some(dentry),
+            O_PATH | (flags & (O_DIRECTORY | O_NOFOLLOW)),
+        ));
+    }
+    if attr.is_symlink() {
+        return Err(Errno::ELOOP);
+    }
+    if flags & O_DIRECTORY != 0 && !attr.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    if attr.is_dir() && (acc != O_RDONLY || flags & O_CREAT != 0 && flags & O_EXCL != 0) {
+        return Err(Errno::EISDIR);
+    }
+    let want = match acc {
+        O_RDONLY => 4,
+        O_WRONLY => 2,
+        _ => 6,
+    } | if flags & O_TRUNC != 0 { 2 } else { 0 };
+    if !may_access(t, &attr, want) {
+        return Err(Errno::EACCES);
+    }
+    if want & 2 != 0 && dentry.mount.flags.readonly && matches!(attr.file_type(), S_IFREG | S_IFDIR)
+    {
+        return Err(Errno::EROFS);
+    }
+    let ops = dentry.inode.clone().open(flags)?;
+    Ok(OpenFile::new(ops, Some(dentry), flags))
+}
+
+fn install(t: &TaskCtx, f: Arc<OpenFile>, cloexec: bool) -> SysResult {
+    let limit = t.rlimit(7).rlim_cur;
+    Ok(t.files.insert(f, cloexec, 0, limit)? as u64)
+}
+
+pub fn openat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let path = t.path_arg(a[1])?;
+    let flags = a[2] as u32;
+    let f = open_path(t, a[0], &path, flags, a[3] as u32)?;
+    install(t, f, flags & O_CLOEXEC != 0)
+}
+
+pub fn open(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    openat(t, &[AT_FDCWD as u64, a[0], a[1], a[2], 0, 0])
+}
+
+pub fn creat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    openat(
+        t,
+        &[
+            AT_FDCWD as u64,
+            a[0],
+            (O_CREAT | O_WRONLY | O_TRUNC) as u64,
+            a[1],
+            0,
+            0,
+        ],
+    )
+}
+
+pub fn close(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    t.files.remove(fd_of(a[0]))?;
+    Ok(0)
+}
+
+pub fn close_range(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let (first, last, flags) = (a[0] as u32, a[1] as u32, a[2]);
+    if first > last || flags & !6 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & 2 != 0 {
+        t.files = Arc::new(t.files.fork_copy());
+    }
+    let last = last.min(i32::MAX as u32) as i32;
+    t.files
+        .close_range(first.min(i32::MAX as u32) as i32, last, flags & 4 != 0);
+    Ok(0)
+}
+
+pub fn dup(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let f = t.files.get(fd_of(a[0]))?;
+    install(t, f, false)
+}
+
+pub fn dup2(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let f = t.files.get(fd_of(a[0]))?;
+    if a[0] as i32 == a[1] as i32 {
+        return Ok(a[1] as i32 as u64);
+    }
+    dup_to(t, f, a[1], false)
+}
+
+fn dup_to(t: &mut TaskCtx, f: Arc<OpenFile>, newfd: u64, cloexec: bool) -> SysResult {
+    let newfd = newfd as i32;
+    if newfd < 0 || newfd as u64 >= t.rlimit(7).rlim_cur {
+        return Err(Errno::EBADF);
+    }
+    let old = t.files.insert_at(newfd, f, cloexec);
+    drop(old);
+    Ok(newfd as u64)
+}
+
+pub fn dup3(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    if a[0] as i32 == a[1] as i32 {
+        return Err(Errno::EINVAL);
+    }
+    if a[2] & !(O_CLOEXEC as u64) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let f = t.files.get(fd_of(a[0]))?;
+    dup_to(t, f, a[1], a[2] & O_CLOEXEC as u64 != 0)
+}
+
+pub fn fcntl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let fd = fd_of(a[0]);
+    let e = t.files.entry(fd)?;
+    match a[1] {
+        0 | 1030 => {
+            let limit = t.rlimit(7).rlim_cur;
+            let min = a[2] as i32;
+            if min < 0 || min as u64 >= limit {
+                return Err(Errno::EINVAL);
+            }
+            Ok(t.files.insert(e.file, a[1] == 1030, min, limit)? as u64)
+        }
+        1 => Ok(e.cloexec as u64),
+        2 => {
+            t.files.set_cloexec(fd, a[2] & 1 != 0)?;
+            Ok(0)
+        }
+        3 => Ok((e.file.flags() | O_LARGEFILE) as u64),
+        4 => {
+            let settable = O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME;
+            let old = e.file.flags();
+            e.file.flags.store(
+                (old & !settable) | (a[2] as u32 & settable),
+                std::sync::atomic::Ordering::Relaxed,
+            );
+            Ok(0)
+        }
+        // F_GETPIPE_SZ
+        1032 => Ok(crate::fsimpl::pipe::PIPE_CAPACITY as u64),
+        // F_GETOWN, F_SETOWN, F_GETSIG, F_SETSIG: no async I/O owner.
+        9 => Ok(0),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+pub fn ioctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let fd = fd_of(a[0]);
+    let f = t.files.get(fd)?;
+    let cmd = a[1] as u32;
+    match cmd {
+        // FIONBIO
+        0x5421 => {
+            let on = t.mm.read_u32(a[2])? != 0;
+            let old = f.flags();
+            let new = if on {
+                old | O_NONBLOCK
+            } else {
+                old & !O_NONBLOCK
+            };
+            f.flags.store(new, std::sync::atomic::Ordering::Relaxed);
+            return Ok(0);
+        }
+        // FIONCLEX, FIOCLEX
+        0x5450 | 0x5451 => {
+            t.files.set_cloexec(fd, cmd == 0x5451)?;
+            return Ok(0);
+        }
+        _ => {}
+    }
+    match f.ops.ioctl(cmd, a[2])? {
+        IoctlResult::Value(v) => Ok(v),
+        IoctlResult::Out(bytes) => {
+            t.mm.copy_out(a[2], &bytes)?;
+            Ok(0)
+        }
+        IoctlResult::NeedIn(n) => {
+            let mut b = vec![0u8; n];
+            t.mm.copy_in(a[2], &mut b)?;
+            f.ops.ioctl_in(cmd, &b)
+        }
+    }
+}
+
+pub fn pipe2(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let flags = a[1] as u32;
+    if flags & !(O_CLOEXEC | O_NONBLOCK | O_DIRECT) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let p = Pipe::new();
+    let name = format!("pipe:[{}]", p.id);
+    let nb = flags & O_NONBLOCK;
+    let r = OpenFile::new_anon(p.open_end(O_RDONLY), O_RDONLY | nb, name.clone());
+    let w = OpenFile::new_anon(p.open_end(O_WRONLY), O_WRONLY | nb, name);
+    let cloexec = flags & O_CLOEXEC != 0;
+    let limit = t.rlimit(7).rlim_cur;
+    let rfd = t.files.insert(r, cloexec, 0, limit)?;
+    let wfd = match t.files.insert(w, cloexec, 0, limit) {
+        Ok(fd) => fd,
+        Err(e) => {
+            let _ = t.files.remove(rfd);
+            return Err(e);
+        }
+    };
+    let fds = [rfd, wfd];
+    if let Err(e) = t.mm.write_obj(a[0], &fds) {
+        let _ = t.files.remove(rfd);
+        let _ = t.files.remove(wfd);
+        return Err(e);
+    }
+    Ok(0)
+}
+
+pub fn pipe(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    pipe2(t, &[a[0], 0, 0, 0, 0, 0])
+}
+
+// ---- stat ----
+
+fn stat_at(t: &mut TaskCtx, dirfd: u64, path_addr: u64, flags: u64) -> Result<Attr, Errno> {
+    let path = if path_addr == 0 {
+        Vec::new()
+    } else {
+        t.path_arg(path_addr)?
+    };
+    if path.is_empty() {
+        if flags & AT_EMPTY_PATH == 0 {
+            return Err(Errno::ENOENT);
+        }
+        if dirfd as i32 == AT_FDCWD {
+            return t.at_start(dirfd)?.inode.attr();
+        }
+        let f = t.files.get(fd_of(dirfd))?;
+        return file_attr(&f);
+    }
+    let d = t.walk_at(dirfd, &path, flags & AT_SYMLINK_NOFOLLOW == 0)?;
+    d.inode.attr()
+}
+
+/// Attributes of an open file (pipes and other anonymous files included).
+pub fn file_attr(f: &OpenFile) -> Result<Attr, Errno> {
+    match &f.dentry {
+        Some(d) => d.inode.attr(),
+        None => Ok(Attr {
+            dev: 0xc,
+            ino: f
+                .anon_name
+                .bytes()
+                .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64))
+                & 0xffff_ffff,
+            mode: if f.anon_name.starts_with("pipe:") {
+                S_IFIFO | 0o600
+            } else {
+                S_IFCHR | 0o620
+            },
+            nlink: 1,
+            blksize: 4096,
+            ..Default::default()
+        }),
+    }
+}
+
+pub fn fstat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let f = t.files.get(fd_of(a[0]))?;
+    let attr = file_attr(&f)?;
+    t.mm.write_obj(a[1], &stat_of(&attr))?;
+    Ok(0)
+}
+
+pub fn stat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let attr = stat_at(t, AT_FDCWD as u64, a[0], 0)?;
+    t.mm.write_obj(a[1], &stat_of(&attr))?;
+    Ok(0)
+}
+
+pub fn lstat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let attr = stat_at(t, AT_FDCWD as u64, a[0], AT_SYMLINK_NOFOLLOW)?;
+    t.mm.write_obj(a[1], &stat_of(&attr))?;
+    Ok(0)
+}
+
+pub fn newfstatat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let attr = stat_at(t, a[0], a[1], a[3])?;
+    t.mm.write_obj(a[2], &stat_of(&attr))?;
+    Ok(0)
+}
+
+pub fn statx(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let attr = stat_at(t, a[0], a[1], a[2])?;
+    let ts = |x: (i64, i64)| StatxTimestamp {
+        tv_sec: x.0,
+        tv_nsec: x.1 as u32,
+        reserved: 0,
+    };
+    let major = |d: u64| (((d >> 8) & 0xfff) | ((d >> 32) & !0xfff)) as u32;
+    let minor = |d: u64| ((d & 0xff) | ((d >> 12) & !0xff)) as u32;
+    let sx = Statx {
+        stx_mask: 0x7ff,
+        stx_blksize: 4096,
+        stx_nlink: attr.nlink as u32,
+        stx_uid: attr.uid,
+        stx_gid: attr.gid,
+        stx_mode: attr.mode as u16,
+        stx_ino: attr.ino,
+        stx_size: attr.size,
+        stx_blocks: attr.blocks,
+        stx_atime: ts(attr.atime),
+        stx_btime: ts(attr.ctime),
+        stx_ctime: ts(attr.ctime),
+        stx_mtime: ts(attr.mtime),
+        stx_rdev_major: major(attr.rdev),
+        stx_rdev_minor: minor(attr.rdev),
+        stx_dev_major: major(attr.dev),
+        stx_dev_minor: minor(attr.dev),
+        ..Default::default()
+    };
+    t.mm.write_obj(a[4], &sx)?;
+    Ok(0)
+}
+
+fn statfs_bytes(d: &Dentry) -> Vec<u8> {
+    let magic: u64 = match d.mount.fstype {
+        "proc" => 0x9fa0,
+        "sysfs" => 0x6265_6572,
+        "devpts" => 0x1cd1,
+        "overlay" => 0x794c_7630,
+        _ => 0x0102_1994,
+    };
+    let words: [u64; 15] = [
+        magic,
+        4096,
+        1 << 22,
+        1 << 21,
+        1 << 21,
+        1 << 20,
+        1 << 19,
+        0,
+        255,
+        4096,
+        0,
+        0,
+        0,
+        0,
+        0,
+    ];
+    words.iter().flat_map(|w| w.to_le_bytes()).collect()
+}
+
+pub fn statfs(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let path = t.path_arg(a[0])?;
+    let d = t.walk_at(AT_FDCWD as u64, &path, true)?;
+    t.mm.copy_out(a[1], &statfs_bytes(&d))?;
+    Ok(0)
+}
+
+pub fn fstatfs(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let f = t.files.get(fd_of(a[0]))?;
+    let b = match &f.dentry {
+        Some(d) => statfs_bytes(d),
+        None => {
+            let words: [u64; 15] = [
+                0x5049_5045,
+                4096,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                255,
+                4096,
+                0,
+                0,
+                0,
+                0,
+                0,
+            ];
+            words.iter().flat_map(|w| w.to_le_bytes()).collect()
+        }
+    };
+    t.mm.copy_out(a[1], &b)?;
+    Ok(0)
+}
+
+pub fn getdents64(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let f = t.files.get(fd_of(a[0]))?;
+    let d = f.dentry.clone().ok_or(Errno::ENOTDIR)?;
+    let attr = d.inode.attr()?;
+    if !attr.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    let mut cache = f.dir_cache.lock().unwrap_or_else(|p| p.into_inner());
+    let mut off = f.offset.lock().unwrap_or_else(|p| p.into_inner());
+    if cache.is_none() || *off == 0 {
+        let parent_ino = d
+            .parent
+            .as_ref()
+            .and_then(|p| p.inode.attr().ok())
+            .map(|a| a.ino)
+            .unwrap_or(attr.ino);
+        let mut list = vec![
+            DirEnt {
+                name: b".".to_vec(),
+                ino: attr.ino,
+                dtype: 4,
+            },
+            DirEnt {
+                name: b"..".to_vec(),
+                ino: parent_ino,
+                dtype: 4,
+            },
+        ];
+        list.extend(d.inode.readdir()?);
+        *cache = Some(list);
+    }
+    let list = cache.as_ref().ok_or(Errno::EIO)?;
+    let cap = a[2] as usize;
+    let mut out = Vec::new();
+    let mut i = *off as usize;
+    while i < list.len() {
+        let e = &list[i];
+        let reclen = (19 + e.name.len() + 1).div_ceil(8) * 8;
+        if out.len() + reclen > cap {
+            break;
+        }
+        out.extend_from_slice(&e.ino.to_le_bytes());
+        out.extend_from_slice(&((i + 1) as i64).to_le_bytes());
+        out.extend_from_slice(&(reclen as u16).to_le_bytes());
+        out.push(e.dtype);
+        out.extend_from_slice(&e.name);
+        out.resize(out.len() + reclen - 19 - e.name.len(), 0);
+        i += 1;
+    }
+    if out.is_empty() && i < list.len() {
+        return Err(Errno::EINVAL);
+    }
+    t.mm.copy_out(a[1], &out)?;
+    *off = i as u64;
+    Ok(out.len() as u64)
+}
+
+// ---- access, readlink ----
+
+fn access_at(t: &mut TaskCtx, dirfd: u64, path_addr: u64, mode: u64, flags: u64) -> SysResult {
+    if mode & !7 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = t.path_arg(path_addr)?;
+    if path.is_empty() && flags & AT_EMPTY_PATH == 0 {
+        return Err(Errno::ENOENT);
+    }
+    let d = if path.is_empty() {
+        t.at_start(dirfd)?
+    } else {
+        t.walk_at(dirfd, &path, flags & AT_SYMLINK_NOFOLLOW == 0)?
+    };
+    let attr = d.inode.attr()?;
+    if mode & 2 != 0
+        && d.mount.flags.readonly
+        && matches!(attr.file_type(), S_IFREG | S_IFDIR | S_IFLNK)
+    {
+        return Err(Errno::EROFS);
+    }
+    if !may_access(t, &attr, mode as u32) {
+        return Err(Errno::EACCES);
+    }
+    Ok(0)
+}
+
+pub fn access(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    access_at(t, AT_FDCWD as u64, a[0], a[1], 0)
+}
+
+pub fn faccessat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    access_at(t, a[0], a[1], a[2], 0)
+}
+
+pub fn faccessat2(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    access_at(t, a[0], a[1], a[2], a[3])
+}
+
+pub fn readlinkat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let path = t.path_arg(a[1])?;
+    if (a[3] as i64) <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    let d = if path.is_empty() {
+        t.files
+            .get(fd_of(a[0]))?
+            .dentry
+            .clone()
+            .ok_or(Errno::ENOENT)?
+    } else {
+        t.walk_at(a[0], &path, false)?
+    };
+    if !d.inode.attr()?.is_symlink() {
+        return Err(Errno::EINVAL);
+    }
+    let target = d.inode.readlink()?;
+    let n = target.len().min(a[3] as usize);
+    t.mm.copy_out(a[2], &target[..n])?;
+    Ok(n as u64)
+}
+
+pub fn readlink(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    readlinkat(t, &[AT_FDCWD as u64, a[0], a[1], a[2], 0, 0])
+}
+
+// ---- directories and names ----
+
+pub fn getcwd(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let cwd = t.fs.lock().unwrap_or_else(|p| p.into_inner()).cwd.clone();
+    let mut p = cwd.path();
+    p.push(0);
+    if p.len() > a[1] as usize {
+        return Err(Errno::ERANGE);
+    }
+    t.mm.copy_out(a[0], &p)?;
+    Ok(p.len() as u64)
+}
+
+fn set_cwd(t: &mut TaskCtx, d: Arc<Dentry>) -> SysResult {
+    let attr = d.inode.attr()?;
+    if !attr.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    if !may_access(t, &attr, 1) {
+        return Err(Errno::EACCES);
+    }
+    t.fs.lock().unwrap_or_else(|p| p.into_inner()).cwd = d;
+    Ok(0)
+}
+
+pub fn chdir(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let path = t.path_arg(a[0])?;
+    let d = t.walk_at(AT_FDCWD as u64, &path, true)?;
+    set_cwd(t, d)
+}
+
+pub fn fchdir(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let f = t.files.get(fd_of(a[0]))?;
+    let d = f.dentry.clone().ok_or(Errno::ENOTDIR)?;
+    set_cwd(t, d)
+}
+
+pub fn chroot(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let path = t.path_arg(a[0])?;
+    let d = t.walk_at(AT_FDCWD as u64, &path, true)?;
+    if !d.inode.attr()?.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    if t.creds().euid != 0 {
+        return Err(Errno::EPERM);
+    }
+    t.fs.lock().unwrap_or_else(|p| p.into_inner()).root = d;
+    Ok(0)
+}
+
+fn check_writable_dir(t: &TaskCtx, parent: &Dentry) -> Result<(), Errno> {
+    if parent.mount.flags.readonly {
+        return Err(Errno::EROFS);
+    }
+    if !may_access(t, &parent.inode.attr()?, 3) {
+        return Err(Errno::EACCES);
+    }
+    Ok(())
+}
+
+fn create_at(t: &mut TaskCtx, dirfd: u64, path_addr: u64, node: NewNode, mode: u32) -> SysResult {
+    let path = t.path_arg(path_addr)?;
+    let (parent, name) = t.walk_parent_at(dirfd, &path)?;
+    if name == b"." || name == b".." {
+        return Err(Errno::EEXIST);
+    }
+    if path.ends_with(b"/") && !matches!(node, NewNode::Dir) {
+        return Err(Errno::ENOENT);
+    }
+    if t.k.vfs.child(&parent, &name).is_ok() {
+        return Err(Errno::EEXIST);
+    }
+    check_writable_dir(t, &parent)?;
+    let umask = t.fs.lock().unwrap_or_else(|p| p.into_inner()).umask;
+    let c = t.creds();
+    parent
+        .inode
+        .create(&name, node, mode & !umask & 0o7777, c.fsuid, c.fsgid)?;
+    Ok(0)
+}
+
+pub fn mkdirat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    create_at(t, a[0], a[1], NewNode::Dir, a[2] as u32)
+}
+
+pub fn mkdir(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    create_at(t, AT_FDCWD as u64, a[0], NewNode::Dir, a[1] as u32)
+}
+
+pub fn mknodat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let mode = a[2] as u32;
+    let node = match mode & S_IFMT {
+        0 | S_IFREG => NewNode::File,
+        S_IFIFO => NewNode::Fifo,
+        S_IFSOCK => NewNode::Socket,
+        S_IFCHR | S_IFBLK => {
+            if t.creds().euid != 0 {
+                return Err(Errno::EPERM);
+            }
+            NewNode::Device(a[3])
+        }
+        S_IFDIR => return Err(Errno::EPERM),
+        _ => return Err(Errno::EINVAL),
+    };
+    create_at(t, a[0], a[1], node, mode)
+}
+
+pub fn mknod(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    mknodat(t, &[AT_FDCWD as u64, a[0], a[1], a[2], 0, 0])
+}
+
+pub fn symlinkat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let target = t.path_arg(a[0])?;
+    if target.is_empty() {
+        return Err(Errno::ENOENT);
+    }
+    create_at(t, a[1], a[2], NewNode::Symlink(target), 0o777)
+}
+
+pub fn symlink(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    symlinkat(t, &[a[0], AT_FDCWD as u64, a[1], 0, 0, 0])
+}
+
+pub fn linkat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let old = t.path_arg(a[1])?;
+    let new = t.path_arg(a[3])?;
+    let src = if old.is_empty() && a[4] & AT_EMPTY_PATH != 0 {
+        t.files
+            .get(fd_of(a[0]))?
+            .dentry
+            .clone()
+            .ok_or(Errno::ENOENT)?
+    } else {
+        t.walk_at(a[0], &old, a[4] & AT_SYMLINK_FOLLOW != 0)?
+    };
+    if src.inode.attr()?.is_dir() {
+        return Err(Errno::EPERM);
+    }
+    let (parent, name) = t.walk_parent_at(a[2], &new)?;
+    if t.k.vfs.child(&parent, &name).is_ok() {
+        return Err(Errno::EEXIST);
+    }
+    if !Arc::ptr_eq(&parent.mount, &src.mount) {
+        return Err(Errno::EXDEV);
+    }
+    check_writable_dir(t, &parent)?;
+    parent.inode.link(&name, &src.inode)?;
+    Ok(0)
+}
+
+pub fn link(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    linkat(t, &[AT_FDCWD as u64, a[0], AT_FDCWD as u64, a[1], 0, 0])
+}
+
+pub fn unlinkat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let path = t.path_arg(a[1])?;
+    let dir = a[2] & AT_REMOVEDIR != 0;
+    if a[2] & !AT_REMOVEDIR != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let (parent, name) = t.walk_parent_at(a[0], &path)?;
+    if dir && name == b"." {
+        return Err(Errno::EINVAL);
+    }
+    if dir && name == b".." {
+        return Err(Errno::ENOTEMPTY);
+    }
+    let child = t.k.vfs.child(&parent, &name)?;
+    if !dir && path.ends_with(b"/") {
+        return Err(if child.inode.attr()?.is_dir() {
+            Errno::EISDIR
+        } else {
+            Errno::ENOTDIR
+        });
+    }
+    if !std::ptr::addr_eq(Arc::as_ptr(&child.mount), Arc::as_ptr(&parent.mount)) {
+        return Err(Errno::EBUSY);
+    }
+    check_writable_dir(t, &parent)?;
+    parent.inode.unlink(&name, dir)?;
+    Ok(0)
+}
+
+pub fn unlink(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    unlinkat(t, &[AT_FDCWD as u64, a[0], 0, 0, 0, 0])
+}
+
+pub fn rmdir(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    unlinkat(t, &[AT_FDCWD as u64, a[0], AT_REMOVEDIR, 0, 0, 0])
+}
+
+pub fn renameat2(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let old = t.path_arg(a[1])?;
+    let new = t.path_arg(a[3])?;
+    let flags = a[4];
+    const RENAME_NOREPLACE: u64 = 1;
+    if flags & !RENAME_NOREPLACE != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let (op, oname) = t.walk_parent_at(a[0], &old)?;
+    let (np, nname) = t.walk_parent_at(a[2], &new)?;
+    if oname == b"." || oname == b".." || nname == b"." || nname == b".." {
+        return Err(Errno::EBUSY);
+    }
+    let src = t.k.vfs.child(&op, &oname)?;
+    if flags & RENAME_NOREPLACE != 0 && t.k.vfs.child(&np, &nname).is_ok() {
+        return Err(Errno::EEXIST);
+    }
+    if !Arc::ptr_eq(&op.mount, &np.mount) {
+        return Err(Errno::EXDEV);
+    }
+    // A directory may not move below itself.
+    if src.inode.attr()?.is_dir() {
+        let mut cur = Some(np.clone());
+        while let Some(c) = cur {
+            if crate::vfs::walk_same(&c.inode, &src.inode) {
+                return Err(Errno::EINVAL);
+            }
+            cur = c.parent.clone();
+        }
+    }
+    check_writable_dir(t, &op)?;
+    check_writable_dir(t, &np)?;
+    op.inode.rename(&oname, &np.inode, &nname)?;
+    Ok(0)
+}
+
+pub fn renameat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    renameat2(t, &[a[0], a[1], a[2], a[3], 0, 0])
+}
+
+pub fn rename(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    renameat2(t, &[AT_FDCWD as u64, a[0], AT_FDCWD as u64, a[1], 0, 0])
+}
+
+// ---- attributes ----
+
+fn setattr_path(
+    t: &mut TaskCtx,
+    dirfd: u64,
+    path_addr: u64,
+    follow: bool,
+    empty_ok: bool,
+    c: SetAttr,
+) -> SysResult {
+    let path = t.path_arg(path_addr)?;
+    let d = if path.is_empty() && empty_ok {
+        t.files
+            .get(fd_of(dirfd))?
+            .dentry
+            .clone()
+            .ok_or(Errno::EBADF)?
+    } else {
+        t.walk_at(dirfd, &path, follow)?
+    };
+    setattr_dentry(t, &d, c)
+}
+
+fn setattr_dentry(t: &mut TaskCtx, d: &Dentry, c: SetAttr) -> SysResult {
+    if d.mount.flags.readonly {
+        return Err(Errno::EROFS);
+    }
+    let cr = t.creds();
+    let attr = d.inode.attr()?;
+    if cr.euid != 0 {
+        if (c.mode.is_some() || c.uid.is_some() || c.gid.is_some()) && cr.euid != attr.uid {
+            return Err(Errno::EPERM);
+        }
+        if c.uid.is_some_and(|u| u != attr.uid) {
+            return Err(Errno::EPERM);
+        }
+    }
+    d.inode.set_attr(&c)?;
+    Ok(0)
+}
+
+fn setattr_fd(t: &mut TaskCtx, fd: u64, c: SetAttr) -> SysResult {
+    let f = t.files.get(fd_of(fd))?;
+    let d = f.dentry.clone().ok_or(Errno::EINVAL)?;
+    setattr_dentry(t, &d, c)
+}
+
+pub fn chmod(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    setattr_path(
+        t,
+        AT_FDCWD as u64,
+        a[0],
+        true,
+        false,
+        SetAttr {
+            mode: Some(a[1] as u32),
+            ..Default::default()
+        },
+    )
+}
+
+pub fn fchmod(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    setattr_fd(
+        t,
+        a[0],
+        SetAttr {
+            mode: Some(a[1] as u32),
+            ..Default::default()
+        },
+    )
+}
+
+pub fn fchmodat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    setattr_path(
+        t,
+        a[0],
+        a[1],
+        true,
+        false,
+        SetAttr {
+            mode: Some(a[2] as u32),
+            ..Default::default()
+        },
+    )
+}
+
+fn owner(a1: u64, a2: u64) -> SetAttr {
+    let u = a1 as i32;
+    let g = a2 as i32;
+    SetAttr {
+        uid: (u != -1).then_some(u as u32),
+        gid: (g != -1).then_some(g as u32),
+        ..Default::default()
+    }
+}
+
+pub fn chown(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    setattr_path(t, AT_FDCWD as u64, a[0], true, false, owner(a[1], a[2]))
+}
+
+pub fn lchown(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    setattr_path(t, AT_FDCWD as u64, a[0], false, false, owner(a[1], a[2]))
+}
+
+pub fn fchown(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    setattr_fd(t, a[0], owner(a[1], a[2]))
+}
+
+pub fn fchownat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    setattr_path(
+        t,
+        a[0],
+        a[1],
+        a[4] & AT_SYMLINK_NOFOLLOW == 0,
+        a[4] & AT_EMPTY_PATH != 0,
+        owner(a[2], a[3]),
+    )
+}
+
+pub fn truncate(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    if (a[1] as i64) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = t.path_arg(a[0])?;
+    let d = t.walk_at(AT_FDCWD as u64, &path, true)?;
+    let attr = d.inode.attr()?;
+    if attr.is_dir() {
+        return Err(Errno::EISDIR);
+    }
+    if !may_access(t, &attr, 2) {
+        return Err(Errno::EACCES);
+    }
+    setattr_dentry(
+        t,
+        &d,
+        SetAttr {
+            size: Some(a[1]),
+            ..Default::default()
+        },
+    )
+}
+
+pub fn ftruncate(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    if (a[1] as i64) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let f = t.files.get(fd_of(a[0]))?;
+    if !f.writable() {
+        return Err(Errno::EINVAL);
+    }
+    let d = f.dentry.clone().ok_or(Errno::EINVAL)?;
+    d.inode.set_attr(&SetAttr {
+        size: Some(a[1]),
+        ..Default::default()
+    })?;
+    Ok(0)
+}
+
+fn times_from(t: &TaskCtx, addr: u64) -> Result<(Option<(i64, i64)>, Option<(i64, i64)>), Errno> {
+    if addr == 0 {
+        let n = now();
+        return Ok((Some(n), Some(n)));
+    }
+    let ts: [husk_abi::Timespec; 2] = t.mm.read_obj(addr)?;
+    let conv = |x: husk_abi::Timespec| -> Result<Option<(i64, i64)>, Errno> {
+        match x.tv_nsec {
+            UTIME_OMIT => Ok(None),
+            UTIME_NOW => Ok(Some(now())),
+            n if !(0..1_000_000_000).contains(&n) => Err(Errno::EINVAL),
+            n => Ok(Some((x.tv_sec, n))),
+        }
+    };
+    Ok((conv(ts[0])?, conv(ts[1])?))
+}
+
+pub fn utimensat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let (atime, mtime) = times_from(t, a[2])?;
+    let c = SetAttr {
+        atime,
+        mtime,
+        ..Default::default()
+    };
+    if a[1] == 0 {
+        return setattr_fd(t, a[0], c);
+    }
+    setattr_path(
+        t,
+        a[0],
+        a[1],
+        a[3] & AT_SYMLINK_NOFOLLOW == 0,
+        a[3] & AT_EMPTY_PATH != 0,
+        c,
+    )
+}
+
+pub fn utimes(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let c = if a[1] == 0 {
+        let n = now();
+        SetAttr {
+            atime: Some(n),
+            mtime: Some(n),
+            ..Default::default()
+        }
+    } else {
+        let tv: [husk_abi::Timeval; 2] = t.mm.read_obj(a[1])?;
+        SetAttr {
+            atime: Some((tv[0].tv_sec, tv[0].tv_usec * 1000)),
+            mtime: Some((tv[1].tv_sec, tv[1].tv_usec * 1000)),
+            ..Default::default()
+        }
+    };
+    setattr_path(t, AT_FDCWD as u64, a[0], true, false, c)
+}
+
+pub fn utime(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let c = if a[1] == 0 {
+        let n = now();
+        SetAttr {
+            atime: Some(n),
+            mtime: Some(n),
+            ..Default::default()
+        }
+    } else {
+        let tb: [i64; 2] = t.mm.read_obj(a[1])?;
+        SetAttr {
+            atime: Some((tb[0], 0)),
+            mtime: Some((tb[1], 0)),
+            ..Default::default()
+        }
+    };
+    setattr_path(t, AT_FDCWD as u64, a[0], true, false, c)
+}
+
+pub fn umask(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let mut fs = t.fs.lock().unwrap_or_else(|p| p.into_inner());
+    let old = fs.umask;
+    fs.umask = a[0] as u32 & 0o777;
+    Ok(old as u64)
+}
+
+pub fn fsync(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let f = t.files.get(fd_of(a[0]))?;
+    f.ops.fsync()?;
+    Ok(0)
+}
+
+pub fn sync(_t: &mut TaskCtx, _a: &[u64; 6]) -> SysResult {
+    Ok(0)
+}
+
+pub fn fadvise64(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let f = t.files.get(fd_of(a[0]))?;
+    if !f.ops.seekable() {
+        return Err(Errno::ESPIPE);
+    }
+    if a[3] > 5 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(0)
+}
+
+// Extended attributes: husk's file systems store none.
+pub fn getxattr(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let path = t.path_arg(a[0])?;
+    t.walk_at(AT_FDCWD as u64, &path, true)?;
+    Err(Errno::ENODATA)
+}
+
+pub fn fgetxattr(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    t.files.get(fd_of(a[0]))?;
+    Err(Errno::ENODATA)
+}
+
+pub fn listxattr(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let path = t.path_arg(a[0])?;
+    t.walk_at(AT_FDCWD as u64, &path, true)?;
+    Ok(0)
+}
+
+pub fn flistxattr(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    t.files.get(fd_of(a[0]))?;
+    Ok(0)
+}

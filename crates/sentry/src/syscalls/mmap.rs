@@ -1,0 +1,261 @@
+//! Memory system calls: mmap, munmap, mprotect, mremap, brk, madvise, msync, mincore.
+
+use super::TaskCtx;
+use crate::fsimpl::tmpdata::TmpData;
+use crate::mm::{Backing, Vma, MIN_ADDR};
+use husk_abi::{page_up, Errno, SysResult, PAGE_SIZE};
+use husk_platform::Access;
+use std::sync::Arc;
+
+const MAP_SHARED: u64 = 0x01;
+const MAP_PRIVATE: u64 = 0x02;
+const MAP_SHARED_VALIDATE: u64 = 0x03;
+const MAP_FIXED: u64 = 0x10;
+const MAP_ANONYMOUS: u64 = 0x20;
+const MAP_GROWSDOWN: u64 = 0x100;
+const MAP_POPULATE: u64 = 0x8000;
+const MAP_FIXED_NOREPLACE: u64 = 0x100000;
+
+pub fn mmap(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let (addr, len, prot, flags, fd, off) = (a[0], a[1], a[2], a[3], a[4] as i32, a[5]);
+    if len == 0 || off % PAGE_SIZE != 0 || prot & !7 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let len = page_up(len);
+    if len == 0 || len > t.mm.max_addr {
+        return Err(Errno::ENOMEM);
+    }
+    let kind = flags & 3;
+    if kind != MAP_SHARED && kind != MAP_PRIVATE && kind != MAP_SHARED_VALIDATE {
+        return Err(Errno::EINVAL);
+    }
+    let shared = kind != MAP_PRIVATE;
+    let access = Access::from_prot(prot);
+    let (backing, path) = if flags & MAP_ANONYMOUS != 0 {
+        if shared {
+            let data = TmpData::new(t.mm.mf.clone());
+            data.truncate(len)?;
+            (
+                Backing::File {
+                    obj: data,
+                    offset: 0,
+                    path: "/dev/zero (deleted)".into(),
+                },
+                String::new(),
+            )
+        } else {
+            (Backing::Anon, String::new())
+        }
+    } else {
+        let f = t.files.get(fd)?;
+        if !f.readable() {
+            return Err(Errno::EACCES);
+        }
+        if shared && access.write && !f.writable() {
+            return Err(Errno::EACCES);
+        }
+        let d = f.dentry.clone().ok_or(Errno::ENODEV)?;
+        if access.exec && d.mount.flags.noexec {
+            return Err(Errno::EPERM);
+        }
+        let path = d.path_string();
+        let obj = match d.inode.mappable() {
+            Some(o) => o,
+            None => {
+                // /dev/zero maps as anonymous memory.
+                if d.inode.attr()?.rdev == crate::fsimpl::simple::makedev(1, 5) {
+                    if shared {
+                        let data = TmpData::new(t.mm.mf.clone());
+                        data.truncate(len)?;
+                        return map_at(
+                            t,
+                            addr,
+                            len,
+                            flags,
+                            Vma {
+                                start: 0,
+                                end: 0,
+                                prot: access,
+                                shared,
+                                growsdown: false,
+                                backing: Backing::File {
+                                    obj: data,
+                                    offset: 0,
+                                    path: "/dev/zero (deleted)".into(),
+                                },
+                                name: "",
+                            },
+                        );
+                    }
+                    return map_at(
+                        t,
+                        addr,
+                        len,
+                        flags,
+                        Vma {
+                            start: 0,
+                            end: 0,
+                            prot: access,
+                            shared,
+                            growsdown: false,
+                            backing: Backing::Anon,
+                            name: "",
+                        },
+                    );
+                }
+                return Err(Errno::ENODEV);
+            }
+        };
+        (
+            Backing::File {
+                obj,
+                offset: off,
+                path: path.clone(),
+            },
+            path,
+        )
+    };
+    let _ = path;
+    map_at(
+        t,
+        addr,
+        len,
+        flags,
+        Vma {
+            start: 0,
+            end: 0,
+            prot: access,
+            shared,
+            growsdown: flags & MAP_GROWSDOWN != 0,
+            backing,
+            name: "",
+        },
+    )
+}
+
+fn map_at(t: &mut TaskCtx, addr: u64, len: u64, flags: u64, mut vma: Vma) -> SysResult {
+    let start = if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0 {
+        if addr % PAGE_SIZE != 0 {
+            return Err(Errno::EINVAL);
+        }
+        if addr < MIN_ADDR.min(PAGE_SIZE) || addr.checked_add(len).is_none_or(|e| e > t.mm.max_addr)
+        {
+            return Err(Errno::ENOMEM);
+        }
+        if flags & MAP_FIXED_NOREPLACE != 0 && t.mm.overlaps(addr, addr + len) {
+            return Err(Errno::EEXIST);
+        }
+        addr
+    } else {
+        t.mm.find_free(len, addr)?
+    };
+    vma.start = start;
+    vma.end = start + len;
+    t.mm.insert_vma(vma);
+    if flags & MAP_POPULATE != 0 {
+        for p in (start..start + len).step_by(PAGE_SIZE as usize) {
+            if t.mm.handle_fault(p).is_err() {
+                break;
+            }
+        }
+    }
+    Ok(start)
+}
+
+pub fn munmap(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    t.mm.munmap(a[0], a[1])?;
+    Ok(0)
+}
+
+pub fn mprotect(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    const PROT_GROWSDOWN: u64 = 0x0100_0000;
+    if a[2] & !(7 | PROT_GROWSDOWN | 0x0200_0000) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    t.mm.mprotect(
+        a[0],
+        a[1],
+        Access::from_prot(a[2]),
+        a[2] & PROT_GROWSDOWN != 0,
+    )?;
+    Ok(0)
+}
+
+pub fn mremap(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    const MREMAP_MAYMOVE: u64 = 1;
+    const MREMAP_FIXED: u64 = 2;
+    let flags = a[3];
+    if flags & !7 != 0 || (flags & MREMAP_FIXED != 0 && flags & MREMAP_MAYMOVE == 0) {
+        return Err(Errno::EINVAL);
+    }
+    let fixed = (flags & MREMAP_FIXED != 0).then_some(a[4]);
+    t.mm.mremap(a[0], a[1], a[2], flags & MREMAP_MAYMOVE != 0, fixed)
+}
+
+pub fn brk(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    Ok(t.mm.brk(a[0]))
+}
+
+pub fn madvise(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    if a[0] % PAGE_SIZE != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let len = page_up(a[1]);
+    match a[2] {
+        // MADV_DONTNEED, MADV_FREE, MADV_REMOVE
+        4 | 8 | 9 => {
+            t.mm.dontneed(a[0], len)?;
+            Ok(0)
+        }
+        // NORMAL, RANDOM, SEQUENTIAL, WILLNEED, DONTFORK, DOFORK, MERGEABLE, UNMERGEABLE,
+        // HUGEPAGE, NOHUGEPAGE, DONTDUMP, DODUMP, WIPEONFORK, KEEPONFORK, COLD, PAGEOUT:
+        // hints the Sentry may ignore; the range must be mapped.
+        0..=3 | 10..=19 | 20 | 21 => {
+            if !t.mm.covered(a[0], a[0] + len) {
+                return Err(Errno::ENOMEM);
+            }
+            Ok(0)
+        }
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+pub fn msync(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    if a[0] % PAGE_SIZE != 0 || a[2] & !7 != 0 || (a[2] & 1 != 0 && a[2] & 4 != 0) {
+        return Err(Errno::EINVAL);
+    }
+    if !t.mm.covered(a[0], a[0] + page_up(a[1])) {
+        return Err(Errno::ENOMEM);
+    }
+    // File data lives in the memory file: shared mappings are always in sync.
+    Ok(0)
+}
+
+pub fn mincore(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    if a[0] % PAGE_SIZE != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let v = t.mm.mincore(a[0], a[1])?;
+    t.mm.copy_out(a[2], &v)?;
+    Ok(0)
+}
+
+/// mlock and friends: application memory is never swapped, so memory is always locked.
+pub fn mlock(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let start = a[0] & !(PAGE_SIZE - 1);
+    let end = page_up(a[0] + a[1]);
+    if !t.mm.covered(start, end) {
+        return Err(Errno::ENOMEM);
+    }
+    Ok(0)
+}
+
+pub fn mlockall(_t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    if a[0] & !7 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(0)
+}
+
+#[allow(dead_code)]
+fn _assert_arc(_: Arc<TmpData>) {}

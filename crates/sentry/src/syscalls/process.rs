@@ -1,0 +1,740 @@
+//! Process and thread system calls: clone, exec, exit, wait, ids, sessions, prctl.
+
+use super::TaskCtx;
+use crate::kernel::sigqueue::*;
+use crate::kernel::task::{CloneArgs, ExitKind, CLONE_VFORK, CLONE_VM};
+use crate::kernel::{ProcState, Tid, Usage};
+use husk_abi::{Errno, RobustListHead, Rusage, SigInfo, SysResult, Timeval};
+use std::time::{Duration, Instant};
+
+pub fn clone(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    t.do_clone(CloneArgs {
+        flags: a[0] & !0xff,
+        stack: a[1],
+        parent_tid: a[2],
+        child_tid: a[3],
+        tls: a[4],
+        exit_signal: (a[0] & 0xff) as i32,
+    })
+}
+
+pub fn clone3(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    if a[1] < 64 || a[1] > 4096 {
+        return Err(Errno::EINVAL);
+    }
+    let mut raw = vec![0u8; 88];
+    let n = (a[1] as usize).min(88);
+    t.mm.copy_in(a[0], &mut raw[..n])?;
+    let ca = <husk_abi::CloneArgs as zerocopy::FromBytes>::read_from_bytes(&raw)
+        .map_err(|_| Errno::EFAULT)?;
+    if ca.exit_signal > 64 || ca.set_tid != 0 || ca.cgroup != 0 {
+        return Err(Errno::EINVAL);
+    }
+    t.do_clone(CloneArgs {
+        flags: ca.flags,
+        stack: if ca.stack != 0 {
+            ca.stack + ca.stack_size
+        } else {
+            0
+        },
+        parent_tid: ca.parent_tid,
+        child_tid: ca.child_tid,
+        tls: ca.tls,
+        exit_signal: ca.exit_signal as i32,
+    })
+}
+
+pub fn fork(t: &mut TaskCtx, _a: &[u64; 6]) -> SysResult {
+    t.do_clone(CloneArgs {
+        flags: 0,
+        stack: 0,
+        parent_tid: 0,
+        child_tid: 0,
+        tls: 0,
+        exit_signal: SIGCHLD,
+    })
+}
+
+pub fn vfork(t: &mut TaskCtx, _a: &[u64; 6]) -> SysResult {
+    t.do_clone(CloneArgs {
+        flags: CLONE_VM | CLONE_VFORK,
+        stack: 0,
+        parent_tid: 0,
+        child_tid: 0,
+        tls: 0,
+        exit_signal: SIGCHLD,
+    })
+}
+
+pub fn execve(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    execveat(t, &[(-100i64) as u64, a[0], a[1], a[2], 0, 0])
+}
+
+pub fn execveat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let path = t.path_arg(a[1])?;
+    let argv = t.mm.read_string_array(a[2])?;
+    let envp = t.mm.read_string_array(a[3])?;
+    const AT_EMPTY_PATH: u64 = 0x1000;
+    if path.is_empty() {
+        if a[4] & AT_EMPTY_PATH == 0 {
+            return Err(Errno::ENOENT);
+        }
+        let f = t.files.get(a[0] as i32)?;
+        let d = f.dentry.clone().ok_or(Errno::EACCES)?;
+        let p = d.path();
+        let root = t.fs.lock().unwrap_or_else(|p| p.into_inner()).root.clone();
+        return t.execve(root, p, argv, envp);
+    }
+    let start = if path[0] == b'/' {
+        t.fs.lock().unwrap_or_else(|p| p.into_inner()).root.clone()
+    } else {
+        t.at_start(a[0])?
+    };
+    t.execve(start, path, argv, envp)
+}
+
+pub fn exit(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    t.exit = Some(ExitKind::Thread(a[0] as i32));
+    Ok(0)
+}
+
+pub fn exit_group(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    t.exit = Some(ExitKind::Group(crate::kernel::task::exit_status(
+        a[0] as i32,
+    )));
+    Ok(0)
+}
+
+enum Sel {
+    Pid(Tid),
+    Pgid(Tid),
+    Any,
+}
+
+struct WaitOpts {
+    exited: bool,
+    stopped: bool,
+    continued: bool,
+    nohang: bool,
+    nowait: bool,
+}
+
+struct Waited {
+    pid: Tid,
+    status: i32,
+    code: i32,
+    uid: u32,
+    usage: Usage,
+}
+
+fn code_of(status: i32) -> (i32, i32) {
+    if status & 0x7f == 0 {
+        (CLD_EXITED, (status >> 8) & 0xff)
+    } else if status & 0x80 != 0 {
+        (CLD_DUMPED, status & 0x7f)
+    } else {
+        (CLD_KILLED, status & 0x7f)
+    }
+}
+
+fn do_wait(t: &mut TaskCtx, sel: Sel, o: WaitOpts) -> Result<Option<Waited>, Errno> {
+    let k = t.k.clone();
+    let wq = k
+        .lock()
+        .procs
+        .get(&t.tgid)
+        .map(|p| p.child_wq.clone())
+        .ok_or(Errno::ECHILD)?;
+    let w = t.handle.waker.clone();
+    wq.register(&w);
+    let res = loop {
+        let r = (|| {
+            let mut st = k.lock();
+            let me = st.procs.get(&t.tgid).ok_or(Errno::ECHILD)?;
+            let children: Vec<Tid> = me
+                .children
+                .iter()
+                .copied()
+                .filter(|c| match sel {
+                    Sel::Any => true,
+                    Sel::Pid(p) => *c == p,
+                    Sel::Pgid(g) => st.procs.get(c).is_some_and(|cp| cp.pgid == g),
+                })
+                .collect();
+            if children.is_empty() {
+                return Err(Errno::ECHILD);
+            }
+            for c in children {
+                let Some(cp) = st.procs.get_mut(&c) else {
+                    continue;
+                };
+                let uid = cp.creds.ruid;
+                if let ProcState::Zombie(status) = cp.state {
+                    if !o.exited {
+                        continue;
+                    }
+                    let mut usage = cp.usage;
+                    usage.utime += cp.child_usage.utime;
+                    usage.stime += cp.child_usage.stime;
+                    let (code, _) = code_of(status);
+                    if !o.nowait {
+                        st.procs.remove(&c);
+                        if let Some(me) = st.procs.get_mut(&t.tgid) {
+                            me.children.remove(&c);
+                            me.child_usage.utime += usage.utime;
+                            me.child_usage.stime += usage.stime;
+                            me.child_usage.maxrss_kb =
+                                me.child_usage.maxrss_kb.max(usage.maxrss_kb);
+                        }
+                    }
+                    return Ok(Some(Waited {
+                        pid: c,
+                        status,
+                        code,
+                        uid,
+                        usage,
+                    }));
+                }
+                if cp.stopped && cp.stop_report && o.stopped {
+                    if !o.nowait {
+                        cp.stop_report = false;
+                    }
+                    let sig = cp.stop_sig;
+                    return Ok(Some(Waited {
+                        pid: c,
+                        status: 0x7f | (sig << 8),
+                        code: CLD_STOPPED,
+                        uid,
+                        usage: Usage::default(),
+                    }));
+                }
+                if cp.cont_report && o.continued {
+                    if !o.nowait {
+                        cp.cont_report = false;
+                    }
+                    return Ok(Some(Waited {
+                        pid: c,
+                        status: 0xffff,
+                        code: CLD_CONTINUED,
+                        uid,
+                        usage: Usage::default(),
+                    }));
+                }
+            }
+            Ok(None)
+        })();
+        match r {
+            Ok(Some(x)) => break Ok(Some(x)),
+            Err(e) => break Err(e),
+            Ok(None) if o.nohang => break Ok(None),
+            Ok(None) => {}
+        }
+        if t.interrupted() {
+            break Err(Errno::ERESTARTSYS);
+        }
+        w.wait(Some(Instant::now() + Duration::from_millis(500)));
+    };
+    wq.unregister(&w);
+    res
+}
+
+fn tv(d: Duration) -> Timeval {
+    Timeval {
+        tv_sec: d.as_secs() as i64,
+        tv_usec: d.subsec_micros() as i64,
+    }
+}
+
+pub fn wait4(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let pid = a[0] as i32;
+    let opts = a[2];
+    if opts & !(1 | 2 | 8 | 0x2000_0000 | 0x4000_0000 | 0x8000_0000) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let sel = if pid > 0 {
+        Sel::Pid(pid)
+    } else if pid == -1 {
+        Sel::Any
+    } else if pid == 0 {
+        Sel::Pgid(t.k.lock().procs.get(&t.tgid).map(|p| p.pgid).unwrap_or(0))
+    } else {
+        Sel::Pgid(-pid)
+    };
+    let o = WaitOpts {
+        exited: true,
+        stopped: opts & 2 != 0,
+        continued: opts & 8 != 0,
+        nohang: opts & 1 != 0,
+        nowait: false,
+    };
+    match do_wait(t, sel, o)? {
+        None => Ok(0),
+        Some(w) => {
+            if a[1] != 0 {
+                t.mm.write_obj(a[1], &w.status)?;
+            }
+            if a[3] != 0 {
+                let r = Rusage {
+                    ru_utime: tv(w.usage.utime),
+                    ru_stime: tv(w.usage.stime),
+                    ru_maxrss: w.usage.maxrss_kb as i64,
+                    ..Default::default()
+                };
+                t.mm.write_obj(a[3], &r)?;
+            }
+            Ok(w.pid as u64)
+        }
+    }
+}
+
+pub fn waitid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let (idtype, id, infop, opts) = (a[0], a[1] as i32, a[2], a[3]);
+    if opts & !(1 | 2 | 4 | 8 | 0x0100_0000 | 0x2000_0000 | 0x4000_0000 | 0x8000_0000) != 0
+        || opts & (2 | 4 | 8) == 0
+    {
+        return Err(Errno::EINVAL);
+    }
+    let sel = match idtype {
+        0 => Sel::Any,
+        1 => Sel::Pid(id),
+        2 => Sel::Pgid(if id == 0 {
+            t.k.lock().procs.get(&t.tgid).map(|p| p.pgid).unwrap_or(0)
+        } else {
+            id
+        }),
+        _ => return Err(Errno::EINVAL),
+    };
+    let o = WaitOpts {
+        exited: opts & 4 != 0,
+        stopped: opts & 2 != 0,
+        continued: opts & 8 != 0,
+        nohang: opts & 1 != 0,
+        nowait: opts & 0x0100_0000 != 0,
+    };
+    let r = do_wait(t, sel, o)?;
+    if infop != 0 {
+        let info = match &r {
+            None => SigInfo::default(),
+            Some(w) => {
+                let mut si = SigInfo::user(SIGCHLD, w.code, w.pid, w.uid);
+                let status = match w.code {
+                    CLD_EXITED => (w.status >> 8) & 0xff,
+                    CLD_STOPPED => (w.status >> 8) & 0xff,
+                    CLD_CONTINUED => SIGCONT,
+                    _ => w.status & 0x7f,
+                };
+                si.set_child(status, 0, 0);
+                si
+            }
+        };
+        t.mm.write_obj(infop, &info)?;
+    }
+    if a[4] != 0 {
+        let u = r.as_ref().map(|w| w.usage).unwrap_or_default();
+        let ru = Rusage {
+            ru_utime: tv(u.utime),
+            ru_stime: tv(u.stime),
+            ..Default::default()
+        };
+        t.mm.write_obj(a[4], &ru)?;
+    }
+    Ok(0)
+}
+
+pub fn getpid(t: &mut TaskCtx, _a: &[u64; 6]) -> SysResult {
+    Ok(t.tgid as u64)
+}
+
+pub fn gettid(t: &mut TaskCtx, _a: &[u64; 6]) -> SysResult {
+    Ok(t.tid as u64)
+}
+
+pub fn getppid(t: &mut TaskCtx, _a: &[u64; 6]) -> SysResult {
+    let st = t.k.lock();
+    Ok(st.procs.get(&t.tgid).map(|p| p.parent).unwrap_or(0) as u64)
+}
+
+pub fn set_tid_address(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    t.clear_child_tid = a[0];
+    Ok(t.tid as u64)
+}
+
+pub fn set_robust_list(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    if a[1] != std::mem::size_of::<RobustListHead>() as u64 {
+        return Err(Errno::EINVAL);
+    }
+    t.robust_list = a[0];
+    Ok(0)
+}
+
+pub fn get_robust_list(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    if a[0] != 0 && a[0] as i32 != t.tid {
+        let st = t.k.lock();
+        if !st.threads.contains_key(&(a[0] as i32)) {
+            return Err(Errno::ESRCH);
+        }
+        return Err(Errno::EPERM);
+    }
+    t.mm.write_obj(a[1], &t.robust_list)?;
+    t.mm.write_obj(a[2], &(std::mem::size_of::<RobustListHead>() as u64))?;
+    Ok(0)
+}
+
+fn target_proc(t: &TaskCtx, pid: i32) -> Tid {
+    if pid == 0 {
+        t.tgid
+    } else {
+        pid
+    }
+}
+
+pub fn setpgid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let pid = target_proc(t, a[0] as i32);
+    let pgid = a[1] as i32;
+    if pgid < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let pgid = if pgid == 0 { pid } else { pgid };
+    let k = t.k.clone();
+    let mut st = k.lock();
+    let me_sid = st.procs.get(&t.tgid).map(|p| p.sid).unwrap_or(0);
+    let target = st.procs.get(&pid).ok_or(Errno::ESRCH)?;
+    if pid != t.tgid && target.parent != t.tgid {
+        return Err(Errno::ESRCH);
+    }
+    if target.sid != me_sid {
+        return Err(Errno::EPERM);
+    }
+    if target.sid == pid {
+        return Err(Errno::EPERM);
+    }
+    if pgid != pid && !st.procs.values().any(|p| p.pgid == pgid && p.sid == me_sid) {
+        return Err(Errno::EPERM);
+    }
+    if let Some(p) = st.procs.get_mut(&pid) {
+        p.pgid = pgid;
+    }
+    Ok(0)
+}
+
+pub fn getpgid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let pid = target_proc(t, a[0] as i32);
+    let st = t.k.lock();
+    let tg = st.threads.get(&pid).map(|x| x.tgid).unwrap_or(pid);
+    st.procs.get(&tg).map(|p| p.pgid as u64).ok_or(Errno::ESRCH)
+}
+
+pub fn getpgrp(t: &mut TaskCtx, _a: &[u64; 6]) -> SysResult {
+    getpgid(t, &[0; 6])
+}
+
+pub fn getsid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let pid = target_proc(t, a[0] as i32);
+    let st = t.k.lock();
+    let tg = st.threads.get(&pid).map(|x| x.tgid).unwrap_or(pid);
+    st.procs.get(&tg).map(|p| p.sid as u64).ok_or(Errno::ESRCH)
+}
+
+pub fn setsid(t: &mut TaskCtx, _a: &[u64; 6]) -> SysResult {
+    let mut st = t.k.lock();
+    let me = t.tgid;
+    if st.procs.values().any(|p| p.pgid == me) {
+        return Err(Errno::EPERM);
+    }
+    let p = st.procs.get_mut(&me).ok_or(Errno::ESRCH)?;
+    p.sid = me;
+    p.pgid = me;
+    Ok(me as u64)
+}
+
+pub fn sched_yield(_t: &mut TaskCtx, _a: &[u64; 6]) -> SysResult {
+    std::thread::yield_now();
+    Ok(0)
+}
+
+fn ncpus() -> u64 {
+    crate::kernel::NCPUS
+        .get()
+        .copied()
+        .unwrap_or(1)
+        .clamp(1, 64)
+}
+
+fn all_cpus() -> u64 {
+    let n = ncpus();
+    if n >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << n) - 1
+    }
+}
+
+fn check_task(t: &TaskCtx, pid: i32) -> Result<(), Errno> {
+    if pid < 0 {
+        return Err(Errno::EINVAL);
+    }
+    if pid != 0 && !t.k.lock().threads.contains_key(&pid) {
+        return Err(Errno::ESRCH);
+    }
+    Ok(())
+}
+
+pub fn sched_getaffinity(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    check_task(t, a[0] as i32)?;
+    if a[1] < 8 || a[1] % 8 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let mask = if a[0] == 0 || a[0] as i32 == t.tid {
+        t.affinity & all_cpus()
+    } else {
+        all_cpus()
+    };
+    t.mm.write_obj(a[2], &mask)?;
+    Ok(8)
+}
+
+pub fn sched_setaffinity(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    check_task(t, a[0] as i32)?;
+    let mut b = [0u8; 8];
+    let n = (a[1] as usize).min(8);
+    t.mm.copy_in(a[2], &mut b[..n])?;
+    let mask = u64::from_le_bytes(b) & all_cpus();
+    if mask == 0 {
+        return Err(Errno::EINVAL);
+    }
+    if a[0] == 0 || a[0] as i32 == t.tid {
+        t.affinity = mask;
+    }
+    Ok(0)
+}
+
+pub fn getcpu(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let cpu = (t.affinity & all_cpus()).trailing_zeros();
+    if a[0] != 0 {
+        t.mm.write_obj(a[0], &cpu)?;
+    }
+    if a[1] != 0 {
+        t.mm.write_obj(a[1], &0u32)?;
+    }
+    Ok(0)
+}
+
+pub fn getpriority(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    if a[0] > 2 {
+        return Err(Errno::EINVAL);
+    }
+    let st = t.k.lock();
+    let who = if a[1] == 0 { t.tgid } else { a[1] as i32 };
+    let nice = match a[0] {
+        0 => st
+            .threads
+            .get(&who)
+            .and_then(|x| st.procs.get(&x.tgid))
+            .or_else(|| st.procs.get(&who))
+            .map(|p| p.nice)
+            .ok_or(Errno::ESRCH)?,
+        _ => st.procs.get(&t.tgid).map(|p| p.nice).unwrap_or(0),
+    };
+    Ok((20 - nice) as u64)
+}
+
+pub fn setpriority(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    if a[0] > 2 {
+        return Err(Errno::EINVAL);
+    }
+    let nice = (a[2] as i32).clamp(-20, 19);
+    let mut st = t.k.lock();
+    let who = if a[1] == 0 { t.tgid } else { a[1] as i32 };
+    let euid = st.procs.get(&t.tgid).map(|p| p.creds.euid).unwrap_or(0);
+    let tg = st.threads.get(&who).map(|x| x.tgid).unwrap_or(who);
+    let p = st.procs.get_mut(&tg).ok_or(Errno::ESRCH)?;
+    if nice < p.nice && euid != 0 {
+        return Err(Errno::EACCES);
+    }
+    p.nice = nice;
+    Ok(0)
+}
+
+pub fn sched_getparam(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    check_task(t, a[0] as i32)?;
+    t.mm.write_obj(a[1], &0i32)?;
+    Ok(0)
+}
+
+pub fn sched_getscheduler(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    check_task(t, a[0] as i32)?;
+    Ok(0)
+}
+
+pub fn sched_get_priority_max(_t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    match a[0] {
+        1 | 2 => Ok(99),
+        0 | 3 | 5 => Ok(0),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+pub fn sched_get_priority_min(_t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    match a[0] {
+        1 | 2 => Ok(1),
+        0 | 3 | 5 => Ok(0),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+pub fn personality(_t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    if a[0] == 0xffff_ffff || a[0] == 0 {
+        Ok(0)
+    } else {
+        Err(Errno::EINVAL)
+    }
+}
+
+pub fn arch_prctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    const CANONICAL: u64 = 0x0000_8000_0000_0000;
+    match a[0] {
+        0x1001 => {
+            if a[1] >= CANONICAL {
+                return Err(Errno::EPERM);
+            }
+            t.regs.gs_base = a[1];
+            Ok(0)
+        }
+        0x1002 => {
+            if a[1] >= CANONICAL {
+                return Err(Errno::EPERM);
+            }
+            t.regs.fs_base = a[1];
+            Ok(0)
+        }
+        0x1003 => {
+            t.mm.write_obj(a[1], &t.regs.fs_base)?;
+            Ok(0)
+        }
+        0x1004 => {
+            t.mm.write_obj(a[1], &t.regs.gs_base)?;
+            Ok(0)
+        }
+        // ARCH_GET_CPUID: cpuid is not faulting.
+        0x1011 => Ok(1),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+pub fn prctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let k = t.k.clone();
+    match a[0] {
+        1 => {
+            if a[1] > 64 {
+                return Err(Errno::EINVAL);
+            }
+            k.lock()
+                .procs
+                .get_mut(&t.tgid)
+                .ok_or(Errno::ESRCH)?
+                .pdeathsig = a[1] as i32;
+            Ok(0)
+        }
+        2 => {
+            let v = k
+                .lock()
+                .procs
+                .get(&t.tgid)
+                .map(|p| p.pdeathsig)
+                .unwrap_or(0);
+            t.mm.write_obj(a[1], &v)?;
+            Ok(0)
+        }
+        3 => Ok(k
+            .lock()
+            .procs
+            .get(&t.tgid)
+            .map(|p| p.dumpable as u64)
+            .unwrap_or(0)),
+        4 => {
+            if a[1] > 1 {
+                return Err(Errno::EINVAL);
+            }
+            k.lock()
+                .procs
+                .get_mut(&t.tgid)
+                .ok_or(Errno::ESRCH)?
+                .dumpable = a[1] == 1;
+            Ok(0)
+        }
+        15 => {
+            let mut b = [0u8; 16];
+            let s = t.mm.copy_in_partial(a[1], 16);
+            let n = s.iter().position(|&c| c == 0).unwrap_or(s.len()).min(15);
+            b[..n].copy_from_slice(&s[..n]);
+            let name = String::from_utf8_lossy(&b[..n]).into_owned();
+            if let Some(ti) = k.lock().threads.get_mut(&t.tid) {
+                ti.comm = name;
+            }
+            Ok(0)
+        }
+        16 => {
+            let name = k
+                .lock()
+                .threads
+                .get(&t.tid)
+                .map(|x| x.comm.clone())
+                .unwrap_or_default();
+            let mut b = [0u8; 16];
+            let n = name.len().min(15);
+            b[..n].copy_from_slice(&name.as_bytes()[..n]);
+            t.mm.copy_out(a[1], &b)?;
+            Ok(0)
+        }
+        // PR_GET_SECCOMP
+        21 => Ok(0),
+        // PR_CAPBSET_READ
+        23 => {
+            if a[1] > 40 {
+                return Err(Errno::EINVAL);
+            }
+            Ok(1)
+        }
+        // PR_GET_TIMERSLACK
+        30 => Ok(50_000),
+        36 => {
+            k.lock()
+                .procs
+                .get_mut(&t.tgid)
+                .ok_or(Errno::ESRCH)?
+                .subreaper = a[1] != 0;
+            Ok(0)
+        }
+        37 => {
+            let v = k
+                .lock()
+                .procs
+                .get(&t.tgid)
+                .map(|p| p.subreaper as i32)
+                .unwrap_or(0);
+            t.mm.write_obj(a[1], &v)?;
+            Ok(0)
+        }
+        38 => {
+            if a[1] != 1 || a[2] != 0 || a[3] != 0 || a[4] != 0 {
+                return Err(Errno::EINVAL);
+            }
+            k.lock()
+                .procs
+                .get_mut(&t.tgid)
+                .ok_or(Errno::ESRCH)?
+                .no_new_privs = true;
+            Ok(0)
+        }
+        39 => Ok(k
+            .lock()
+            .procs
+            .get(&t.tgid)
+            .map(|p| p.no_new_privs as u64)
+            .unwrap_or(0)),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+#[allow(dead_code)]
+fn _unused(_: ProcState) {}

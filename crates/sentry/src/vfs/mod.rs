@@ -1,0 +1,379 @@
+//! The virtual file system: inodes, dentries (names with parents, for `..` and getcwd),
+//! mounts, open file descriptions, fd tables and path walks.
+
+mod fdtable;
+mod walk;
+
+pub use fdtable::{FdTable, FsContext};
+pub use walk::{same_inode as walk_same, Vfs, WalkFlags};
+
+use crate::mm::Mappable;
+use crate::waiter::WaitQueue;
+use husk_abi::Errno;
+use std::any::Any;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+pub type InodeRef = Arc<dyn Inode>;
+
+/// File types as in `st_mode`.
+pub const S_IFMT: u32 = 0o170000;
+pub const S_IFDIR: u32 = 0o040000;
+pub const S_IFREG: u32 = 0o100000;
+pub const S_IFLNK: u32 = 0o120000;
+pub const S_IFCHR: u32 = 0o020000;
+pub const S_IFIFO: u32 = 0o010000;
+pub const S_IFSOCK: u32 = 0o140000;
+pub const S_IFBLK: u32 = 0o060000;
+
+/// Poll bits.
+pub const POLLIN: u32 = 0x1;
+pub const POLLPRI: u32 = 0x2;
+pub const POLLOUT: u32 = 0x4;
+pub const POLLERR: u32 = 0x8;
+pub const POLLHUP: u32 = 0x10;
+pub const POLLNVAL: u32 = 0x20;
+
+/// Inode attributes.
+#[derive(Clone, Debug, Default)]
+pub struct Attr {
+    pub dev: u64,
+    pub ino: u64,
+    pub mode: u32,
+    pub nlink: u64,
+    pub uid: u32,
+    pub gid: u32,
+    pub rdev: u64,
+    pub size: u64,
+    pub blocks: u64,
+    pub blksize: u64,
+    pub atime: (i64, i64),
+    pub mtime: (i64, i64),
+    pub ctime: (i64, i64),
+}
+
+impl Attr {
+    pub fn file_type(&self) -> u32 {
+        self.mode & S_IFMT
+    }
+    pub fn is_dir(&self) -> bool {
+        self.file_type() == S_IFDIR
+    }
+    pub fn is_symlink(&self) -> bool {
+        self.file_type() == S_IFLNK
+    }
+}
+
+/// A change of attributes (chmod, chown, truncate, utimes).
+#[derive(Clone, Debug, Default)]
+pub struct SetAttr {
+    pub mode: Option<u32>,
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    pub size: Option<u64>,
+    pub atime: Option<(i64, i64)>,
+    pub mtime: Option<(i64, i64)>,
+}
+
+/// A directory entry.
+#[derive(Clone, Debug)]
+pub struct DirEnt {
+    pub name: Vec<u8>,
+    pub ino: u64,
+    /// `DT_*` type.
+    pub dtype: u8,
+}
+
+/// `DT_*` from a mode.
+pub fn dtype_of(mode: u32) -> u8 {
+    match mode & S_IFMT {
+        S_IFDIR => 4,
+        S_IFREG => 8,
+        S_IFLNK => 10,
+        S_IFCHR => 2,
+        S_IFBLK => 6,
+        S_IFIFO => 1,
+        S_IFSOCK => 12,
+        _ => 0,
+    }
+}
+
+/// What to create in a directory.
+#[derive(Clone, Debug)]
+pub enum NewNode {
+    File,
+    Dir,
+    Symlink(Vec<u8>),
+    Fifo,
+    Device(u64),
+    Socket,
+}
+
+/// An inode. Directory operations default to ENOTDIR; the rest to the Linux errno.
+pub trait Inode: Send + Sync + Any {
+    fn attr(&self) -> Result<Attr, Errno>;
+    fn set_attr(&self, _change: &SetAttr) -> Result<(), Errno> {
+        Err(Errno::EPERM)
+    }
+    fn lookup(&self, _name: &[u8]) -> Result<InodeRef, Errno> {
+        Err(Errno::ENOTDIR)
+    }
+    fn readdir(&self) -> Result<Vec<DirEnt>, Errno> {
+        Err(Errno::ENOTDIR)
+    }
+    fn create(
+        &self,
+        _name: &[u8],
+        _node: NewNode,
+        _mode: u32,
+        _uid: u32,
+        _gid: u32,
+    ) -> Result<InodeRef, Errno> {
+        Err(Errno::ENOTDIR)
+    }
+    fn unlink(&self, _name: &[u8], _dir: bool) -> Result<(), Errno> {
+        Err(Errno::ENOTDIR)
+    }
+    fn link(&self, _name: &[u8], _target: &InodeRef) -> Result<(), Errno> {
+        Err(Errno::ENOTDIR)
+    }
+    /// Moves entry `old` of this directory to `new` in `new_dir` (same file system).
+    fn rename(&self, _old: &[u8], _new_dir: &InodeRef, _new: &[u8]) -> Result<(), Errno> {
+        Err(Errno::ENOTDIR)
+    }
+    fn readlink(&self) -> Result<Vec<u8>, Errno> {
+        Err(Errno::EINVAL)
+    }
+    /// For procfs links like /proc/self/fd/N: where following the link leads.
+    fn follow_magic(&self) -> Option<Result<Arc<Dentry>, Errno>> {
+        None
+    }
+    fn open(self: Arc<Self>, flags: u32) -> Result<Arc<dyn FileOps>, Errno>;
+    fn mappable(&self) -> Option<Arc<dyn Mappable>> {
+        None
+    }
+    /// An identifier of the file system, for rename across file systems (EXDEV).
+    fn fs_id(&self) -> u64 {
+        0
+    }
+    fn as_any(&self) -> &dyn Any;
+}
+
+/// The operations of an open file.
+pub trait FileOps: Send + Sync {
+    fn read(&self, _buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
+        Err(Errno::EINVAL)
+    }
+    fn write(&self, _buf: &[u8], _off: u64) -> Result<usize, Errno> {
+        Err(Errno::EINVAL)
+    }
+    /// Whether the file has offsets (regular files, directories).
+    fn seekable(&self) -> bool {
+        true
+    }
+    /// Current size for SEEK_END and O_APPEND.
+    fn size(&self) -> Option<u64> {
+        None
+    }
+    /// Current poll readiness.
+    fn readiness(&self) -> u32 {
+        POLLIN | POLLOUT
+    }
+    /// The queue notified when readiness changes; None for always-ready files.
+    fn wait_queue(&self) -> Option<Arc<WaitQueue>> {
+        None
+    }
+    /// Whether a read that finds nothing should poll the host (host fds).
+    fn polls_host(&self) -> bool {
+        false
+    }
+    fn ioctl(&self, _cmd: u32, _arg: u64) -> Result<IoctlResult, Errno> {
+        Err(Errno::ENOTTY)
+    }
+    /// Second half of an ioctl that asked for `IoctlResult::NeedIn`.
+    fn ioctl_in(&self, _cmd: u32, _data: &[u8]) -> Result<u64, Errno> {
+        Err(Errno::ENOTTY)
+    }
+    fn fsync(&self) -> Result<(), Errno> {
+        Ok(())
+    }
+    fn as_any(&self) -> Option<&dyn Any> {
+        None
+    }
+}
+
+/// What an ioctl wants the syscall layer to do with application memory.
+pub enum IoctlResult {
+    Value(u64),
+    /// Copy these bytes out to the argument pointer and return 0.
+    Out(Vec<u8>),
+    /// The ioctl needs `len` bytes copied in from the argument pointer; call `ioctl_in`.
+    NeedIn(usize),
+}
+
+/// A name in the tree: an inode reached through a parent, in a mount.
+pub struct Dentry {
+    pub name: Vec<u8>,
+    pub parent: Option<Arc<Dentry>>,
+    pub inode: InodeRef,
+    pub mount: Arc<Mount>,
+}
+
+impl Dentry {
+    /// The absolute path of this dentry (relative to the sandbox root).
+    pub fn path(&self) -> Vec<u8> {
+        let mut parts: Vec<&[u8]> = Vec::new();
+        let mut cur = Some(self);
+        while let Some(d) = cur {
+            if d.parent.is_some() {
+                parts.push(&d.name);
+            }
+            cur = d.parent.as_deref();
+        }
+        if parts.is_empty() {
+            return b"/".to_vec();
+        }
+        let mut out = Vec::new();
+        for p in parts.iter().rev() {
+            out.push(b'/');
+            out.extend_from_slice(p);
+        }
+        out
+    }
+
+    pub fn path_string(&self) -> String {
+        String::from_utf8_lossy(&self.path()).into_owned()
+    }
+}
+
+/// Mount flags.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MountFlags {
+    pub readonly: bool,
+    pub nosuid: bool,
+    pub nodev: bool,
+    pub noexec: bool,
+}
+
+/// A mounted file system.
+pub struct Mount {
+    pub root: InodeRef,
+    pub flags: MountFlags,
+    pub fstype: &'static str,
+    pub source: String,
+}
+
+/// An open file description.
+pub struct OpenFile {
+    pub ops: Arc<dyn FileOps>,
+    pub dentry: Option<Arc<Dentry>>,
+    pub flags: AtomicU32,
+    pub offset: Mutex<u64>,
+    /// Directory listing snapshot for getdents, taken at offset 0.
+    pub dir_cache: Mutex<Option<Vec<DirEnt>>>,
+    /// A name for /proc/PID/fd of files without a dentry ("pipe:[N]").
+    pub anon_name: String,
+}
+
+/// `O_*` flags.
+pub const O_ACCMODE: u32 = 3;
+pub const O_RDONLY: u32 = 0;
+pub const O_WRONLY: u32 = 1;
+pub const O_RDWR: u32 = 2;
+pub const O_CREAT: u32 = 0o100;
+pub const O_EXCL: u32 = 0o200;
+pub const O_NOCTTY: u32 = 0o400;
+pub const O_TRUNC: u32 = 0o1000;
+pub const O_APPEND: u32 = 0o2000;
+pub const O_NONBLOCK: u32 = 0o4000;
+pub const O_DIRECTORY: u32 = 0o200000;
+pub const O_NOFOLLOW: u32 = 0o400000;
+pub const O_CLOEXEC: u32 = 0o2000000;
+pub const O_PATH: u32 = 0o10000000;
+pub const O_TMPFILE: u32 = 0o20000000 | O_DIRECTORY;
+pub const O_LARGEFILE: u32 = 0o100000;
+pub const O_DIRECT: u32 = 0o40000;
+pub const O_NOATIME: u32 = 0o1000000;
+pub const O_SYNC: u32 = 0o4010000;
+pub const O_DSYNC: u32 = 0o10000;
+pub const O_ASYNC: u32 = 0o20000;
+
+impl OpenFile {
+    pub fn new(ops: Arc<dyn FileOps>, dentry: Option<Arc<Dentry>>, flags: u32) -> Arc<OpenFile> {
+        Arc::new(OpenFile {
+            ops,
+            dentry,
+            flags: AtomicU32::new(flags & !O_CLOEXEC),
+            offset: Mutex::new(0),
+            dir_cache: Mutex::new(None),
+            anon_name: String::new(),
+        })
+    }
+
+    pub fn new_anon(ops: Arc<dyn FileOps>, flags: u32, name: String) -> Arc<OpenFile> {
+        Arc::new(OpenFile {
+            ops,
+            dentry: None,
+            flags: AtomicU32::new(flags & !O_CLOEXEC),
+            offset: Mutex::new(0),
+            dir_cache: Mutex::new(None),
+            anon_name: name,
+        })
+    }
+
+    pub fn flags(&self) -> u32 {
+        self.flags.load(Ordering::Relaxed)
+    }
+
+    pub fn readable(&self) -> bool {
+        let f = self.flags();
+        f & O_PATH == 0 && f & O_ACCMODE != O_WRONLY
+    }
+
+    pub fn writable(&self) -> bool {
+        let f = self.flags();
+        f & O_PATH == 0 && f & O_ACCMODE != O_RDONLY
+    }
+
+    pub fn inode(&self) -> Option<&InodeRef> {
+        self.dentry.as_ref().map(|d| &d.inode)
+    }
+
+    /// The name /proc/PID/fd/N shows.
+    pub fn display_name(&self) -> String {
+        match &self.dentry {
+            Some(d) => d.path_string(),
+            None => self.anon_name.clone(),
+        }
+    }
+}
+
+/// An inode wrapping an already open file (pipes reached through /proc/self/fd).
+pub struct OpenFileInode {
+    pub file: Arc<OpenFile>,
+}
+
+impl Inode for OpenFileInode {
+    fn attr(&self) -> Result<Attr, Errno> {
+        Ok(Attr {
+            mode: S_IFIFO | 0o600,
+            nlink: 1,
+            blksize: 4096,
+            ..Default::default()
+        })
+    }
+    fn open(self: Arc<Self>, _flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
+        Ok(self.file.ops.clone())
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// Seconds and nanoseconds of the current real time.
+pub fn now() -> (i64, i64) {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    (d.as_secs() as i64, d.subsec_nanos() as i64)
+}

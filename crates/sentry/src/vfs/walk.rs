@@ -1,0 +1,226 @@
+//! The mount table and path walks.
+
+use super::{Dentry, InodeRef, Mount, S_IFDIR};
+use husk_abi::Errno;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+/// How a walk treats its last component.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WalkFlags {
+    /// Follow a symlink in the last component.
+    pub follow: bool,
+}
+
+/// Symlinks followed in one walk at most (ELOOP beyond).
+const MAX_SYMLINKS: u32 = 40;
+
+fn inode_key(i: &InodeRef) -> usize {
+    Arc::as_ptr(i) as *const () as usize
+}
+
+/// Whether two inodes are the same object.
+pub fn same_inode(a: &InodeRef, b: &InodeRef) -> bool {
+    inode_key(a) == inode_key(b)
+}
+
+/// The sandbox's mount tree.
+pub struct Vfs {
+    pub root: Arc<Dentry>,
+    mounts: RwLock<HashMap<usize, (Arc<Dentry>, Arc<Mount>)>>,
+    order: RwLock<Vec<(Arc<Dentry>, Arc<Mount>)>>,
+}
+
+impl Vfs {
+    pub fn new(root: Arc<Mount>) -> Vfs {
+        let dentry = Arc::new(Dentry {
+            name: Vec::new(),
+            parent: None,
+            inode: root.root.clone(),
+            mount: root.clone(),
+        });
+        Vfs {
+            root: dentry.clone(),
+            mounts: RwLock::new(HashMap::new()),
+            order: RwLock::new(vec![(dentry, root)]),
+        }
+    }
+
+    /// Mounts `m` on directory `at`.
+    pub fn mount(&self, at: &Arc<Dentry>, m: Arc<Mount>) -> Result<(), Errno> {
+        if !at.inode.attr()?.is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
+        let key = inode_key(&at.inode);
+        self.mounts
+            .write()
+            .map_err(|_| Errno::EIO)?
+            .insert(key, (at.clone(), m.clone()));
+        self.order
+            .write()
+            .map_err(|_| Errno::EIO)?
+            .push((at.clone(), m));
+        Ok(())
+    }
+
+    /// All mounts with their mount points, in mount order.
+    pub fn mounts(&self) -> Vec<(String, Arc<Mount>)> {
+        self.order
+            .read()
+            .map(|o| {
+                o.iter()
+                    .map(|(d, m)| (d.path_string(), m.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Replaces `d` by the root of what is mounted on it, if anything.
+    fn cross(&self, mut d: Arc<Dentry>) -> Arc<Dentry> {
+        for _ in 0..8 {
+            let m = self
+                .mounts
+                .read()
+                .ok()
+                .and_then(|m| m.get(&inode_key(&d.inode)).map(|(_, m)| m.clone()));
+            match m {
+                Some(m) => {
+                    d = Arc::new(Dentry {
+                        name: d.name.clone(),
+                        parent: d.parent.clone(),
+                        inode: m.root.clone(),
+                        mount: m,
+                    })
+                }
+                None => break,
+            }
+        }
+        d
+    }
+
+    /// The child `name` of directory `dir`.
+    pub fn child(&self, dir: &Arc<Dentry>, name: &[u8]) -> Result<Arc<Dentry>, Errno> {
+        if name.len() > 255 {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        let inode = dir.inode.lookup(name)?;
+        Ok(self.cross(Arc::new(Dentry {
+            name: name.to_vec(),
+            parent: Some(dir.clone()),
+            inode,
+            mount: dir.mount.clone(),
+        })))
+    }
+
+    /// Walks `path` from `start` (or `root` if absolute).
+    pub fn walk(
+        &self,
+        root: &Arc<Dentry>,
+        start: &Arc<Dentry>,
+        path: &[u8],
+        flags: WalkFlags,
+    ) -> Result<Arc<Dentry>, Errno> {
+        let mut budget = MAX_SYMLINKS;
+        self.walk_inner(root, start, path, flags.follow, &mut budget)
+    }
+
+    fn walk_inner(
+        &self,
+        root: &Arc<Dentry>,
+        start: &Arc<Dentry>,
+        path: &[u8],
+        follow_last: bool,
+        budget: &mut u32,
+    ) -> Result<Arc<Dentry>, Errno> {
+        if path.is_empty() {
+            return Err(Errno::ENOENT);
+        }
+        if path.len() >= 4096 {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        let mut cur = if path[0] == b'/' {
+            root.clone()
+        } else {
+            start.clone()
+        };
+        let trailing_slash = path.ends_with(b"/");
+        let comps: Vec<&[u8]> = path
+            .split(|&c| c == b'/')
+            .filter(|c| !c.is_empty())
+            .collect();
+        let n = comps.len();
+        for (i, c) in comps.into_iter().enumerate() {
+            let last = i + 1 == n;
+            if !cur.inode.attr()?.is_dir() {
+                return Err(Errno::ENOTDIR);
+            }
+            if c == b"." {
+                continue;
+            }
+            if c == b".." {
+                if !same_inode(&cur.inode, &root.inode) {
+                    if let Some(p) = cur.parent.clone() {
+                        cur = p;
+                    }
+                }
+                continue;
+            }
+            let child = self.child(&cur, c)?;
+            let attr = child.inode.attr()?;
+            if attr.is_symlink() && (!last || follow_last || trailing_slash) {
+                if let Some(m) = child.inode.follow_magic() {
+                    cur = m?;
+                    continue;
+                }
+                if *budget == 0 {
+                    return Err(Errno::ELOOP);
+                }
+                *budget -= 1;
+                let target = child.inode.readlink()?;
+                cur = self.walk_inner(root, &cur, &target, true, budget)?;
+                continue;
+            }
+            cur = child;
+        }
+        if trailing_slash && cur.inode.attr()?.mode & super::S_IFMT != S_IFDIR {
+            return Err(Errno::ENOTDIR);
+        }
+        Ok(cur)
+    }
+
+    /// Walks to the parent of `path`'s last component; returns it and the last name.
+    /// Paths ending in `.` or `..` give EEXIST-style handling to the caller via the name.
+    pub fn walk_parent(
+        &self,
+        root: &Arc<Dentry>,
+        start: &Arc<Dentry>,
+        path: &[u8],
+    ) -> Result<(Arc<Dentry>, Vec<u8>), Errno> {
+        if path.is_empty() {
+            return Err(Errno::ENOENT);
+        }
+        let trimmed: &[u8] = {
+            let mut p = path;
+            while p.len() > 1 && p.ends_with(b"/") {
+                p = &p[..p.len() - 1];
+            }
+            p
+        };
+        if trimmed == b"/" {
+            return Ok((root.clone(), b".".to_vec()));
+        }
+        let (dir, name) = match trimmed.iter().rposition(|&c| c == b'/') {
+            Some(0) => (&b"/"[..], &trimmed[1..]),
+            Some(i) => (&trimmed[..i], &trimmed[i + 1..]),
+            None => (&b"."[..], trimmed),
+        };
+        let parent = self.walk(root, start, dir, WalkFlags { follow: true })?;
+        if !parent.inode.attr()?.is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
+        if name.len() > 255 {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        Ok((parent, name.to_vec()))
+    }
+}
