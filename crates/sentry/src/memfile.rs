@@ -50,9 +50,11 @@ impl MemoryFile {
             return Err(Errno::from(std::io::Error::last_os_error()));
         }
         // SAFETY: a fresh shared mapping of our memfd; MAP_NORESERVE as most stays unused.
+        // The hint keeps this large mapping away from the top of the address space, where
+        // the platform places its stub page.
         let base = unsafe {
             libc::mmap(
-                std::ptr::null_mut(),
+                0x1000_0000_0000usize as *mut libc::c_void,
                 RESERVE as usize,
                 libc::PROT_READ | libc::PROT_WRITE,
                 libc::MAP_SHARED | libc::MAP_NORESERVE,

@@ -207,6 +207,12 @@ impl TaskCtx {
                 Ok(Exit::Syscall) => syscalls::dispatch(&mut self),
                 Ok(Exit::Fault { addr, info }) => {
                     if let Err(e) = self.mm.handle_fault(addr) {
+                        tracing::debug!(
+                            tid = self.tid,
+                            addr = format!("{addr:#x}"),
+                            rip = format!("{:#x}", self.regs.rip),
+                            "fault: {e:?}"
+                        );
                         let mut si = info;
                         match e {
                             crate::mm::FaultError::Bus => {
@@ -222,6 +228,13 @@ impl TaskCtx {
                     }
                 }
                 Ok(Exit::Signal(info)) => {
+                    tracing::debug!(
+                        tid = self.tid,
+                        sig = info.si_signo,
+                        code = info.si_code,
+                        rip = format!("{:#x}", self.regs.rip),
+                        "synchronous signal"
+                    );
                     let k = self.k.clone();
                     let mut st = k.lock();
                     self.force_signal(&mut st, info);

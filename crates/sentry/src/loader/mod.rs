@@ -171,8 +171,9 @@ fn map_segments(mm: &Mm, f: &ExecFile, elf: &Elf, bias: u64) -> Result<u64, Errn
                 },
                 name: "",
             });
+            // As Linux does: with a bss, the rest of the last file page reads as zero.
             if ph.p_memsz > ph.p_filesz && file_end % PAGE_SIZE != 0 {
-                let n = (map_end - file_end).min(mem_end - file_end) as usize;
+                let n = (map_end - file_end) as usize;
                 mm.write_force(file_end, &vec![0u8; n])?;
             }
         }
@@ -372,7 +373,7 @@ fn setup_stack(
     });
     mm.set_mmap_base(page_down(top - (1 << 30)));
     let mut sp = top - 8;
-    let mut push_str = |s: &[u8], sp: &mut u64| -> Result<u64, Errno> {
+    let push_str = |s: &[u8], sp: &mut u64| -> Result<u64, Errno> {
         *sp -= s.len() as u64 + 1;
         let mut b = s.to_vec();
         b.push(0);
