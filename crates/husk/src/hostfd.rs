@@ -18,3 +18,15 @@ pub fn take_inherited(fd: i32) -> Option<OwnedFd> {
     // this process owns it (it was inherited across exec and is not stdio).
     Some(unsafe { OwnedFd::from_raw_fd(fd) })
 }
+
+/// Fixes glibc malloc's arena limit now, so that it never reads
+/// /sys/devices/system/cpu/online later (the Sentry's seccomp filter forbids opens).
+pub fn fix_malloc_arenas() {
+    let n = rustix::thread::sched_getaffinity(None)
+        .map(|s| s.count())
+        .unwrap_or(1)
+        .clamp(1, 64)
+        * 8;
+    // SAFETY: mallopt only sets a malloc tunable; M_ARENA_MAX takes an int.
+    unsafe { libc::mallopt(libc::M_ARENA_MAX, n as libc::c_int) };
+}

@@ -10,6 +10,7 @@ mod seccomp;
 use clap::Parser;
 
 fn main() {
+    hostfd::fix_malloc_arenas();
     let cli = match cli::Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

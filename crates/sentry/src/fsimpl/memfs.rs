@@ -39,6 +39,8 @@ struct Meta {
     mtime: (i64, i64),
     ctime: (i64, i64),
     lower_blocks: Option<u64>,
+    /// A lower directory's size as the host reports it.
+    lower_size: Option<u64>,
 }
 
 struct DirState {
@@ -103,6 +105,7 @@ impl MemFs {
                     mtime: now,
                     ctime: now,
                     lower_blocks: None,
+                    lower_size: None,
                 },
                 None,
             ),
@@ -137,6 +140,7 @@ impl Meta {
             mtime: st.mtime,
             ctime: st.ctime,
             lower_blocks: Some(st.blocks),
+            lower_size: Some(st.size),
         }
     }
 }
@@ -175,6 +179,7 @@ impl Node {
                 mtime: now,
                 ctime: now,
                 lower_blocks: None,
+                lower_size: None,
             }),
             kind,
         })
@@ -296,7 +301,7 @@ impl Node {
                 }
             }
             Kind::Symlink(t) => t.len() as u64,
-            Kind::Dir(_) => 4096,
+            Kind::Dir(_) => lock(&self.meta).lower_size.unwrap_or(4096),
             _ => 0,
         }
     }
