@@ -263,6 +263,11 @@ impl Node {
         matches!(self.kind, Kind::Dir(_))
     }
 
+    /// A removed directory: nothing may be created in it any more.
+    fn dead_dir(&self) -> bool {
+        self.is_dir() && lock(&self.meta).nlink == 0
+    }
+
     fn touch_mtime(&self) {
         let now = now();
         let mut m = lock(&self.meta);
@@ -394,6 +399,9 @@ impl Inode for Node {
     }
 
     fn readdir(&self) -> Result<Vec<DirEnt>, Errno> {
+        if self.dead_dir() {
+            return Err(Errno::ENOENT);
+        }
         let mut d = lock(self.dir()?);
         let e = self.entries(&mut d)?;
         Ok(e.iter()
@@ -413,6 +421,9 @@ impl Inode for Node {
         uid: u32,
         gid: u32,
     ) -> Result<InodeRef, Errno> {
+        if self.dead_dir() {
+            return Err(Errno::ENOENT);
+        }
         let mut d = lock(self.dir()?);
         let e = self.entries(&mut d)?;
         if e.contains_key(name) {
@@ -502,6 +513,9 @@ impl Inode for Node {
         // Find the Arc<Node> for target: it is referenced by `target`.
         let any: Arc<dyn Any + Send + Sync> = target.clone();
         let node: Arc<Node> = any.downcast::<Node>().map_err(|_| Errno::EXDEV)?;
+        if self.dead_dir() {
+            return Err(Errno::ENOENT);
+        }
         let mut d = lock(self.dir()?);
         let e = self.entries(&mut d)?;
         if e.contains_key(name) {
@@ -520,6 +534,9 @@ impl Inode for Node {
             return Err(Errno::EXDEV);
         }
         let same = std::ptr::eq(nd, self);
+        if nd.dead_dir() {
+            return Err(Errno::ENOENT);
+        }
         let src_node = {
             let mut d = lock(self.dir()?);
             self.entries(&mut d)?
@@ -564,7 +581,12 @@ impl Inode for Node {
         }
         if let Some(ex) = existing {
             let mut m = lock(&ex.meta);
-            m.nlink = m.nlink.saturating_sub(1);
+            m.nlink = if ex.is_dir() {
+                0
+            } else {
+                m.nlink.saturating_sub(1)
+            };
+            m.ctime = now();
             if ex.is_dir() {
                 drop(m);
                 let mut pm = lock(&nd.meta);
@@ -578,6 +600,72 @@ impl Inode for Node {
             lock(&nd.meta).nlink += 1;
         }
         lock(&src_node.meta).ctime = now();
+        self.touch_mtime();
+        if !same {
+            nd.touch_mtime();
+        }
+        Ok(())
+    }
+
+    fn exchange(&self, old: &[u8], new_dir: &InodeRef, new: &[u8]) -> Result<(), Errno> {
+        let nd = downcast(new_dir).ok_or(Errno::EXDEV)?;
+        if !Arc::ptr_eq(&nd.fs, &self.fs) {
+            return Err(Errno::EXDEV);
+        }
+        let same = std::ptr::eq(nd, self);
+        let a = {
+            let mut d = lock(self.dir()?);
+            self.entries(&mut d)?
+                .get(old)
+                .cloned()
+                .ok_or(Errno::ENOENT)?
+        };
+        let b = {
+            let mut d = lock(nd.dir()?);
+            nd.entries(&mut d)?.get(new).cloned().ok_or(Errno::ENOENT)?
+        };
+        if Arc::ptr_eq(&a, &b) {
+            return Ok(());
+        }
+        // Neither may become a descendant of itself.
+        if (a.is_dir() && std::ptr::eq(Arc::as_ptr(&a), nd as *const Node))
+            || (b.is_dir() && std::ptr::eq(Arc::as_ptr(&b), self as *const Node))
+        {
+            return Err(Errno::EINVAL);
+        }
+        if same {
+            let mut d = lock(self.dir()?);
+            let e = self.entries(&mut d)?;
+            e.insert(old.to_vec(), b.clone());
+            e.insert(new.to_vec(), a.clone());
+        } else {
+            {
+                let mut d = lock(self.dir()?);
+                self.entries(&mut d)?.insert(old.to_vec(), b.clone());
+            }
+            let mut d = lock(nd.dir()?);
+            nd.entries(&mut d)?.insert(new.to_vec(), a.clone());
+            drop(d);
+            // A directory moving to the other parent moves its ".." link with it.
+            match (a.is_dir(), b.is_dir()) {
+                (true, false) => {
+                    let mut m = lock(&self.meta);
+                    m.nlink = m.nlink.saturating_sub(1);
+                    drop(m);
+                    lock(&nd.meta).nlink += 1;
+                }
+                (false, true) => {
+                    let mut m = lock(&nd.meta);
+                    m.nlink = m.nlink.saturating_sub(1);
+                    drop(m);
+                    lock(&self.meta).nlink += 1;
+                }
+                _ => {}
+            }
+        }
+        let now = now();
+        lock(&a.meta).ctime = now;
+        lock(&b.meta).ctime = now;
         self.touch_mtime();
         if !same {
             nd.touch_mtime();
@@ -628,6 +716,10 @@ impl Inode for Node {
             (None, Some(l)) => Some(l.clone()),
             _ => None,
         }
+    }
+
+    fn is_unlinked(&self) -> bool {
+        lock(&self.meta).nlink == 0
     }
 
     fn fs_id(&self) -> u64 {

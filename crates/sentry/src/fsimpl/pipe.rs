@@ -7,17 +7,42 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// Capacity of a pipe.
+/// Default capacity of a pipe.
 pub const PIPE_CAPACITY: usize = 65536;
-/// Writes up to this size are atomic.
+/// Writes up to this size are atomic; in packet mode, the largest packet.
 pub const PIPE_BUF: usize = 4096;
+/// Largest capacity F_SETPIPE_SZ grants without privilege (/proc/sys/fs/pipe-max-size).
+pub const PIPE_MAX_SIZE: u64 = 1 << 20;
 
 static NEXT_PIPE: AtomicU64 = AtomicU64::new(1);
 
 struct PipeState {
     buf: VecDeque<u8>,
+    /// Bytes ever consumed: `buf[0]` is byte number `head` of the stream.
+    head: u64,
+    /// Packets (written in O_DIRECT mode) in `buf`: stream position and length.
+    packets: VecDeque<(u64, usize)>,
+    /// Capacity used: plain bytes plus PIPE_BUF per packet (a packet fills a page buffer).
+    used: usize,
+    capacity: usize,
     readers: usize,
     writers: usize,
+}
+
+impl PipeState {
+    /// Removes `n` plain bytes (or one whole packet of `n` bytes) from the front, copying
+    /// at most `out.len()` of them to `out`; returns how many were copied.
+    fn take(&mut self, out: &mut [u8], n: usize, packet: bool) -> usize {
+        let k = n.min(out.len());
+        for (i, b) in self.buf.drain(..n).enumerate() {
+            if i < k {
+                out[i] = b;
+            }
+        }
+        self.head += n as u64;
+        self.used -= if packet { PIPE_BUF } else { n };
+        k
+    }
 }
 
 /// A pipe.
@@ -32,6 +57,10 @@ impl Pipe {
         Arc::new(Pipe {
             state: Mutex::new(PipeState {
                 buf: VecDeque::new(),
+                head: 0,
+                packets: VecDeque::new(),
+                used: 0,
+                capacity: PIPE_CAPACITY,
                 readers: 0,
                 writers: 0,
             }),
@@ -98,29 +127,91 @@ impl FileOps for PipeEnd {
                 Err(Errno::EAGAIN)
             };
         }
-        let n = buf.len().min(s.buf.len());
-        for (i, b) in s.buf.drain(..n).enumerate() {
-            buf[i] = b;
+        let mut done = 0;
+        while done < buf.len() && !s.buf.is_empty() {
+            match s.packets.front().copied() {
+                Some((start, len)) if start == s.head => {
+                    // One packet per read; what does not fit is discarded.
+                    s.packets.pop_front();
+                    done += s.take(&mut buf[done..], len, true);
+                    break;
+                }
+                next => {
+                    let plain = match next {
+                        Some((start, _)) => (start - s.head) as usize,
+                        None => s.buf.len(),
+                    };
+                    let n = plain.min(buf.len() - done);
+                    done += s.take(&mut buf[done..], n, false);
+                }
+            }
         }
+        drop(s);
+        self.pipe.wq.notify_all();
+        Ok(done)
+    }
+
+    fn write(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
+        self.write_as(buf, off, 0)
+    }
+
+    fn write_as(&self, buf: &[u8], _off: u64, flags: u32) -> Result<usize, Errno> {
+        let mut s = self.pipe.lock();
+        if s.readers == 0 {
+            return Err(Errno::EPIPE);
+        }
+        let space = s.capacity.saturating_sub(s.used);
+        let n = if flags & O_DIRECT != 0 {
+            // Packet mode: every PIPE_BUF-sized piece is a packet taking a page buffer.
+            let slots = space / PIPE_BUF;
+            if slots == 0 {
+                return Err(Errno::EAGAIN);
+            }
+            let n = buf.len().min(slots * PIPE_BUF);
+            for chunk in buf[..n].chunks(PIPE_BUF) {
+                let pos = s.head + s.buf.len() as u64;
+                s.packets.push_back((pos, chunk.len()));
+                s.buf.extend(chunk);
+                s.used += PIPE_BUF;
+            }
+            n
+        } else {
+            if space == 0 || (buf.len() <= PIPE_BUF && space < buf.len()) {
+                return Err(Errno::EAGAIN);
+            }
+            let n = space.min(buf.len());
+            s.buf.extend(&buf[..n]);
+            s.used += n;
+            n
+        };
         drop(s);
         self.pipe.wq.notify_all();
         Ok(n)
     }
 
-    fn write(&self, buf: &[u8], _off: u64) -> Result<usize, Errno> {
+    fn pipe_size(&self) -> Option<u64> {
+        Some(self.pipe.lock().capacity as u64)
+    }
+
+    fn set_pipe_size(&self, size: u64, privileged: bool) -> Result<u64, Errno> {
+        // As round_pipe_size: the argument is an unsigned int, at least a page, rounded
+        // up to a power of two.
+        let size = size as u32 as u64;
+        if size > 1 << 31 {
+            return Err(Errno::EINVAL);
+        }
+        let size = size.max(PIPE_BUF as u64).next_power_of_two();
         let mut s = self.pipe.lock();
-        if s.readers == 0 {
-            return Err(Errno::EPIPE);
+        if size > s.capacity as u64 && size > PIPE_MAX_SIZE && !privileged {
+            return Err(Errno::EPERM);
         }
-        let space = PIPE_CAPACITY - s.buf.len();
-        if space == 0 || (buf.len() <= PIPE_BUF && space < buf.len()) {
-            return Err(Errno::EAGAIN);
+        if (s.used as u64) > size {
+            return Err(Errno::EBUSY);
         }
-        let n = space.min(buf.len());
-        s.buf.extend(&buf[..n]);
+        s.capacity = size as usize;
         drop(s);
         self.pipe.wq.notify_all();
-        Ok(n)
+        Ok(size)
     }
 
     fn seekable(&self) -> bool {
@@ -139,7 +230,7 @@ impl FileOps for PipeEnd {
             }
         }
         if self.write {
-            if s.buf.len() < PIPE_CAPACITY {
+            if s.capacity.saturating_sub(s.used) >= PIPE_BUF {
                 r |= POLLOUT;
             }
             if s.readers == 0 {

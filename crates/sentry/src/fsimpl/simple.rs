@@ -231,6 +231,12 @@ impl FileOps for DevFile {
     fn seekable(&self) -> bool {
         true
     }
+    fn seek_mode(&self) -> SeekMode {
+        match self.kind {
+            DevKind::Random => SeekMode::Noop,
+            _ => SeekMode::Zero,
+        }
+    }
     fn size(&self) -> Option<u64> {
         Some(0)
     }

@@ -17,7 +17,7 @@ use husk_abi::{KSigaction, Rlimit, SigInfo};
 use husk_platform::{Interrupter, Platform};
 use sigqueue::*;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -53,6 +53,10 @@ pub struct ThreadHandle {
     /// Something may need the task's attention (signal, exit, stop).
     pub attention: AtomicBool,
     pub intr: Mutex<Option<Arc<dyn Interrupter>>>,
+    /// CPU time the task used in application code and in the Sentry, in nanoseconds,
+    /// published by the task for other threads' clocks and getrusage.
+    pub utime_ns: AtomicU64,
+    pub stime_ns: AtomicU64,
 }
 
 impl ThreadHandle {
@@ -83,6 +87,9 @@ pub struct ThreadInfo {
     pub killed_by_exec: bool,
     pub cpu_time: Duration,
     pub start: Instant,
+    /// Scheduling policy (SCHED_OTHER, SCHED_BATCH or SCHED_IDLE; real-time ones are
+    /// refused), with the SCHED_RESET_ON_FORK bit.
+    pub sched_policy: i32,
 }
 
 /// Accumulated resource usage.
@@ -168,6 +175,20 @@ impl KState {
 
     pub fn proc_of(&self, tid: Tid) -> Option<&ProcessInfo> {
         self.threads.get(&tid).and_then(|t| self.procs.get(&t.tgid))
+    }
+
+    /// CPU time (user, system) of process `tgid`: its exited threads plus the published
+    /// times of its live ones. None if there is no such process.
+    pub fn process_cpu(&self, tgid: Tid) -> Option<(Duration, Duration)> {
+        let p = self.procs.get(&tgid)?;
+        let (mut u, mut s) = (p.usage.utime, p.usage.stime);
+        for t in &p.threads {
+            if let Some(ti) = self.threads.get(t) {
+                u += Duration::from_nanos(ti.handle.utime_ns.load(Ordering::Relaxed));
+                s += Duration::from_nanos(ti.handle.stime_ns.load(Ordering::Relaxed));
+            }
+        }
+        Some((u, s))
     }
 
     /// Live processes (not zombies).

@@ -5,7 +5,7 @@ use super::*;
 use crate::syscalls;
 use husk_abi::{Errno, FpRegs, PtRegs, StackT, SysResult};
 use husk_platform::{Context, Exit};
-use std::sync::atomic::AtomicI32;
+use std::sync::atomic::{AtomicI32, AtomicU64};
 
 /// How a task is leaving.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,10 +38,16 @@ pub struct TaskCtx {
     pub vfork_done: Option<Arc<VforkDone>>,
     /// A restart code returned by the last syscall, resolved at signal delivery.
     pub pending_restart: Option<Errno>,
+    /// Time spent running application code (wall time inside `Context::switch`).
     pub app_time: Duration,
+    /// CPU time the task's host thread spent in the Sentry (blocked time excluded).
     pub sys_time: Duration,
+    /// The host thread's CPU clock when this task started running on it.
+    host_cpu_base: Duration,
     /// CPUs this task may run on (sched_setaffinity).
     pub affinity: u64,
+    /// The last fault that found its page already mapped: (address, rip).
+    pub last_fault: Option<(u64, u64)>,
 }
 
 /// Completion a vfork parent waits for.
@@ -93,6 +99,18 @@ pub const CLONE_NEWPID: u64 = 0x20000000;
 pub const CLONE_NEWNET: u64 = 0x40000000;
 pub const CLONE_IO: u64 = 0x80000000;
 
+/// sched_setscheduler's flag: children start with SCHED_OTHER.
+pub const SCHED_RESET_ON_FORK: i32 = 0x4000_0000;
+
+/// CPU time of the calling host thread.
+fn host_thread_cpu() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(
+        t.tv_sec.max(0) as u64,
+        t.tv_nsec.clamp(0, 999_999_999) as u32,
+    )
+}
+
 /// Wait status for an exit code.
 pub fn exit_status(code: i32) -> i32 {
     (code & 0xff) << 8
@@ -122,6 +140,8 @@ impl TaskCtx {
             in_app: AtomicBool::new(false),
             attention: AtomicBool::new(true),
             intr: Mutex::new(Some(ctx.interrupter())),
+            utime_ns: AtomicU64::new(0),
+            stime_ns: AtomicU64::new(0),
         });
         TaskCtx {
             k,
@@ -146,7 +166,9 @@ impl TaskCtx {
             pending_restart: None,
             app_time: Duration::ZERO,
             sys_time: Duration::ZERO,
+            host_cpu_base: Duration::ZERO,
             affinity: u64::MAX,
+            last_fault: None,
         }
     }
 
@@ -165,6 +187,7 @@ impl TaskCtx {
             killed_by_exec: false,
             cpu_time: Duration::ZERO,
             start: Instant::now(),
+            sched_policy: 0,
         }
     }
 
@@ -186,6 +209,7 @@ impl TaskCtx {
     /// The task's loop: deliver signals, run application code, handle what comes back.
     pub fn run(mut self) {
         CURRENT.with(|c| c.set((self.tid, self.tgid)));
+        self.host_cpu_base = host_thread_cpu();
         loop {
             if self.exit.is_none() && self.handle.attention.swap(false, Ordering::SeqCst) {
                 self.check_signals();
@@ -204,9 +228,23 @@ impl TaskCtx {
             self.app_time += t1 - t0;
             self.handle.in_app.store(false, Ordering::SeqCst);
             match r {
-                Ok(Exit::Syscall) => syscalls::dispatch(&mut self),
+                Ok(Exit::Syscall) => {
+                    self.last_fault = None;
+                    syscalls::dispatch(&mut self)
+                }
                 Ok(Exit::Fault { addr, info }) => {
-                    if let Err(e) = self.mm.handle_fault(addr) {
+                    let mut res = self.mm.handle_fault(addr);
+                    if res == Err(crate::mm::FaultError::MaybeSpurious) {
+                        if self.last_fault == Some((addr, self.regs.rip)) {
+                            res = Err(crate::mm::FaultError::Access);
+                        } else {
+                            self.last_fault = Some((addr, self.regs.rip));
+                            res = Ok(());
+                        }
+                    } else {
+                        self.last_fault = None;
+                    }
+                    if let Err(e) = res {
                         tracing::debug!(
                             tid = self.tid,
                             addr = format!("{addr:#x}"),
@@ -220,7 +258,8 @@ impl TaskCtx {
                                 si.si_code = 2; // BUS_ADRERR
                             }
                             crate::mm::FaultError::Unmapped => si.si_code = 1, // SEGV_MAPERR
-                            crate::mm::FaultError::Access => si.si_code = 2,   // SEGV_ACCERR
+                            crate::mm::FaultError::Access
+                            | crate::mm::FaultError::MaybeSpurious => si.si_code = 2, // SEGV_ACCERR
                         }
                         let k = self.k.clone();
                         let mut st = k.lock();
@@ -245,9 +284,21 @@ impl TaskCtx {
                     self.exit = Some(ExitKind::Group(signal_status(SIGKILL, false)));
                 }
             }
-            self.sys_time += t1.elapsed();
+            self.update_cpu();
         }
         self.exit_task();
+    }
+
+    /// Refreshes `sys_time` from the host thread's CPU clock (time blocked in the Sentry
+    /// is not CPU time) and publishes both times for other threads.
+    pub fn update_cpu(&mut self) {
+        self.sys_time = host_thread_cpu().saturating_sub(self.host_cpu_base);
+        self.handle
+            .utime_ns
+            .store(self.app_time.as_nanos() as u64, Ordering::Relaxed);
+        self.handle
+            .stime_ns
+            .store(self.sys_time.as_nanos() as u64, Ordering::Relaxed);
     }
 
     /// Delivers a synchronous signal: it cannot be blocked or ignored (the handler is
@@ -341,6 +392,34 @@ impl TaskCtx {
             .get(&self.tgid)
             .map(|p| p.rlimits[res])
             .unwrap_or_default()
+    }
+
+    /// RLIMIT_FSIZE for writes to `f`: the limit, or u64::MAX when unlimited or when
+    /// `f` is not a regular file (the limit only applies to those).
+    pub fn fsize_limit(&self, f: &crate::vfs::OpenFile) -> u64 {
+        let lim = self.rlimit(1).rlim_cur;
+        if lim == u64::MAX {
+            return lim;
+        }
+        match f.dentry.as_ref().map(|d| d.inode.attr()) {
+            Some(Ok(a)) if a.file_type() == crate::vfs::S_IFREG => lim,
+            _ => u64::MAX,
+        }
+    }
+
+    /// How many of `len` bytes a write at `pos` may write under RLIMIT_FSIZE `limit`.
+    /// A write starting at or past the limit raises SIGXFSZ and fails with EFBIG.
+    pub fn fsize_allow(&self, limit: u64, pos: u64, len: usize) -> Result<usize, Errno> {
+        if limit == u64::MAX || len == 0 {
+            return Ok(len);
+        }
+        if pos >= limit {
+            let mut st = self.k.lock();
+            self.k
+                .send_to_thread(&mut st, self.tid, SigInfo::user(SIGXFSZ, SI_KERNEL, 0, 0));
+            return Err(Errno::EFBIG);
+        }
+        Ok(len.min((limit - pos).min(usize::MAX as u64) as usize))
     }
 
     pub fn creds(&self) -> Creds {
@@ -464,12 +543,18 @@ impl TaskCtx {
             None
         };
         let mut st = k.lock();
-        let (mask, comm) = st
+        let (mask, comm, policy) = st
             .threads
             .get(&self.tid)
-            .map(|t| (t.mask, t.comm.clone()))
+            .map(|t| (t.mask, t.comm.clone(), t.sched_policy))
             .unwrap_or_default();
-        let info = child.thread_info(mask, comm);
+        let mut info = child.thread_info(mask, comm);
+        // SCHED_RESET_ON_FORK: the child gets SCHED_OTHER and no reset flag.
+        info.sched_policy = if policy & SCHED_RESET_ON_FORK != 0 {
+            0
+        } else {
+            policy
+        };
         if f & CLONE_THREAD != 0 {
             if let Some(p) = st.procs.get_mut(&self.tgid) {
                 p.threads.push(tid);
@@ -574,6 +659,7 @@ impl TaskCtx {
     fn exit_task(mut self) {
         let kind = self.exit.unwrap_or(ExitKind::Group(0));
         self.release_user_state();
+        self.update_cpu();
         if let Some(v) = self.vfork_done.take() {
             v.complete();
         }

@@ -112,6 +112,9 @@ pub enum FaultError {
     Access,
     /// Beyond the end of a mapped file: SIGBUS.
     Bus,
+    /// The page is already mapped with all the VMA's rights: retry once; a repeat of the
+    /// same fault is an access violation (SEGV_ACCERR).
+    MaybeSpurious,
 }
 
 impl Mm {
@@ -334,7 +337,9 @@ impl Mm {
                             self.map_page(inner, &vma, page);
                             return Ok(());
                         }
-                        Err(FaultError::Access)
+                        // Mapped with every right the VMA grants: either another thread
+                        // mapped it after this fault was taken, or the access is forbidden.
+                        Err(FaultError::MaybeSpurious)
                     }
                 }
             }

@@ -22,9 +22,14 @@ fn fd_of(a: u64) -> i32 {
     a as i32
 }
 
-/// Whether `creds` may access a file with `attr` as `want` (r=4, w=2, x=1).
+/// Whether the task (by its file-system ids) may access a file with `attr` as `want`
+/// (r=4, w=2, x=1).
 pub fn may_access(t: &TaskCtx, attr: &Attr, want: u32) -> bool {
-    let c = t.creds();
+    may_access_as(&t.creds(), attr, want)
+}
+
+/// Whether `c` (by its file-system ids) may access a file with `attr` as `want`.
+fn may_access_as(c: &crate::kernel::Creds, attr: &Attr, want: u32) -> bool {
     if c.fsuid == 0 {
         // Root: everything but execute needs no bits; execute needs one x bit (or a dir).
         return want & 1 == 0 || attr.is_dir() || attr.mode & 0o111 != 0;
@@ -131,13 +136,13 @@ pub fn write_file(
     loop {
         let r = if f.ops.seekable() {
             match pos {
-                Some(p) => f.ops.write(&buf[done..], p + done as u64),
+                Some(p) => f.ops.write_as(&buf[done..], p + done as u64, f.flags()),
                 None => {
                     let mut off = f.offset.lock().unwrap_or_else(|p| p.into_inner());
                     if f.flags() & O_APPEND != 0 {
                         *off = f.ops.size().unwrap_or(*off);
                     }
-                    let r = f.ops.write(&buf[done..], *off);
+                    let r = f.ops.write_as(&buf[done..], *off, f.flags());
                     if let Ok(n) = r {
                         *off += n as u64;
                     }
@@ -145,7 +150,7 @@ pub fn write_file(
                 }
             }
         } else {
-            f.ops.write(&buf[done..], 0)
+            f.ops.write_as(&buf[done..], 0, f.flags())
         };
         match r {
             Ok(n) => {
@@ -340,6 +345,14 @@ pub fn lseek(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     }
     let off = a[1] as i64;
     let mut cur = f.offset.lock().unwrap_or_else(|p| p.into_inner());
+    match f.ops.seek_mode() {
+        SeekMode::Normal => {}
+        SeekMode::Zero => {
+            *cur = 0;
+            return Ok(0);
+        }
+        SeekMode::Noop => return Ok(*cur),
+    }
     let base: i64 = match a[2] {
         0 => 0,
         1 => *cur as i64,
@@ -389,6 +402,10 @@ pub fn open_path(
         return Err(Errno::ENOENT);
     }
     if flags & O_TMPFILE == O_TMPFILE {
+        // O_TMPFILE needs write access (and is not supported by husk's file systems).
+        if flags & O_ACCMODE == O_RDONLY {
+            return Err(Errno::EINVAL);
+        }
         return Err(Errno::EOPNOTSUPP);
     }
     let acc = flags & O_ACCMODE;
@@ -397,22 +414,47 @@ pub fn open_path(
         if path.ends_with(b"/") {
             return Err(Errno::EISDIR);
         }
-        let (parent, name) = t.walk_parent_at(dirfd, path)?;
-        match t.k.vfs.child(&parent, &name) {
-            Ok(d) => {
-                if flags & O_EXCL != 0 {
-                    return Err(Errno::EEXIST);
-                }
-                if d.inode.attr()?.is_symlink() {
+        let (mut parent, mut name) = t.walk_parent_at(dirfd, path)?;
+        let root = t.fs.lock().unwrap_or_else(|p| p.into_inner()).root.clone();
+        let mut budget = 40u32;
+        loop {
+            if name == b"." || name == b".." {
+                // An existing directory: the open below fails with EISDIR.
+                break t
+                    .k
+                    .vfs
+                    .walk(&root, &parent, &name, WalkFlags { follow: true })?;
+            }
+            match t.k.vfs.child(&parent, &name) {
+                Ok(d) => {
+                    if flags & O_EXCL != 0 {
+                        return Err(Errno::EEXIST);
+                    }
+                    if !d.inode.attr()?.is_symlink() {
+                        break d;
+                    }
                     if flags & O_NOFOLLOW != 0 {
                         return Err(Errno::ELOOP);
                     }
-                    t.walk_at(dirfd, path, true)?
-                } else {
-                    d
+                    if let Some(m) = d.inode.follow_magic() {
+                        break m?;
+                    }
+                    // Follow the link; a dangling one is created at its target.
+                    if budget == 0 {
+                        return Err(Errno::ELOOP);
+                    }
+                    budget -= 1;
+                    let target = d.inode.readlink()?;
+                    if target.ends_with(b"/") {
+                        return Err(Errno::EISDIR);
+                    }
+                    (parent, name) = t.k.vfs.walk_parent(&root, &parent, &target)?;
+                    continue;
                 }
+                Err(Errno::ENOENT) => {}
+                Err(e) => return Err(e),
             }
-            Err(Errno::ENOENT) => {
+            {
                 if parent.mount.flags.readonly {
                     return Err(Errno::EROFS);
                 }
@@ -427,14 +469,13 @@ pub fn open_path(
                     creds.fsuid,
                     creds.fsgid,
                 )?;
-                Arc::new(Dentry {
+                break Arc::new(Dentry {
                     name,
                     parent: Some(parent.clone()),
                     inode,
                     mount: parent.mount.clone(),
-                })
+                });
             }
-            Err(e) => return Err(e),
         }
     } else {
         t.walk_at(dirfd, path, flags & O_NOFOLLOW == 0)?
@@ -585,8 +626,13 @@ pub fn fcntl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
             );
             Ok(0)
         }
+        // F_SETPIPE_SZ
+        1031 => {
+            let privileged = t.creds().euid == 0;
+            e.file.ops.set_pipe_size(a[2], privileged)
+        }
         // F_GETPIPE_SZ
-        1032 => Ok(crate::fsimpl::pipe::PIPE_CAPACITY as u64),
+        1032 => e.file.ops.pipe_size().ok_or(Errno::EBADF),
         // F_GETOWN, F_SETOWN, F_GETSIG, F_SETSIG: no async I/O owner.
         9 => Ok(0),
         _ => Err(Errno::EINVAL),
@@ -617,6 +663,18 @@ pub fn ioctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         }
         _ => {}
     }
+    // FIONREAD on a regular file: the bytes between the offset and the end.
+    if cmd == 0x541b {
+        if let Some(attr) = f.inode().and_then(|i| i.attr().ok()) {
+            if attr.file_type() == S_IFREG {
+                let size = f.ops.size().unwrap_or(attr.size);
+                let off = *f.offset.lock().unwrap_or_else(|p| p.into_inner());
+                let n = size.wrapping_sub(off) as i32;
+                t.mm.write_obj(a[2], &n)?;
+                return Ok(0);
+            }
+        }
+    }
     match f.ops.ioctl(cmd, a[2])? {
         IoctlResult::Value(v) => Ok(v),
         IoctlResult::Out(bytes) => {
@@ -639,6 +697,7 @@ pub fn pipe2(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let p = Pipe::new();
     let name = format!("pipe:[{}]", p.id);
     let nb = flags & O_NONBLOCK;
+    let nb = nb | (flags & O_DIRECT);
     let r = OpenFile::new_anon(p.open_end(O_RDONLY), O_RDONLY | nb, name.clone());
     let w = OpenFile::new_anon(p.open_end(O_WRONLY), O_WRONLY | nb, name);
     let cloexec = flags & O_CLOEXEC != 0;
@@ -728,13 +787,27 @@ pub fn lstat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     Ok(0)
 }
 
+const AT_NO_AUTOMOUNT: u64 = 0x800;
+const AT_STATX_SYNC_TYPE: u64 = 0x6000;
+const STATX_RESERVED: u64 = 0x8000_0000;
+
 pub fn newfstatat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    if a[3] & !(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
     let attr = stat_at(t, a[0], a[1], a[3])?;
     t.mm.write_obj(a[2], &stat_of(&attr))?;
     Ok(0)
 }
 
 pub fn statx(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let flags = a[2];
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | AT_STATX_SYNC_TYPE) != 0
+        || flags & AT_STATX_SYNC_TYPE == AT_STATX_SYNC_TYPE
+        || a[3] & STATX_RESERVED != 0
+    {
+        return Err(Errno::EINVAL);
+    }
     let attr = stat_at(t, a[0], a[1], a[2])?;
     let ts = |x: (i64, i64)| StatxTimestamp {
         tv_sec: x.0,
@@ -890,8 +963,10 @@ pub fn getdents64(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 
 // ---- access, readlink ----
 
+const AT_EACCESS: u64 = 0x200;
+
 fn access_at(t: &mut TaskCtx, dirfd: u64, path_addr: u64, mode: u64, flags: u64) -> SysResult {
-    if mode & !7 != 0 {
+    if mode & !7 != 0 || flags & !(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
         return Err(Errno::EINVAL);
     }
     let path = t.path_arg(path_addr)?;
@@ -910,7 +985,13 @@ fn access_at(t: &mut TaskCtx, dirfd: u64, path_addr: u64, mode: u64, flags: u64)
     {
         return Err(Errno::EROFS);
     }
-    if !may_access(t, &attr, mode as u32) {
+    // Without AT_EACCESS the check is made with the real ids, as for access(2).
+    let mut c = t.creds();
+    if flags & AT_EACCESS == 0 {
+        c.fsuid = c.ruid;
+        c.fsgid = c.rgid;
+    }
+    if !may_access_as(&c, &attr, mode as u32) {
         return Err(Errno::EACCES);
     }
     Ok(0)
@@ -959,6 +1040,9 @@ pub fn readlink(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 
 pub fn getcwd(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let cwd = t.fs.lock().unwrap_or_else(|p| p.into_inner()).cwd.clone();
+    if cwd.inode.is_unlinked() {
+        return Err(Errno::ENOENT);
+    }
     let mut p = cwd.path();
     p.push(0);
     if p.len() > a[1] as usize {
@@ -1151,34 +1235,61 @@ pub fn renameat2(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let new = t.path_arg(a[3])?;
     let flags = a[4];
     const RENAME_NOREPLACE: u64 = 1;
-    if flags & !RENAME_NOREPLACE != 0 {
+    const RENAME_EXCHANGE: u64 = 2;
+    const RENAME_WHITEOUT: u64 = 4;
+    if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT) != 0
+        || flags & RENAME_EXCHANGE != 0 && flags & (RENAME_NOREPLACE | RENAME_WHITEOUT) != 0
+    {
         return Err(Errno::EINVAL);
     }
+    if flags & RENAME_WHITEOUT != 0 {
+        // Whiteouts are an overlay-internal feature husk's file systems do not have.
+        return Err(Errno::EINVAL);
+    }
+    let exchange = flags & RENAME_EXCHANGE != 0;
     let (op, oname) = t.walk_parent_at(a[0], &old)?;
     let (np, nname) = t.walk_parent_at(a[2], &new)?;
     if oname == b"." || oname == b".." || nname == b"." || nname == b".." {
         return Err(Errno::EBUSY);
     }
     let src = t.k.vfs.child(&op, &oname)?;
-    if flags & RENAME_NOREPLACE != 0 && t.k.vfs.child(&np, &nname).is_ok() {
+    let dst = match t.k.vfs.child(&np, &nname) {
+        Ok(d) => Some(d),
+        Err(Errno::ENOENT) if !exchange => None,
+        Err(e) => return Err(e),
+    };
+    if flags & RENAME_NOREPLACE != 0 && dst.is_some() {
         return Err(Errno::EEXIST);
     }
     if !Arc::ptr_eq(&op.mount, &np.mount) {
         return Err(Errno::EXDEV);
     }
     // A directory may not move below itself.
-    if src.inode.attr()?.is_dir() {
-        let mut cur = Some(np.clone());
+    let below = |d: &Arc<Dentry>, dir: &Arc<Dentry>| -> bool {
+        let mut cur = Some(dir.clone());
         while let Some(c) = cur {
-            if crate::vfs::walk_same(&c.inode, &src.inode) {
-                return Err(Errno::EINVAL);
+            if crate::vfs::walk_same(&c.inode, &d.inode) {
+                return true;
             }
             cur = c.parent.clone();
+        }
+        false
+    };
+    if src.inode.attr()?.is_dir() && below(&src, &np) {
+        return Err(Errno::EINVAL);
+    }
+    if let Some(dst) = dst.as_ref().filter(|_| exchange) {
+        if dst.inode.attr()?.is_dir() && below(dst, &op) {
+            return Err(Errno::EINVAL);
         }
     }
     check_writable_dir(t, &op)?;
     check_writable_dir(t, &np)?;
-    op.inode.rename(&oname, &np.inode, &nname)?;
+    if exchange {
+        op.inode.exchange(&oname, &np.inode, &nname)?;
+    } else {
+        op.inode.rename(&oname, &np.inode, &nname)?;
+    }
     Ok(0)
 }
 

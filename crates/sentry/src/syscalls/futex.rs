@@ -59,6 +59,9 @@ pub fn futex(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         }
         FUTEX_WAKE => k.futexes.wake(&t.mm, addr, private, val, u32::MAX),
         FUTEX_WAKE_BITSET => k.futexes.wake(&t.mm, addr, private, val, a[5] as u32),
+        FUTEX_REQUEUE | FUTEX_CMP_REQUEUE if (val as i32) < 0 || (a[3] as i32) < 0 => {
+            Err(Errno::EINVAL)
+        }
         FUTEX_REQUEUE => k
             .futexes
             .requeue(&t.mm, addr, a[4], private, val, a[3] as u32, None),

@@ -197,13 +197,13 @@ table! {
     __NR_sysfs "sysfs" None, [I, X, X];
     __NR_getpriority "getpriority" Some(process::getpriority), [I, I];
     __NR_setpriority "setpriority" Some(process::setpriority), [I, I, I];
-    __NR_sched_setparam "sched_setparam" None, [I, X];
+    __NR_sched_setparam "sched_setparam" Some(process::sched_setparam), [I, X];
     __NR_sched_getparam "sched_getparam" Some(process::sched_getparam), [I, X];
-    __NR_sched_setscheduler "sched_setscheduler" None, [I, I, X];
+    __NR_sched_setscheduler "sched_setscheduler" Some(process::sched_setscheduler), [I, I, X];
     __NR_sched_getscheduler "sched_getscheduler" Some(process::sched_getscheduler), [I];
     __NR_sched_get_priority_max "sched_get_priority_max" Some(process::sched_get_priority_max), [I];
     __NR_sched_get_priority_min "sched_get_priority_min" Some(process::sched_get_priority_min), [I];
-    __NR_sched_rr_get_interval "sched_rr_get_interval" None, [I, X];
+    __NR_sched_rr_get_interval "sched_rr_get_interval" Some(process::sched_rr_get_interval), [I, X];
     __NR_mlock "mlock" Some(mmap::mlock), [X, U];
     __NR_munlock "munlock" Some(mmap::mlock), [X, U];
     __NR_mlockall "mlockall" Some(mmap::mlockall), [X];
@@ -218,7 +218,7 @@ table! {
     __NR_chroot "chroot" Some(file::chroot), [P];
     __NR_sync "sync" Some(file::sync), [];
     __NR_acct "acct" None, [P];
-    __NR_settimeofday "settimeofday" None, [X, X];
+    __NR_settimeofday "settimeofday" Some(time::settimeofday), [X, X];
     __NR_mount "mount" None, [P, P, P, X, X];
     __NR_umount2 "umount2" None, [P, X];
     __NR_swapon "swapon" None, [P, X];
@@ -268,7 +268,7 @@ table! {
     __NR_timer_gettime "timer_gettime" None, [I, X];
     __NR_timer_getoverrun "timer_getoverrun" None, [I];
     __NR_timer_delete "timer_delete" None, [I];
-    __NR_clock_settime "clock_settime" None, [I, X];
+    __NR_clock_settime "clock_settime" Some(time::clock_settime), [I, X];
     __NR_clock_gettime "clock_gettime" Some(time::clock_gettime), [I, X];
     __NR_clock_getres "clock_getres" Some(time::clock_getres), [I, X];
     __NR_clock_nanosleep "clock_nanosleep" Some(time::clock_nanosleep), [I, X, X, X];

@@ -555,14 +555,102 @@ pub fn setpriority(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     Ok(0)
 }
 
+/// The scheduling policy of thread `pid` (0: the caller).
+fn sched_policy_of(t: &TaskCtx, pid: i32) -> Result<i32, Errno> {
+    let st = t.k.lock();
+    let tid = if pid == 0 { t.tid } else { pid };
+    st.threads
+        .get(&tid)
+        .map(|ti| ti.sched_policy)
+        .ok_or(Errno::ESRCH)
+}
+
+const SCHED_OTHER: i32 = 0;
+const SCHED_FIFO: i32 = 1;
+const SCHED_RR: i32 = 2;
+const SCHED_BATCH: i32 = 3;
+const SCHED_IDLE: i32 = 5;
+const SCHED_DEADLINE: i32 = 6;
+
+/// Validates and applies a policy/priority change (sched_setscheduler, sched_setparam).
+/// `policy == None` keeps the thread's policy. Real-time policies are refused with EPERM:
+/// the Sentry does not schedule, and the sandbox holds no CAP_SYS_NICE.
+fn set_sched(t: &TaskCtx, pid: i32, policy: Option<i32>, param: u64) -> SysResult {
+    if param == 0 || pid < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let prio: i32 = t.mm.read_obj(param)?;
+    let cur = sched_policy_of(t, pid)?;
+    let (policy, reset) = match policy {
+        Some(p) => (
+            p & !crate::kernel::task::SCHED_RESET_ON_FORK,
+            p & crate::kernel::task::SCHED_RESET_ON_FORK,
+        ),
+        None => (
+            cur & !crate::kernel::task::SCHED_RESET_ON_FORK,
+            cur & crate::kernel::task::SCHED_RESET_ON_FORK,
+        ),
+    };
+    if !matches!(
+        policy,
+        SCHED_OTHER | SCHED_FIFO | SCHED_RR | SCHED_BATCH | SCHED_IDLE | SCHED_DEADLINE
+    ) {
+        return Err(Errno::EINVAL);
+    }
+    let rt = matches!(policy, SCHED_FIFO | SCHED_RR);
+    if !(0..=99).contains(&prio) || policy == SCHED_DEADLINE || rt != (prio != 0) {
+        return Err(Errno::EINVAL);
+    }
+    if rt {
+        return Err(Errno::EPERM);
+    }
+    let mut st = t.k.lock();
+    let tid = if pid == 0 { t.tid } else { pid };
+    let ti = st.threads.get_mut(&tid).ok_or(Errno::ESRCH)?;
+    ti.sched_policy = policy | reset;
+    Ok(0)
+}
+
+pub fn sched_setscheduler(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let policy = a[1] as i32;
+    if policy < 0 {
+        return Err(Errno::EINVAL);
+    }
+    set_sched(t, a[0] as i32, Some(policy), a[2])
+}
+
+pub fn sched_setparam(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    set_sched(t, a[0] as i32, None, a[1])
+}
+
 pub fn sched_getparam(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    check_task(t, a[0] as i32)?;
+    if a[1] == 0 || (a[0] as i32) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    sched_policy_of(t, a[0] as i32)?;
+    // Only non-real-time policies exist here: the static priority is always 0.
     t.mm.write_obj(a[1], &0i32)?;
     Ok(0)
 }
 
 pub fn sched_getscheduler(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    check_task(t, a[0] as i32)?;
+    if (a[0] as i32) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(sched_policy_of(t, a[0] as i32)? as u32 as u64)
+}
+
+pub fn sched_rr_get_interval(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    if (a[0] as i32) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    sched_policy_of(t, a[0] as i32)?;
+    // The time slice of a lone SCHED_OTHER task on Linux (sched_latency of 12 ms).
+    let ts = husk_abi::Timespec {
+        tv_sec: 0,
+        tv_nsec: 12_000_000,
+    };
+    t.mm.write_obj(a[1], &ts)?;
     Ok(0)
 }
 

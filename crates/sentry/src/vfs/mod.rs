@@ -141,6 +141,11 @@ pub trait Inode: Send + Sync + Any {
     fn rename(&self, _old: &[u8], _new_dir: &InodeRef, _new: &[u8]) -> Result<(), Errno> {
         Err(Errno::ENOTDIR)
     }
+    /// Atomically exchanges entry `old` of this directory with `new` in `new_dir` (same
+    /// file system; both exist). EINVAL where the file system cannot.
+    fn exchange(&self, _old: &[u8], _new_dir: &InodeRef, _new: &[u8]) -> Result<(), Errno> {
+        Err(Errno::EINVAL)
+    }
     fn readlink(&self) -> Result<Vec<u8>, Errno> {
         Err(Errno::EINVAL)
     }
@@ -151,6 +156,11 @@ pub trait Inode: Send + Sync + Any {
     fn open(self: Arc<Self>, flags: u32) -> Result<Arc<dyn FileOps>, Errno>;
     fn mappable(&self) -> Option<Arc<dyn Mappable>> {
         None
+    }
+    /// Whether the inode has been removed from the tree (its last link is gone): getcwd
+    /// in a removed directory fails with ENOENT.
+    fn is_unlinked(&self) -> bool {
+        false
     }
     /// An identifier of the file system, for rename across file systems (EXDEV).
     fn fs_id(&self) -> u64 {
@@ -167,9 +177,26 @@ pub trait FileOps: Send + Sync {
     fn write(&self, _buf: &[u8], _off: u64) -> Result<usize, Errno> {
         Err(Errno::EINVAL)
     }
+    /// A write by an open file description with status flags `flags` (pipes in packet
+    /// mode need O_DIRECT).
+    fn write_as(&self, buf: &[u8], off: u64, _flags: u32) -> Result<usize, Errno> {
+        self.write(buf, off)
+    }
+    /// The capacity of a pipe (F_GETPIPE_SZ); None for other files.
+    fn pipe_size(&self) -> Option<u64> {
+        None
+    }
+    /// Sets the capacity of a pipe (F_SETPIPE_SZ); returns the capacity granted.
+    fn set_pipe_size(&self, _size: u64, _privileged: bool) -> Result<u64, Errno> {
+        Err(Errno::EBADF)
+    }
     /// Whether the file has offsets (regular files, directories).
     fn seekable(&self) -> bool {
         true
+    }
+    /// How lseek treats the file.
+    fn seek_mode(&self) -> SeekMode {
+        SeekMode::Normal
     }
     /// Current size for SEEK_END and O_APPEND.
     fn size(&self) -> Option<u64> {
@@ -200,6 +227,17 @@ pub trait FileOps: Send + Sync {
     fn as_any(&self) -> Option<&dyn Any> {
         None
     }
+}
+
+/// How lseek moves the offset of a seekable file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeekMode {
+    /// Offsets as for regular files.
+    Normal,
+    /// Every seek succeeds and leaves the offset at 0 (/dev/null, /dev/zero, /dev/full).
+    Zero,
+    /// Every seek succeeds and changes nothing (/dev/random, /dev/urandom).
+    Noop,
 }
 
 /// What an ioctl wants the syscall layer to do with application memory.
