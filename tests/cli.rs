@@ -622,3 +622,29 @@ fn sigkill_of_husk_leaves_nothing_behind() {
     let _ = child.wait();
     tracker.assert_no_leftovers("SIGKILL of husk");
 }
+
+#[test]
+fn unimplemented_syscall_is_enosys_and_logged_once_per_sandbox() {
+    let p = prog("enosys");
+    let mut cmd = husk_do(&[&p]);
+    cmd.env("HUSK_LOG", "info");
+    let out = run_tracked(cmd, None, "enosys");
+    assert_eq!(status_code(out.status), 0, "{}", show(&out));
+    let stdout = text(&out.stdout);
+    assert_eq!(stdout.matches("ENOSYS").count(), 6, "{}", show(&out));
+    let stderr = text(&out.stderr);
+    let shm = stderr
+        .lines()
+        .filter(|l| l.contains("unimplemented syscall 29 (shmget)"))
+        .count();
+    let unknown = stderr
+        .lines()
+        .filter(|l| l.contains("unimplemented syscall 1000 (unknown)"))
+        .count();
+    assert_eq!(
+        (shm, unknown),
+        (1, 1),
+        "each unimplemented syscall is logged once: {}",
+        show(&out)
+    );
+}

@@ -158,6 +158,7 @@ pub fn start_init(
             cmdline: img.argv.clone(),
             exited_threads_time: Duration::ZERO,
             nice: 0,
+            did_exec: false,
         },
     );
     drop(st);
@@ -241,7 +242,7 @@ impl TaskCtx {
         set_exe(&k.vfs, &fsctx, &mm, &img.exe);
         self.de_thread()?;
         // Point of no return.
-        self.files = Arc::new(self.files.fork_copy());
+        self.files = Arc::new(self.files.exec_copy());
         self.files.close_on_exec();
         self.mm = mm;
         self.altstack = husk_abi::StackT {
@@ -259,6 +260,7 @@ impl TaskCtx {
                     }
                 }
                 p.cmdline = img.argv.clone();
+                p.did_exec = true;
             }
             if let Some(t) = st.threads.get_mut(&self.tid) {
                 t.mm = self.mm.clone();

@@ -139,6 +139,8 @@ pub struct ProcessInfo {
     pub cmdline: Vec<Vec<u8>>,
     pub exited_threads_time: Duration,
     pub nice: i32,
+    /// The process called execve (its parent may no longer setpgid it).
+    pub did_exec: bool,
 }
 
 /// The kernel lock's content.

@@ -597,6 +597,7 @@ impl TaskCtx {
                 cmdline: pp.cmdline.clone(),
                 exited_threads_time: Duration::ZERO,
                 nice: pp.nice,
+                did_exec: false,
             };
             st.procs.insert(tgid, proc);
             if let Some(par) = st.procs.get_mut(&parent) {
@@ -769,19 +770,6 @@ impl TaskCtx {
             r.children.extend(children.iter().copied());
             r.child_wq.notify_all();
         }
-        // Auto-reap if the parent ignores SIGCHLD (or SA_NOCLDWAIT).
-        let autoreap = st.procs.get(&parent).is_none_or(|pp| {
-            let a = pp.actions[SIGCHLD as usize];
-            exit_signal == SIGCHLD && (a.handler == 1 || a.flags & 2 != 0)
-        });
-        if autoreap {
-            st.procs.remove(&tgid);
-            if let Some(pp) = st.procs.get_mut(&parent) {
-                pp.children.remove(&tgid);
-                pp.child_wq.notify_all();
-            }
-            return;
-        }
         let (code, st_val) = if status & 0x7f == 0 {
             (CLD_EXITED, (status >> 8) & 0xff)
         } else if status & 0x80 != 0 {
@@ -789,6 +777,31 @@ impl TaskCtx {
         } else {
             (CLD_KILLED, status & 0x7f)
         };
+        // Auto-reap if the parent ignores SIGCHLD or set SA_NOCLDWAIT; with
+        // SA_NOCLDWAIT and a handler, SIGCHLD is still sent.
+        let (autoreap, ignored) = match st.procs.get(&parent) {
+            None => (true, true),
+            Some(pp) => {
+                let a = pp.actions[SIGCHLD as usize];
+                (
+                    exit_signal == SIGCHLD && (a.handler == 1 || a.flags & 2 != 0),
+                    a.handler == 1,
+                )
+            }
+        };
+        if autoreap {
+            st.procs.remove(&tgid);
+            if let Some(pp) = st.procs.get_mut(&parent) {
+                pp.children.remove(&tgid);
+                pp.child_wq.notify_all();
+            }
+            if !ignored {
+                let mut si = SigInfo::user(SIGCHLD, code, tgid, uid);
+                si.set_child(st_val, 0, 0);
+                self.k.send_to_process(st, parent, si);
+            }
+            return;
+        }
         if exit_signal > 0 {
             let mut si = SigInfo::user(exit_signal, code, tgid, uid);
             si.set_child(st_val, 0, 0);

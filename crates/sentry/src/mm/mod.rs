@@ -96,6 +96,9 @@ pub struct Mm {
     pub aspace: Arc<dyn AddressSpace>,
     pub mf: Arc<MemoryFile>,
     pub max_addr: u64,
+    /// RLIMIT_STACK of the process, in bytes: the most a MAP_GROWSDOWN VMA may grow to.
+    /// The kernel keeps it current (kernel/task.rs sets it before handling faults).
+    pub stack_limit: AtomicU64,
 }
 
 /// The lowest address mmap hands out.
@@ -132,6 +135,7 @@ impl Mm {
             aspace,
             mf,
             max_addr,
+            stack_limit: AtomicU64::new(8 << 20),
         }
     }
 
@@ -181,6 +185,7 @@ impl Mm {
             aspace,
             mf: self.mf.clone(),
             max_addr: self.max_addr,
+            stack_limit: AtomicU64::new(self.stack_limit.load(Ordering::Relaxed)),
         }
     }
 
@@ -226,7 +231,7 @@ impl Mm {
         let page = page_down(addr);
         let vma = match inner.find_vma(addr) {
             Some(v) => v.clone(),
-            None => match inner.grow_stack(addr, self.max_addr) {
+            None => match inner.grow_stack(addr, self.stack_limit.load(Ordering::Relaxed)) {
                 Some(v) => v,
                 None => return Err(FaultError::Unmapped),
             },
@@ -761,10 +766,11 @@ impl MmInner {
             .filter(|v| addr < v.end)
     }
 
-    /// Grows a MAP_GROWSDOWN VMA down to cover `addr` if it is within the stack limit.
-    fn grow_stack(&mut self, addr: u64, _max: u64) -> Option<Vma> {
+    /// Grows a MAP_GROWSDOWN VMA down to cover `addr` if its size stays within `limit`
+    /// (RLIMIT_STACK).
+    fn grow_stack(&mut self, addr: u64, limit: u64) -> Option<Vma> {
         let (_, next) = self.vmas.range(addr..).next()?;
-        if !next.growsdown || next.start - page_down(addr) > 64 << 20 {
+        if !next.growsdown || next.end - page_down(addr) > limit {
             return None;
         }
         let new_start = page_down(addr);
@@ -886,5 +892,123 @@ impl MmInner {
     /// All VMAs, for /proc and core logic.
     pub fn vmas(&self) -> impl Iterator<Item = &Vma> {
         self.vmas.values()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use husk_platform::Platform;
+
+    fn new_mm() -> Mm {
+        let mf = Arc::new(MemoryFile::new().expect("memory file"));
+        let p = husk_platform::fake::FakePlatform;
+        Mm::new(
+            p.new_address_space().expect("aspace"),
+            mf,
+            p.max_user_address(),
+        )
+    }
+
+    fn anon(mm: &Mm, start: u64, len: u64) {
+        mm.insert_vma(Vma {
+            start,
+            end: start + len,
+            prot: Access::RW,
+            shared: false,
+            growsdown: false,
+            backing: Backing::Anon,
+            name: "",
+        });
+    }
+
+    #[test]
+    fn anonymous_memory_reads_zero_and_keeps_writes() {
+        let mm = new_mm();
+        anon(&mm, 0x10000, 0x4000);
+        let mut b = [1u8; 16];
+        mm.copy_in(0x10ff8, &mut b).expect("read across pages");
+        assert_eq!(b, [0u8; 16]);
+        mm.copy_out(0x10ffc, b"abcdefgh")
+            .expect("write across pages");
+        mm.copy_in(0x10ffc, &mut b[..8]).expect("read back");
+        assert_eq!(&b[..8], b"abcdefgh");
+        assert_eq!(mm.copy_in(0x20000, &mut b), Err(Errno::EFAULT));
+    }
+
+    #[test]
+    fn fork_is_copy_on_write() {
+        let parent = new_mm();
+        anon(&parent, 0x10000, 0x2000);
+        parent.copy_out(0x10000, b"parent").expect("write");
+        let child = parent.fork(
+            husk_platform::fake::FakePlatform
+                .new_address_space()
+                .expect("aspace"),
+        );
+        child.copy_out(0x10000, b"child!").expect("child write");
+        let mut b = [0u8; 6];
+        parent.copy_in(0x10000, &mut b).expect("parent read");
+        assert_eq!(&b, b"parent");
+        child.copy_in(0x10000, &mut b).expect("child read");
+        assert_eq!(&b, b"child!");
+    }
+
+    #[test]
+    fn munmap_and_mprotect_split_vmas() {
+        let mm = new_mm();
+        anon(&mm, 0x10000, 0x4000);
+        mm.munmap(0x11000, 0x1000).expect("munmap");
+        assert!(mm.covered(0x10000, 0x11000));
+        assert!(!mm.covered(0x10000, 0x12000));
+        mm.mprotect(0x12000, 0x1000, Access::READ, false)
+            .expect("mprotect");
+        assert_eq!(mm.copy_out(0x12000, b"x"), Err(Errno::EFAULT));
+        assert!(mm.copy_out(0x13000, b"x").is_ok());
+        assert_eq!(
+            mm.mprotect(0x11000, 0x1000, Access::READ, false),
+            Err(Errno::ENOMEM)
+        );
+    }
+
+    #[test]
+    fn mremap_moves_contents_and_brk_grows() {
+        let mm = new_mm();
+        anon(&mm, 0x10000, 0x1000);
+        mm.copy_out(0x10000, b"moved").expect("write");
+        anon(&mm, 0x11000, 0x1000);
+        let new = mm
+            .mremap(0x10000, 0x1000, 0x3000, true, None)
+            .expect("mremap");
+        assert_ne!(new, 0x10000);
+        let mut b = [0u8; 5];
+        mm.copy_in(new, &mut b).expect("read moved");
+        assert_eq!(&b, b"moved");
+        anon(&mm, 0x12000, 0x1000);
+        assert_eq!(
+            mm.mremap(0x11000, 0x1000, 0x3000, false, None),
+            Err(Errno::ENOMEM)
+        );
+        {
+            let mut inner = mm.lock();
+            inner.brk_start = 0x100000;
+            inner.brk = 0x100000;
+        }
+        assert_eq!(mm.brk(0x102345), 0x102345);
+        assert!(mm.copy_out(0x102000, b"heap").is_ok());
+        assert_eq!(mm.brk(0x100000), 0x100000);
+        assert_eq!(mm.copy_out(0x101000, b"gone"), Err(Errno::EFAULT));
+    }
+
+    #[test]
+    fn dontneed_zeroes_private_anonymous_memory() {
+        let mm = new_mm();
+        anon(&mm, 0x10000, 0x2000);
+        mm.copy_out(0x10000, b"data").expect("write");
+        assert_eq!(mm.mincore(0x10000, 0x2000).expect("mincore")[0], 1);
+        mm.dontneed(0x10000, 0x1000).expect("dontneed");
+        let mut b = [9u8; 4];
+        mm.copy_in(0x10000, &mut b).expect("read");
+        assert_eq!(b, [0u8; 4]);
     }
 }

@@ -133,16 +133,24 @@ pub fn write_file(
         return Ok(0);
     }
     let mut done = 0;
+    // RLIMIT_FSIZE (regular files only): husk's kernel/task.rs.
+    let fsize = t.fsize_limit(f);
     loop {
         let r = if f.ops.seekable() {
             match pos {
-                Some(p) => f.ops.write_as(&buf[done..], p + done as u64, f.flags()),
+                Some(p) => {
+                    let at = p + done as u64;
+                    t.fsize_allow(fsize, at, buf.len() - done)
+                        .and_then(|n| f.ops.write_as(&buf[done..done + n], at, f.flags()))
+                }
                 None => {
                     let mut off = f.offset.lock().unwrap_or_else(|p| p.into_inner());
                     if f.flags() & O_APPEND != 0 {
                         *off = f.ops.size().unwrap_or(*off);
                     }
-                    let r = f.ops.write_as(&buf[done..], *off, f.flags());
+                    let r = t
+                        .fsize_allow(fsize, *off, buf.len() - done)
+                        .and_then(|n| f.ops.write_as(&buf[done..done + n], *off, f.flags()));
                     if let Ok(n) = r {
                         *off += n as u64;
                     }
@@ -583,8 +591,7 @@ fn dup_to(t: &mut TaskCtx, f: Arc<OpenFile>, newfd: u64, cloexec: bool) -> SysRe
     if newfd < 0 || newfd as u64 >= t.rlimit(7).rlim_cur {
         return Err(Errno::EBADF);
     }
-    let old = t.files.insert_at(newfd, f, cloexec);
-    drop(old);
+    t.files.insert_at(newfd, f, cloexec);
     Ok(newfd as u64)
 }
 
@@ -599,10 +606,240 @@ pub fn dup3(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     dup_to(t, f, a[1], a[2] & O_CLOEXEC as u64 != 0)
 }
 
+// ---- advisory locks ----
+
+const F_RDLCK: i16 = 0;
+const F_WRLCK: i16 = 1;
+const F_UNLCK: i16 = 2;
+
+/// `struct flock`.
+#[derive(Clone, Copy, Debug, Default)]
+struct Flock {
+    typ: i16,
+    whence: i16,
+    start: i64,
+    len: i64,
+    pid: i32,
+}
+
+fn read_flock(t: &TaskCtx, addr: u64) -> Result<Flock, Errno> {
+    let mut b = [0u8; 32];
+    t.mm.copy_in(addr, &mut b)?;
+    let i16_at = |o: usize| i16::from_le_bytes([b[o], b[o + 1]]);
+    let i64_at = |o: usize| {
+        let mut x = [0u8; 8];
+        x.copy_from_slice(&b[o..o + 8]);
+        i64::from_le_bytes(x)
+    };
+    Ok(Flock {
+        typ: i16_at(0),
+        whence: i16_at(2),
+        start: i64_at(8),
+        len: i64_at(16),
+        pid: i32::from_le_bytes([b[24], b[25], b[26], b[27]]),
+    })
+}
+
+fn write_flock(t: &TaskCtx, addr: u64, fl: &Flock) -> Result<(), Errno> {
+    let mut b = [0u8; 32];
+    b[0..2].copy_from_slice(&fl.typ.to_le_bytes());
+    b[2..4].copy_from_slice(&fl.whence.to_le_bytes());
+    b[8..16].copy_from_slice(&fl.start.to_le_bytes());
+    b[16..24].copy_from_slice(&fl.len.to_le_bytes());
+    b[24..28].copy_from_slice(&fl.pid.to_le_bytes());
+    t.mm.copy_out(addr, &b)
+}
+
+/// The inclusive byte range `fl` names in `f` (as Linux's flock_to_posix_lock).
+fn flock_range(f: &OpenFile, fl: &Flock) -> Result<(u64, u64), Errno> {
+    use crate::vfs::lock::OFFSET_MAX;
+    let base: i64 = match fl.whence {
+        0 => 0,
+        1 => *f.offset.lock().unwrap_or_else(|p| p.into_inner()) as i64,
+        2 => f
+            .ops
+            .size()
+            .or_else(|| f.inode().and_then(|i| i.attr().ok()).map(|a| a.size))
+            .unwrap_or(0) as i64,
+        _ => return Err(Errno::EINVAL),
+    };
+    let mut start = base.checked_add(fl.start).ok_or(Errno::EOVERFLOW)?;
+    if start < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let end = match fl.len {
+        0 => OFFSET_MAX as i64,
+        l if l > 0 => {
+            if l - 1 > i64::MAX - start {
+                return Err(Errno::EOVERFLOW);
+            }
+            start + l - 1
+        }
+        l => {
+            if start + l < 0 {
+                return Err(Errno::EINVAL);
+            }
+            let end = start - 1;
+            start += l;
+            end
+        }
+    };
+    Ok((start as u64, end as u64))
+}
+
+/// F_GETLK / F_OFD_GETLK.
+fn getlk(t: &mut TaskCtx, f: &Arc<OpenFile>, addr: u64, ofd: bool) -> SysResult {
+    use crate::vfs::lock::{file_owner, Owner, Space, LOCKS, OFFSET_MAX};
+    let mut fl = read_flock(t, addr)?;
+    if fl.typ != F_RDLCK && fl.typ != F_WRLCK || ofd && fl.pid != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let (start, end) = flock_range(f, &fl)?;
+    let owner = if ofd {
+        file_owner(f)
+    } else {
+        Owner::Table(t.files.lock_owner())
+    };
+    match LOCKS.test(f, Space::Record, owner, start, end, fl.typ == F_WRLCK) {
+        Some(l) => {
+            fl.typ = if l.write { F_WRLCK } else { F_RDLCK };
+            fl.whence = 0;
+            fl.start = l.start as i64;
+            fl.len = if l.end == OFFSET_MAX {
+                0
+            } else {
+                (l.end - l.start + 1) as i64
+            };
+            fl.pid = l.pid;
+        }
+        None => fl.typ = F_UNLCK,
+    }
+    write_flock(t, addr, &fl)?;
+    Ok(0)
+}
+
+/// Takes (or, with `kind` None, drops) a lock, waiting for conflicting ones if `wait`.
+#[allow(clippy::too_many_arguments)]
+fn set_lock(
+    t: &mut TaskCtx,
+    f: &Arc<OpenFile>,
+    space: crate::vfs::lock::Space,
+    owner: crate::vfs::lock::Owner,
+    pid: i32,
+    range: (u64, u64),
+    kind: Option<bool>,
+    wait: bool,
+) -> SysResult {
+    use crate::vfs::lock::{Owner, LOCKS};
+    if matches!(owner, Owner::File(_)) {
+        f.has_locks
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    let (start, end) = range;
+    let blocker = match LOCKS.try_set(f, space, owner, pid, start, end, kind) {
+        Ok(()) => return Ok(0),
+        Err(b) => b,
+    };
+    if !wait {
+        // EAGAIN (EWOULDBLOCK for flock, the same number).
+        return Err(Errno::EAGAIN);
+    }
+    // POSIX lock owners waiting for each other in a cycle would wait forever.
+    let posix = matches!(owner, Owner::Table(_));
+    if posix && matches!(blocker.owner, Owner::Table(_)) {
+        LOCKS.wait_for(owner, blocker.owner)?;
+    }
+    let wq = LOCKS.wq.clone();
+    let r = t.block_on(&[wq], None, |_| {
+        match LOCKS.try_set(f, space, owner, pid, start, end, kind) {
+            Ok(()) => Some(Ok(())),
+            Err(b) if posix && matches!(b.owner, Owner::Table(_)) => {
+                LOCKS.wait_for(owner, b.owner).err().map(Err)
+            }
+            Err(_) => None,
+        }
+    });
+    if posix {
+        LOCKS.done_waiting(owner);
+    }
+    match r {
+        Ok(Ok(())) => Ok(0),
+        Ok(Err(e)) => Err(e),
+        Err(Errno::EINTR) => Err(Errno::ERESTARTSYS),
+        Err(e) => Err(e),
+    }
+}
+
+/// F_SETLK(W) / F_OFD_SETLK(W).
+fn setlk(t: &mut TaskCtx, f: &Arc<OpenFile>, addr: u64, ofd: bool, wait: bool) -> SysResult {
+    use crate::vfs::lock::{file_owner, Owner, Space};
+    let fl = read_flock(t, addr)?;
+    if ofd && fl.pid != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let kind = match fl.typ {
+        F_RDLCK => Some(false),
+        F_WRLCK => Some(true),
+        F_UNLCK => None,
+        _ => return Err(Errno::EINVAL),
+    };
+    match kind {
+        Some(false) if !f.readable() => return Err(Errno::EBADF),
+        Some(true) if !f.writable() => return Err(Errno::EBADF),
+        _ => {}
+    }
+    let range = flock_range(f, &fl)?;
+    let (owner, pid) = if ofd {
+        (file_owner(f), -1)
+    } else {
+        (Owner::Table(t.files.lock_owner()), t.tgid)
+    };
+    set_lock(t, f, Space::Record, owner, pid, range, kind, wait)
+}
+
+pub fn flock(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    use crate::vfs::lock::{file_owner, Space, OFFSET_MAX};
+    const LOCK_SH: u64 = 1;
+    const LOCK_EX: u64 = 2;
+    const LOCK_NB: u64 = 4;
+    const LOCK_UN: u64 = 8;
+    let f = t.files.get(fd_of(a[0]))?;
+    if f.flags() & O_PATH != 0 {
+        return Err(Errno::EBADF);
+    }
+    let kind = match a[1] & !LOCK_NB {
+        LOCK_SH => Some(false),
+        LOCK_EX => Some(true),
+        LOCK_UN => None,
+        _ => return Err(Errno::EINVAL),
+    };
+    let owner = file_owner(&f);
+    set_lock(
+        t,
+        &f,
+        Space::Flock,
+        owner,
+        t.tgid,
+        (0, OFFSET_MAX),
+        kind,
+        a[1] & LOCK_NB == 0,
+    )
+}
+
 pub fn fcntl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let fd = fd_of(a[0]);
     let e = t.files.entry(fd)?;
+    // An O_PATH descriptor allows only descriptor-level commands.
+    if e.file.flags() & O_PATH != 0 && !matches!(a[1], 0 | 1 | 2 | 3 | 1030) {
+        return Err(Errno::EBADF);
+    }
     match a[1] {
+        // F_GETLK, F_SETLK, F_SETLKW
+        5 => getlk(t, &e.file, a[2], false),
+        6 | 7 => setlk(t, &e.file, a[2], false, a[1] == 7),
+        // F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW
+        36 => getlk(t, &e.file, a[2], true),
+        37 | 38 => setlk(t, &e.file, a[2], true, a[1] == 38),
         0 | 1030 => {
             let limit = t.rlimit(7).rlim_cur;
             let min = a[2] as i32;

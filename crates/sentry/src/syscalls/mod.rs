@@ -128,7 +128,7 @@ table! {
     __NR_msgrcv "msgrcv" None, [I, X, U, I, X];
     __NR_msgctl "msgctl" None, [I, I, X];
     __NR_fcntl "fcntl" Some(file::fcntl), [F, I, X];
-    __NR_flock "flock" None, [F, I];
+    __NR_flock "flock" Some(file::flock), [F, X];
     __NR_fsync "fsync" Some(file::fsync), [F];
     __NR_fdatasync "fdatasync" Some(file::fsync), [F];
     __NR_truncate "truncate" Some(file::truncate), [P, I];

@@ -398,12 +398,23 @@ pub fn setpgid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let k = t.k.clone();
     let mut st = k.lock();
     let me_sid = st.procs.get(&t.tgid).map(|p| p.sid).unwrap_or(0);
-    let target = st.procs.get(&pid).ok_or(Errno::ESRCH)?;
-    if pid != t.tgid && target.parent != t.tgid {
+    let Some(target) = st.procs.get(&pid) else {
+        // A thread that is not a group leader: EINVAL; nothing: ESRCH.
+        return Err(if st.threads.contains_key(&pid) {
+            Errno::EINVAL
+        } else {
+            Errno::ESRCH
+        });
+    };
+    if target.parent == t.tgid && pid != t.tgid {
+        if target.sid != me_sid {
+            return Err(Errno::EPERM);
+        }
+        if target.did_exec {
+            return Err(Errno::EACCES);
+        }
+    } else if pid != t.tgid {
         return Err(Errno::ESRCH);
-    }
-    if target.sid != me_sid {
-        return Err(Errno::EPERM);
     }
     if target.sid == pid {
         return Err(Errno::EPERM);

@@ -1,8 +1,10 @@
 //! File descriptor tables and per-task file-system context (root, cwd, umask).
 
+use super::lock::LOCKS;
 use super::{Dentry, OpenFile};
 use husk_abi::Errno;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// One slot of an fd table.
@@ -12,15 +14,52 @@ pub struct FdEntry {
     pub cloexec: bool,
 }
 
-/// A file descriptor table (shared between tasks with CLONE_FILES).
-#[derive(Default)]
+static NEXT_TABLE: AtomicU64 = AtomicU64::new(1);
+
+/// A file descriptor table (shared between tasks with CLONE_FILES). It owns the POSIX
+/// record locks set through it (as Linux's `files_struct`): closing any descriptor of a
+/// file releases them, and so does dropping the table.
 pub struct FdTable {
     fds: Mutex<BTreeMap<i32, FdEntry>>,
+    /// Lock owner id; 0 once the locks were handed to an exec copy.
+    id: AtomicU64,
+}
+
+impl Default for FdTable {
+    fn default() -> Self {
+        FdTable {
+            fds: Mutex::new(BTreeMap::new()),
+            id: AtomicU64::new(NEXT_TABLE.fetch_add(1, Ordering::Relaxed)),
+        }
+    }
+}
+
+impl Drop for FdTable {
+    fn drop(&mut self) {
+        let all = std::mem::take(self.fds.get_mut().unwrap_or_else(|p| p.into_inner()));
+        self.closed(all.into_values());
+    }
 }
 
 impl FdTable {
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<i32, FdEntry>> {
         self.fds.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The owner id of the record locks set through this table.
+    pub fn lock_owner(&self) -> u64 {
+        self.id.load(Ordering::Relaxed)
+    }
+
+    /// Releases this table's record locks on the files of closed entries, then drops them.
+    fn closed(&self, removed: impl IntoIterator<Item = FdEntry>) {
+        let id = self.lock_owner();
+        for e in removed {
+            if id != 0 {
+                LOCKS.release_posix(id, &e.file);
+            }
+            drop(e);
+        }
     }
 
     pub fn get(&self, fd: i32) -> Result<Arc<OpenFile>, Errno> {
@@ -57,13 +96,17 @@ impl FdTable {
         Ok(fd)
     }
 
-    /// Installs `file` at `fd`, returning what was there.
-    pub fn insert_at(&self, fd: i32, file: Arc<OpenFile>, cloexec: bool) -> Option<FdEntry> {
-        self.lock().insert(fd, FdEntry { file, cloexec })
+    /// Installs `file` at `fd`, closing what was there.
+    pub fn insert_at(&self, fd: i32, file: Arc<OpenFile>, cloexec: bool) {
+        let old = self.lock().insert(fd, FdEntry { file, cloexec });
+        self.closed(old);
     }
 
-    pub fn remove(&self, fd: i32) -> Result<Arc<OpenFile>, Errno> {
-        self.lock().remove(&fd).map(|e| e.file).ok_or(Errno::EBADF)
+    /// Closes `fd`.
+    pub fn remove(&self, fd: i32) -> Result<(), Errno> {
+        let e = self.lock().remove(&fd).ok_or(Errno::EBADF)?;
+        self.closed(Some(e));
+        Ok(())
     }
 
     pub fn set_cloexec(&self, fd: i32, on: bool) -> Result<(), Errno> {
@@ -73,10 +116,20 @@ impl FdTable {
         Ok(())
     }
 
-    /// A copy for fork (the open file descriptions are shared).
+    /// A copy for fork (the open file descriptions are shared; the record locks are not).
     pub fn fork_copy(&self) -> FdTable {
         FdTable {
             fds: Mutex::new(self.lock().clone()),
+            id: AtomicU64::new(NEXT_TABLE.fetch_add(1, Ordering::Relaxed)),
+        }
+    }
+
+    /// The private copy an exec continues with: it takes over this table's record locks
+    /// (they survive execve).
+    pub fn exec_copy(&self) -> FdTable {
+        FdTable {
+            fds: Mutex::new(self.lock().clone()),
+            id: AtomicU64::new(self.id.swap(0, Ordering::Relaxed)),
         }
     }
 
@@ -91,7 +144,7 @@ impl FdTable {
                 .collect();
             keys.iter().filter_map(|k| fds.remove(k)).collect()
         };
-        drop(removed);
+        self.closed(removed);
     }
 
     /// Closes fds in `[first, last]`; with `cloexec_only`, marks them close-on-exec instead.
@@ -110,7 +163,7 @@ impl FdTable {
                 keys.iter().filter_map(|k| fds.remove(k)).collect()
             }
         };
-        drop(removed);
+        self.closed(removed);
     }
 
     pub fn list(&self) -> Vec<(i32, FdEntry)> {
@@ -119,7 +172,7 @@ impl FdTable {
 
     pub fn clear(&self) {
         let all = std::mem::take(&mut *self.lock());
-        drop(all);
+        self.closed(all.into_values());
     }
 }
 

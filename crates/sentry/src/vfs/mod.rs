@@ -2,6 +2,7 @@
 //! mounts, open file descriptions, fd tables and path walks.
 
 mod fdtable;
+pub mod lock;
 mod walk;
 
 pub use fdtable::{FdTable, FsContext};
@@ -311,6 +312,16 @@ pub struct OpenFile {
     pub dir_cache: Mutex<Option<Vec<DirEnt>>>,
     /// A name for /proc/PID/fd of files without a dentry ("pipe:[N]").
     pub anon_name: String,
+    /// Set once an OFD or flock lock was taken through this description.
+    pub has_locks: std::sync::atomic::AtomicBool,
+}
+
+impl Drop for OpenFile {
+    fn drop(&mut self) {
+        if *self.has_locks.get_mut() {
+            lock::LOCKS.release_file(self);
+        }
+    }
 }
 
 /// `O_*` flags.
@@ -345,6 +356,7 @@ impl OpenFile {
             offset: Mutex::new(0),
             dir_cache: Mutex::new(None),
             anon_name: String::new(),
+            has_locks: Default::default(),
         })
     }
 
@@ -356,6 +368,7 @@ impl OpenFile {
             offset: Mutex::new(0),
             dir_cache: Mutex::new(None),
             anon_name: name,
+            has_locks: Default::default(),
         })
     }
 
