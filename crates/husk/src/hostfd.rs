@@ -30,3 +30,18 @@ pub fn fix_malloc_arenas() {
     // SAFETY: mallopt only sets a malloc tunable; M_ARENA_MAX takes an int.
     unsafe { libc::mallopt(libc::M_ARENA_MAX, n as libc::c_int) };
 }
+
+/// glibc reads /proc/sys/vm/overcommit_memory (once, then caches it) the first time the
+/// heap of a thread arena shrinks (`check_may_shrink_heap`). Make that happen now, before
+/// the Sentry's seccomp filter forbids opens: a fresh thread gets its own arena, fills it
+/// past the trim threshold and frees it all, which shrinks the arena's heap.
+pub fn prime_malloc_heap_shrink() {
+    let _ = std::thread::Builder::new()
+        .name("malloc-prime".into())
+        .spawn(|| {
+            let bufs: Vec<Vec<u8>> = (0..8).map(|i| vec![i as u8 + 1; 96 * 1024]).collect();
+            std::hint::black_box(&bufs);
+            drop(bufs);
+        })
+        .map(|h| h.join());
+}

@@ -11,6 +11,7 @@ use clap::Parser;
 
 fn main() {
     hostfd::fix_malloc_arenas();
+    hostfd::prime_malloc_heap_shrink();
     let cli = match cli::Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

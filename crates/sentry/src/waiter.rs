@@ -52,6 +52,8 @@ impl Waker {
 #[derive(Default)]
 pub struct WaitQueue {
     waiters: Mutex<Vec<Arc<Waker>>>,
+    /// Counts notifications: edge-triggered epoll reports a file again only after it.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl WaitQueue {
@@ -73,7 +75,14 @@ impl WaitQueue {
         }
     }
 
+    /// How many notifications there have been.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     pub fn notify_all(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let ws = self.waiters.lock().unwrap_or_else(|p| p.into_inner());
         for w in ws.iter() {
             w.notify();

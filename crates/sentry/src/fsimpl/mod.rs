@@ -1,5 +1,6 @@
 //! File system implementations.
 
+pub mod events;
 pub mod memfs;
 pub mod pipe;
 pub mod procfs;

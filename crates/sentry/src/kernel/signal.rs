@@ -134,6 +134,7 @@ impl TaskCtx {
                     drop(st);
                     self.resolve_restart(Some(act.flags));
                     let old_mask = self.saved_mask.take().unwrap_or(mask);
+                    self.sync_stack_limit();
                     if self.setup_frame(&info, &act, old_mask).is_err() {
                         // The stack is unusable: the process dies of SIGSEGV.
                         let mut st = k.lock();

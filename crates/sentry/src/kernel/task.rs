@@ -233,6 +233,7 @@ impl TaskCtx {
                     syscalls::dispatch(&mut self)
                 }
                 Ok(Exit::Fault { addr, info }) => {
+                    self.sync_stack_limit();
                     let mut res = self.mm.handle_fault(addr);
                     if res == Err(crate::mm::FaultError::MaybeSpurious) {
                         if self.last_fault == Some((addr, self.regs.rip)) {
@@ -392,6 +393,14 @@ impl TaskCtx {
             .get(&self.tgid)
             .map(|p| p.rlimits[res])
             .unwrap_or_default()
+    }
+
+    /// Tells the address space the current RLIMIT_STACK (stack growth on faults).
+    pub fn sync_stack_limit(&self) {
+        let lim = self.rlimit(3).rlim_cur;
+        self.mm
+            .stack_limit
+            .store(lim, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// RLIMIT_FSIZE for writes to `f`: the limit, or u64::MAX when unlimited or when

@@ -2,7 +2,7 @@
 //! the sandbox's file system), `#!` scripts, and the initial stack with auxv.
 
 use crate::kernel::Creds;
-use crate::mm::{Backing, Layout, Mm, Vma};
+use crate::mm::{Backing, Layout, Mm, Vma, VmaFlags};
 use crate::vfs::{Dentry, FsContext, Vfs, WalkFlags, O_RDONLY, S_IFREG};
 use husk_abi::{page_down, page_up, Errno, PAGE_SIZE};
 use husk_platform::Access;
@@ -170,6 +170,7 @@ fn map_segments(mm: &Mm, f: &ExecFile, elf: &Elf, bias: u64) -> Result<u64, Errn
                     path: path.clone(),
                 },
                 name: "",
+                flags: VmaFlags::default(),
             });
             // As Linux does: with a bss, the rest of the last file page reads as zero.
             if ph.p_memsz > ph.p_filesz && file_end % PAGE_SIZE != 0 {
@@ -187,6 +188,7 @@ fn map_segments(mm: &Mm, f: &ExecFile, elf: &Elf, bias: u64) -> Result<u64, Errn
                 growsdown: false,
                 backing: Backing::Anon,
                 name: "",
+                flags: VmaFlags::default(),
             });
         }
         max_end = max_end.max(mem_end);
@@ -370,6 +372,7 @@ fn setup_stack(
         growsdown: true,
         backing: Backing::Anon,
         name: "[stack]",
+        flags: VmaFlags::default(),
     });
     mm.set_mmap_base(page_down(top - (1 << 30)));
     let mut sp = top - 8;

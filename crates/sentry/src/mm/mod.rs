@@ -44,6 +44,19 @@ pub struct Vma {
     pub backing: Backing,
     /// `[heap]`, `[stack]` or empty.
     pub name: &'static str,
+    pub flags: VmaFlags,
+}
+
+/// VMA properties beyond the protection (Linux's VM_MAYWRITE, VM_DONTCOPY,
+/// VM_WIPEONFORK). The default is an ordinary mapping.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VmaFlags {
+    /// PROT_WRITE may never be granted (a shared mapping of a file opened read-only).
+    pub deny_write: bool,
+    /// MADV_DONTFORK: a forked child does not get this mapping.
+    pub dontfork: bool,
+    /// MADV_WIPEONFORK: a forked child gets this mapping zero-filled.
+    pub wipeonfork: bool,
 }
 
 impl Vma {
@@ -153,7 +166,23 @@ impl Mm {
         let mut inner = self.lock();
         let mut pages = BTreeMap::new();
         let mut downgrade: Vec<u64> = Vec::new();
+        // MADV_DONTFORK mappings stay behind; MADV_WIPEONFORK ones start empty.
+        let vmas: BTreeMap<u64, Vma> = inner
+            .vmas
+            .iter()
+            .filter(|(_, v)| !v.flags.dontfork)
+            .map(|(&k, v)| (k, v.clone()))
+            .collect();
+        let skipped: Vec<(u64, u64)> = inner
+            .vmas
+            .values()
+            .filter(|v| v.flags.dontfork || v.flags.wipeonfork)
+            .map(|v| (v.start, v.end))
+            .collect();
         for (&addr, pte) in inner.pages.iter_mut() {
+            if skipped.iter().any(|&(s, e)| addr >= s && addr < e) {
+                continue;
+            }
             self.mf.incref(pte.frame);
             pages.insert(
                 addr,
@@ -172,7 +201,7 @@ impl Mm {
             self.aspace.unmap(start, len);
         }
         let child = MmInner {
-            vmas: inner.vmas.clone(),
+            vmas,
             pages,
             brk_start: inner.brk_start,
             brk: inner.brk,
@@ -268,16 +297,24 @@ impl Mm {
                     }
                     return Ok(());
                 }
-                // Anonymous private memory: populate a run of absent pages around `page`.
+                // Anonymous private memory: populate the page, and when the access looks
+                // sequential (the neighbour below or above is present) a run of absent
+                // pages in that direction. A lone touch populates one page, as on Linux
+                // (mincore shows exactly the touched pages of a sparse mapping).
                 let win_start = (page & !(FAULT_AROUND * PAGE_SIZE - 1)).max(vma.start);
                 let win_end = ((page & !(FAULT_AROUND * PAGE_SIZE - 1)) + FAULT_AROUND * PAGE_SIZE)
                     .min(vma.end);
+                let below = page
+                    .checked_sub(PAGE_SIZE)
+                    .is_some_and(|p| inner.pages.contains_key(&p));
+                let above = inner.pages.contains_key(&(page + PAGE_SIZE));
                 let mut start = page;
-                while start > win_start && !inner.pages.contains_key(&(start - PAGE_SIZE)) {
+                while above && start > win_start && !inner.pages.contains_key(&(start - PAGE_SIZE))
+                {
                     start -= PAGE_SIZE;
                 }
                 let mut end = page + PAGE_SIZE;
-                while end < win_end && !inner.pages.contains_key(&end) {
+                while below && end < win_end && !inner.pages.contains_key(&end) {
                     end += PAGE_SIZE;
                 }
                 let n = (end - start) / PAGE_SIZE;
@@ -470,10 +507,12 @@ impl Mm {
         let mut start = start;
         let mut inner = self.lock();
         if grows_down {
-            if let Some(v) = inner.find_vma(start) {
-                if v.growsdown {
-                    start = v.start;
-                }
+            // PROT_GROWSDOWN extends the change to the start of a growsdown mapping, and
+            // is invalid on any other.
+            match inner.find_vma(start) {
+                Some(v) if v.growsdown => start = v.start,
+                Some(_) => return Err(Errno::EINVAL),
+                None => return Err(Errno::ENOMEM),
             }
         }
         if end == start {
@@ -497,6 +536,15 @@ impl Mm {
             return Err(Errno::ENOMEM);
         }
         end = end.min(cur);
+        // Write access a mapping may never have (shared, of a read-only file): EACCES.
+        if prot.write
+            && inner
+                .vmas
+                .range(..end)
+                .any(|(_, v)| v.end > start && v.flags.deny_write)
+        {
+            return Err(Errno::EACCES);
+        }
         inner.split_at(start);
         inner.split_at(end);
         for (_, v) in inner.vmas.range_mut(start..end) {
@@ -525,6 +573,45 @@ impl Mm {
             return Err(Errno::ENOMEM);
         }
         self.drop_pages(&mut inner, start, end);
+        Ok(())
+    }
+
+    /// madvise(MADV_DONTFORK / DOFORK / WIPEONFORK / KEEPONFORK) on `[start, start+len)`:
+    /// sets the given fork flags. WIPEONFORK is valid on private anonymous memory only.
+    pub fn set_fork_flags(
+        &self,
+        start: u64,
+        len: u64,
+        dontfork: Option<bool>,
+        wipeonfork: Option<bool>,
+    ) -> Result<(), Errno> {
+        let end = start.checked_add(page_up(len)).ok_or(Errno::EINVAL)?;
+        if end == start {
+            return Ok(());
+        }
+        let mut inner = self.lock();
+        if !inner.covered(start, end) {
+            return Err(Errno::ENOMEM);
+        }
+        if wipeonfork == Some(true)
+            && inner
+                .vmas
+                .range(..end)
+                .any(|(_, v)| v.end > start && (v.shared || !matches!(v.backing, Backing::Anon)))
+        {
+            return Err(Errno::EINVAL);
+        }
+        inner.split_at(start);
+        inner.split_at(end);
+        for (_, v) in inner.vmas.range_mut(start..end) {
+            if let Some(d) = dontfork {
+                v.flags.dontfork = d;
+            }
+            if let Some(w) = wipeonfork {
+                v.flags.wipeonfork = w;
+            }
+        }
+        inner.merge();
         Ok(())
     }
 
@@ -667,6 +754,7 @@ impl Mm {
                     growsdown: false,
                     backing: Backing::Anon,
                     name: "[heap]",
+                    flags: VmaFlags::default(),
                 },
             );
             inner.merge();
@@ -874,6 +962,7 @@ impl MmInner {
                         && a.prot == b.prot
                         && a.shared == b.shared
                         && a.growsdown == b.growsdown
+                        && a.flags == b.flags
                         && a.name == b.name
                         && matches!((&a.backing, &b.backing), (Backing::Anon, Backing::Anon))
                     {
@@ -919,6 +1008,7 @@ mod tests {
             growsdown: false,
             backing: Backing::Anon,
             name: "",
+            flags: VmaFlags::default(),
         });
     }
 

@@ -102,10 +102,12 @@ pub fn read_file(
             Err(Errno::EAGAIN) if f.flags() & O_NONBLOCK == 0 => {
                 if let Some(q) = f.ops.wait_queue() {
                     let ops = f.ops.clone();
-                    t.block_on(&[q], None, |_| {
+                    match t.block_on(&[q], f.ops.deadline(), |_| {
                         (ops.readiness() & (POLLIN | POLLHUP | POLLERR) != 0).then_some(())
-                    })
-                    .map_err(|_| Errno::ERESTARTSYS)?;
+                    }) {
+                        Ok(()) | Err(Errno::ETIMEDOUT) => {}
+                        Err(_) => return Err(Errno::ERESTARTSYS),
+                    }
                 } else if f.ops.polls_host() {
                     if t.interrupted() {
                         return Err(Errno::ERESTARTSYS);

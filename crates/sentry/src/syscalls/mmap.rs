@@ -2,7 +2,7 @@
 
 use super::TaskCtx;
 use crate::fsimpl::tmpdata::TmpData;
-use crate::mm::{Backing, Vma, MIN_ADDR};
+use crate::mm::{Backing, Vma, VmaFlags, MIN_ADDR};
 use husk_abi::{page_up, Errno, SysResult, PAGE_SIZE};
 use husk_platform::Access;
 use std::sync::Arc;
@@ -31,6 +31,8 @@ pub fn mmap(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     }
     let shared = kind != MAP_PRIVATE;
     let access = Access::from_prot(prot);
+    // A shared mapping of a file opened read-only may never become writable.
+    let mut deny_write = false;
     let (backing, path) = if flags & MAP_ANONYMOUS != 0 {
         if shared {
             let data = TmpData::new(t.mm.mf.clone());
@@ -51,8 +53,11 @@ pub fn mmap(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         if !f.readable() {
             return Err(Errno::EACCES);
         }
-        if shared && access.write && !f.writable() {
-            return Err(Errno::EACCES);
+        if shared && !f.writable() {
+            if access.write {
+                return Err(Errno::EACCES);
+            }
+            deny_write = true;
         }
         let d = f.dentry.clone().ok_or(Errno::ENODEV)?;
         if access.exec && d.mount.flags.noexec {
@@ -84,6 +89,7 @@ pub fn mmap(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
                                     path: "/dev/zero (deleted)".into(),
                                 },
                                 name: "",
+                                flags: VmaFlags::default(),
                             },
                         );
                     }
@@ -100,6 +106,7 @@ pub fn mmap(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
                             growsdown: false,
                             backing: Backing::Anon,
                             name: "",
+                            flags: VmaFlags::default(),
                         },
                     );
                 }
@@ -129,6 +136,10 @@ pub fn mmap(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
             growsdown: flags & MAP_GROWSDOWN != 0,
             backing,
             name: "",
+            flags: VmaFlags {
+                deny_write,
+                ..Default::default()
+            },
         },
     )
 }
@@ -207,10 +218,20 @@ pub fn madvise(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
             t.mm.dontneed(a[0], len)?;
             Ok(0)
         }
-        // NORMAL, RANDOM, SEQUENTIAL, WILLNEED, DONTFORK, DOFORK, MERGEABLE, UNMERGEABLE,
-        // HUGEPAGE, NOHUGEPAGE, DONTDUMP, DODUMP, WIPEONFORK, KEEPONFORK, COLD, PAGEOUT:
-        // hints the Sentry may ignore; the range must be mapped.
-        0..=3 | 10..=19 | 20 | 21 => {
+        // MADV_DONTFORK, MADV_DOFORK
+        10 | 11 => {
+            t.mm.set_fork_flags(a[0], len, Some(a[2] == 10), None)?;
+            Ok(0)
+        }
+        // MADV_WIPEONFORK, MADV_KEEPONFORK
+        18 | 19 => {
+            t.mm.set_fork_flags(a[0], len, None, Some(a[2] == 18))?;
+            Ok(0)
+        }
+        // NORMAL, RANDOM, SEQUENTIAL, WILLNEED, MERGEABLE, UNMERGEABLE, HUGEPAGE,
+        // NOHUGEPAGE, DONTDUMP, DODUMP, COLD, PAGEOUT: hints the Sentry may ignore; the
+        // range must be mapped.
+        0..=3 | 12..=17 | 20 | 21 => {
             if !t.mm.covered(a[0], a[0] + len) {
                 return Err(Errno::ENOMEM);
             }

@@ -2,6 +2,7 @@
 //! the dispatcher, the strace formatter (`--strace`) and `husk syscalls`. One file per
 //! syscall family.
 
+mod epoll;
 mod file;
 mod futex;
 mod identity;
@@ -256,7 +257,7 @@ table! {
     __NR_io_submit "io_submit" None, [X, I, X];
     __NR_io_cancel "io_cancel" None, [X, X, X];
     __NR_lookup_dcookie "lookup_dcookie" None, [X, X, U];
-    __NR_epoll_create "epoll_create" None, [I];
+    __NR_epoll_create "epoll_create" Some(epoll::epoll_create), [I];
     __NR_remap_file_pages "remap_file_pages" None, [X, U, X, U, X];
     __NR_getdents64 "getdents64" Some(file::getdents64), [F, X, U];
     __NR_set_tid_address "set_tid_address" Some(process::set_tid_address), [X];
@@ -273,8 +274,8 @@ table! {
     __NR_clock_getres "clock_getres" Some(time::clock_getres), [I, X];
     __NR_clock_nanosleep "clock_nanosleep" Some(time::clock_nanosleep), [I, X, X, X];
     __NR_exit_group "exit_group" Some(process::exit_group), [I];
-    __NR_epoll_wait "epoll_wait" None, [F, X, I, I];
-    __NR_epoll_ctl "epoll_ctl" None, [F, I, F, X];
+    __NR_epoll_wait "epoll_wait" Some(epoll::epoll_wait), [F, X, I, I];
+    __NR_epoll_ctl "epoll_ctl" Some(epoll::epoll_ctl), [F, I, F, X];
     __NR_tgkill "tgkill" Some(signal::tgkill), [I, I, I];
     __NR_utimes "utimes" Some(file::utimes), [P, X];
     __NR_mbind "mbind" None, [X, U, I, X, U, X];
@@ -321,17 +322,17 @@ table! {
     __NR_vmsplice "vmsplice" None, [F, X, U, X];
     __NR_move_pages "move_pages" None, [I, U, X, X, X, X];
     __NR_utimensat "utimensat" Some(file::utimensat), [F, P, X, X];
-    __NR_epoll_pwait "epoll_pwait" None, [F, X, I, I, X, U];
-    __NR_signalfd "signalfd" None, [F, X, U];
-    __NR_timerfd_create "timerfd_create" None, [I, X];
-    __NR_eventfd "eventfd" None, [U];
+    __NR_epoll_pwait "epoll_pwait" Some(epoll::epoll_pwait), [F, X, I, I, X, U];
+    __NR_signalfd "signalfd" Some(epoll::signalfd), [F, X, U];
+    __NR_timerfd_create "timerfd_create" Some(epoll::timerfd_create), [I, X];
+    __NR_eventfd "eventfd" Some(epoll::eventfd), [U];
     __NR_fallocate "fallocate" None, [F, X, I, I];
-    __NR_timerfd_settime "timerfd_settime" None, [F, X, X, X];
-    __NR_timerfd_gettime "timerfd_gettime" None, [F, X];
+    __NR_timerfd_settime "timerfd_settime" Some(epoll::timerfd_settime), [F, X, X, X];
+    __NR_timerfd_gettime "timerfd_gettime" Some(epoll::timerfd_gettime), [F, X];
     __NR_accept4 "accept4" None, [F, X, X, X];
-    __NR_signalfd4 "signalfd4" None, [F, X, U, X];
-    __NR_eventfd2 "eventfd2" None, [U, X];
-    __NR_epoll_create1 "epoll_create1" None, [X];
+    __NR_signalfd4 "signalfd4" Some(epoll::signalfd4), [F, X, U, X];
+    __NR_eventfd2 "eventfd2" Some(epoll::eventfd2), [U, X];
+    __NR_epoll_create1 "epoll_create1" Some(epoll::epoll_create1), [X];
     __NR_dup3 "dup3" Some(file::dup3), [F, F, X];
     __NR_pipe2 "pipe2" Some(file::pipe2), [X, X];
     __NR_inotify_init1 "inotify_init1" None, [X];
@@ -392,7 +393,7 @@ table! {
     __NR_pidfd_getfd "pidfd_getfd" None, [F, F, X];
     __NR_faccessat2 "faccessat2" Some(file::faccessat2), [F, P, X, X];
     __NR_process_madvise "process_madvise" None, [F, X, U, I, X];
-    __NR_epoll_pwait2 "epoll_pwait2" None, [F, X, I, X, X, U];
+    __NR_epoll_pwait2 "epoll_pwait2" Some(epoll::epoll_pwait2), [F, X, I, X, X, U];
     __NR_mount_setattr "mount_setattr" None, [F, P, X, X, U];
     __NR_landlock_create_ruleset "landlock_create_ruleset" None, [X, U, X];
     __NR_landlock_add_rule "landlock_add_rule" None, [F, I, X, X];

@@ -35,6 +35,17 @@ fn wait_ready(
             (s, None) => s,
             (None, d) => d,
         };
+        // Timers change readiness by themselves: wake up at their next expiry.
+        let timers = files
+            .iter()
+            .flatten()
+            .filter_map(|f| f.ops.deadline())
+            .min();
+        let step = match (step, timers) {
+            (Some(s), Some(d)) => Some(s.min(d)),
+            (s, None) => s,
+            (None, d) => d,
+        };
         match t.block_on(&queues, step, |_| {
             let n = check();
             (n > 0).then_some(n)

@@ -215,6 +215,10 @@ pub trait FileOps: Send + Sync {
     fn polls_host(&self) -> bool {
         false
     }
+    /// When readiness may change by itself (timers): waiters sleep at most until then.
+    fn deadline(&self) -> Option<std::time::Instant> {
+        None
+    }
     fn ioctl(&self, _cmd: u32, _arg: u64) -> Result<IoctlResult, Errno> {
         Err(Errno::ENOTTY)
     }
