@@ -11,6 +11,7 @@ pub mod loader;
 pub mod memfile;
 pub mod mm;
 pub mod sandbox;
+pub mod socket;
 pub mod syscalls;
 pub mod vfs;
 pub mod waiter;

@@ -109,7 +109,7 @@ impl TmpData {
                 }
             }
             // Zero the tail of the last page.
-            if size % PAGE_SIZE != 0 {
+            if !size.is_multiple_of(PAGE_SIZE) {
                 if let Some(&f) = p.map.get(&(size / PAGE_SIZE)) {
                     self.mf
                         .zero(f + size % PAGE_SIZE, PAGE_SIZE - size % PAGE_SIZE)?;

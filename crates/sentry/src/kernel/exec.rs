@@ -261,6 +261,8 @@ impl TaskCtx {
                 }
                 p.cmdline = img.argv.clone();
                 p.did_exec = true;
+                // POSIX timers do not survive exec (interval timers do).
+                k.timers.clear_posix(self.tgid);
             }
             if let Some(t) = st.threads.get_mut(&self.tid) {
                 t.mm = self.mm.clone();

@@ -17,7 +17,7 @@ use husk_abi::{KSigaction, Rlimit, SigInfo};
 use husk_platform::{Interrupter, Platform};
 use sigqueue::*;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -53,13 +53,30 @@ pub struct ThreadHandle {
     /// Something may need the task's attention (signal, exit, stop).
     pub attention: AtomicBool,
     pub intr: Mutex<Option<Arc<dyn Interrupter>>>,
-    /// CPU time the task used in application code and in the Sentry, in nanoseconds,
-    /// published by the task for other threads' clocks and getrusage.
-    pub utime_ns: AtomicU64,
-    pub stime_ns: AtomicU64,
+    /// CPU time the task used, published by the task for other threads' clocks,
+    /// getrusage and CPU-time timers.
+    pub cpu: Mutex<CpuSnap>,
+}
+
+/// A task's published CPU time.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CpuSnap {
+    /// Application time, excluding the current run.
+    pub utime: Duration,
+    /// Sentry time.
+    pub stime: Duration,
+    /// When the application code now running started running.
+    pub running_since: Option<Instant>,
 }
 
 impl ThreadHandle {
+    /// CPU time (user, system) of the task, counting application code running now.
+    pub fn cpu_time(&self) -> (Duration, Duration) {
+        let c = *self.cpu.lock().unwrap_or_else(|p| p.into_inner());
+        let running = c.running_since.map(|t| t.elapsed()).unwrap_or_default();
+        (c.utime + running, c.stime)
+    }
+
     /// Wakes the task wherever it is: sleeping in the Sentry or running application code.
     pub fn kick(&self) {
         self.attention.store(true, Ordering::SeqCst);
@@ -186,8 +203,9 @@ impl KState {
         let (mut u, mut s) = (p.usage.utime, p.usage.stime);
         for t in &p.threads {
             if let Some(ti) = self.threads.get(t) {
-                u += Duration::from_nanos(ti.handle.utime_ns.load(Ordering::Relaxed));
-                s += Duration::from_nanos(ti.handle.stime_ns.load(Ordering::Relaxed));
+                let (tu, ts) = ti.handle.cpu_time();
+                u += tu;
+                s += ts;
             }
         }
         Some((u, s))

@@ -83,6 +83,9 @@ impl TaskCtx {
                         .get_mut(&self.tgid)
                         .and_then(|p| p.shared_pending.take(mask))
                 });
+            if let Some(i) = &info {
+                k.timers.delivered(self.tgid, i);
+            }
             let Some(info) = info else {
                 drop(st);
                 self.resolve_restart(None);

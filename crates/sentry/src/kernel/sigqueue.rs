@@ -129,6 +129,16 @@ impl SigQueue {
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
     }
+
+    /// The first queued signal matching `f`, for in-place updates (timer overruns).
+    pub fn find_mut(&mut self, f: impl Fn(&SigInfo) -> bool) -> Option<&mut SigInfo> {
+        self.list.iter_mut().find(|i| f(i))
+    }
+
+    /// Drops the queued signals matching `f` (a deleted timer's signal).
+    pub fn remove_matching(&mut self, f: impl Fn(&SigInfo) -> bool) {
+        self.list.retain(|i| !f(i));
+    }
 }
 
 #[cfg(test)]

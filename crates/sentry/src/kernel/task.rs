@@ -5,7 +5,7 @@ use super::*;
 use crate::syscalls;
 use husk_abi::{Errno, FpRegs, PtRegs, StackT, SysResult};
 use husk_platform::{Context, Exit};
-use std::sync::atomic::{AtomicI32, AtomicU64};
+use std::sync::atomic::AtomicI32;
 
 /// How a task is leaving.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -140,8 +140,7 @@ impl TaskCtx {
             in_app: AtomicBool::new(false),
             attention: AtomicBool::new(true),
             intr: Mutex::new(Some(ctx.interrupter())),
-            utime_ns: AtomicU64::new(0),
-            stime_ns: AtomicU64::new(0),
+            cpu: Mutex::new(CpuSnap::default()),
         });
         TaskCtx {
             k,
@@ -223,9 +222,19 @@ impl TaskCtx {
                 continue;
             }
             let t0 = Instant::now();
+            self.handle
+                .cpu
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .running_since = Some(t0);
             let r = self.ctx.switch(&self.mm.aspace, &mut self.regs);
             let t1 = Instant::now();
             self.app_time += t1 - t0;
+            {
+                let mut c = self.handle.cpu.lock().unwrap_or_else(|p| p.into_inner());
+                c.utime = self.app_time;
+                c.running_since = None;
+            }
             self.handle.in_app.store(false, Ordering::SeqCst);
             match r {
                 Ok(Exit::Syscall) => {
@@ -294,12 +303,9 @@ impl TaskCtx {
     /// is not CPU time) and publishes both times for other threads.
     pub fn update_cpu(&mut self) {
         self.sys_time = host_thread_cpu().saturating_sub(self.host_cpu_base);
-        self.handle
-            .utime_ns
-            .store(self.app_time.as_nanos() as u64, Ordering::Relaxed);
-        self.handle
-            .stime_ns
-            .store(self.sys_time.as_nanos() as u64, Ordering::Relaxed);
+        let mut c = self.handle.cpu.lock().unwrap_or_else(|p| p.into_inner());
+        c.utime = self.app_time;
+        c.stime = self.sys_time;
     }
 
     /// Delivers a synchronous signal: it cannot be blocked or ignored (the handler is
@@ -722,6 +728,12 @@ impl TaskCtx {
             if let Some(p) = st.procs.get_mut(&self.tgid) {
                 p.usage.maxrss_kb = p.usage.maxrss_kb.max(rss);
             }
+            // As Linux does, close the files (pipe ends, record locks) before the parent
+            // can see the exit.
+            drop(st);
+            let files = std::mem::replace(&mut self.files, Arc::new(FdTable::default()));
+            drop(files);
+            st = k.lock();
             self.process_exit(&mut st, status);
         }
         drop(st);
@@ -743,6 +755,7 @@ impl TaskCtx {
             return;
         };
         p.state = ProcState::Zombie(status);
+        self.k.timers.clear(tgid);
         let children: Vec<Tid> = p.children.iter().copied().collect();
         p.children.clear();
         let parent = p.parent;

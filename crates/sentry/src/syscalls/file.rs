@@ -738,7 +738,7 @@ fn set_lock(
             .store(true, std::sync::atomic::Ordering::Relaxed);
     }
     let (start, end) = range;
-    let blocker = match LOCKS.try_set(f, space, owner, pid, start, end, kind) {
+    let blocker = match LOCKS.try_set(f, space, owner, pid, (start, end), kind) {
         Ok(()) => return Ok(0),
         Err(b) => b,
     };
@@ -753,7 +753,7 @@ fn set_lock(
     }
     let wq = LOCKS.wq.clone();
     let r = t.block_on(&[wq], None, |_| {
-        match LOCKS.try_set(f, space, owner, pid, start, end, kind) {
+        match LOCKS.try_set(f, space, owner, pid, (start, end), kind) {
             Ok(()) => Some(Ok(())),
             Err(b) if posix && matches!(b.owner, Owner::Table(_)) => {
                 LOCKS.wait_for(owner, b.owner).err().map(Err)
@@ -1698,7 +1698,10 @@ pub fn ftruncate(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     Ok(0)
 }
 
-fn times_from(t: &TaskCtx, addr: u64) -> Result<(Option<(i64, i64)>, Option<(i64, i64)>), Errno> {
+/// Access and modification times of a utimes-style call (None: leave unchanged).
+type TimesChange = (Option<(i64, i64)>, Option<(i64, i64)>);
+
+fn times_from(t: &TaskCtx, addr: u64) -> Result<TimesChange, Errno> {
     if addr == 0 {
         let n = now();
         return Ok((Some(n), Some(n)));

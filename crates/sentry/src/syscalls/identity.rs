@@ -188,12 +188,11 @@ pub fn setreuid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let (r, e) = (opt(a[0]), opt(a[1]));
     with_creds(t, |c| {
         let p = c.euid == 0;
-        if !p {
-            if r.is_some_and(|v| v != c.ruid && v != c.euid)
-                || e.is_some_and(|v| v != c.ruid && v != c.euid && v != c.suid)
-            {
-                return Err(Errno::EPERM);
-            }
+        if !p
+            && (r.is_some_and(|v| v != c.ruid && v != c.euid)
+                || e.is_some_and(|v| v != c.ruid && v != c.euid && v != c.suid))
+        {
+            return Err(Errno::EPERM);
         }
         let old_r = c.ruid;
         if let Some(v) = r {
@@ -214,12 +213,11 @@ pub fn setregid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let (r, e) = (opt(a[0]), opt(a[1]));
     with_creds(t, |c| {
         let p = c.euid == 0;
-        if !p {
-            if r.is_some_and(|v| v != c.rgid && v != c.egid)
-                || e.is_some_and(|v| v != c.rgid && v != c.egid && v != c.sgid)
-            {
-                return Err(Errno::EPERM);
-            }
+        if !p
+            && (r.is_some_and(|v| v != c.rgid && v != c.egid)
+                || e.is_some_and(|v| v != c.rgid && v != c.egid && v != c.sgid))
+        {
+            return Err(Errno::EPERM);
         }
         let old_r = c.rgid;
         if let Some(v) = r {

@@ -18,7 +18,7 @@ const MAP_FIXED_NOREPLACE: u64 = 0x100000;
 
 pub fn mmap(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let (addr, len, prot, flags, fd, off) = (a[0], a[1], a[2], a[3], a[4] as i32, a[5]);
-    if len == 0 || off % PAGE_SIZE != 0 || prot & !7 != 0 {
+    if len == 0 || !off.is_multiple_of(PAGE_SIZE) || prot & !7 != 0 {
         return Err(Errno::EINVAL);
     }
     let len = page_up(len);
@@ -146,7 +146,7 @@ pub fn mmap(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 
 fn map_at(t: &mut TaskCtx, addr: u64, len: u64, flags: u64, mut vma: Vma) -> SysResult {
     let start = if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0 {
-        if addr % PAGE_SIZE != 0 {
+        if !addr.is_multiple_of(PAGE_SIZE) {
             return Err(Errno::EINVAL);
         }
         if addr < MIN_ADDR.min(PAGE_SIZE) || addr.checked_add(len).is_none_or(|e| e > t.mm.max_addr)
@@ -208,7 +208,7 @@ pub fn brk(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 }
 
 pub fn madvise(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    if a[0] % PAGE_SIZE != 0 {
+    if !a[0].is_multiple_of(PAGE_SIZE) {
         return Err(Errno::EINVAL);
     }
     let len = page_up(a[1]);
@@ -242,7 +242,7 @@ pub fn madvise(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 }
 
 pub fn msync(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    if a[0] % PAGE_SIZE != 0 || a[2] & !7 != 0 || (a[2] & 1 != 0 && a[2] & 4 != 0) {
+    if !a[0].is_multiple_of(PAGE_SIZE) || a[2] & !7 != 0 || (a[2] & 1 != 0 && a[2] & 4 != 0) {
         return Err(Errno::EINVAL);
     }
     if !t.mm.covered(a[0], a[0] + page_up(a[1])) {
@@ -253,7 +253,7 @@ pub fn msync(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 }
 
 pub fn mincore(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    if a[0] % PAGE_SIZE != 0 {
+    if !a[0].is_multiple_of(PAGE_SIZE) {
         return Err(Errno::EINVAL);
     }
     let v = t.mm.mincore(a[0], a[1])?;

@@ -155,6 +155,7 @@ pub fn rt_sigtimedwait(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
             }
         }
     };
+    k.timers.delivered(tgid, &info);
     if a[1] != 0 {
         t.mm.write_obj(a[1], &info)?;
     }

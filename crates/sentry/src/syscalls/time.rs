@@ -1,7 +1,11 @@
 //! Time: clocks, sleeps, interval timers, CPU time accounting.
 
 use super::TaskCtx;
-use husk_abi::{Errno, Itimerval, Rusage, SysResult, Timespec, Timeval, Tms};
+use crate::kernel::sigqueue::SIGALRM;
+use crate::kernel::timer::{
+    cpu_clock_now, instant_after, timer_fields, AbsExpiry, TimerClock, TimerSignal, SI_TIMER,
+};
+use husk_abi::{Errno, Itimerval, Rusage, SigInfo, SysResult, Timespec, Timeval, Tms};
 use std::time::{Duration, Instant};
 
 fn ts(d: Duration) -> Timespec {
@@ -103,18 +107,7 @@ fn cpu_clock_value(t: &mut TaskCtx, c: CpuClock, gettime: bool) -> Result<Durati
             if ti.tgid != t.tgid {
                 return Err(Errno::EINVAL);
             }
-            (
-                Duration::from_nanos(
-                    ti.handle
-                        .utime_ns
-                        .load(std::sync::atomic::Ordering::Relaxed),
-                ),
-                Duration::from_nanos(
-                    ti.handle
-                        .stime_ns
-                        .load(std::sync::atomic::Ordering::Relaxed),
-                ),
-            )
+            ti.handle.cpu_time()
         }
     } else if c.pid == 0 || c.pid == t.tgid {
         process_cpu(t)
@@ -259,7 +252,7 @@ fn read_ts(t: &TaskCtx, addr: u64) -> Result<Duration, Errno> {
 
 pub fn nanosleep(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let d = read_ts(t, a[0])?;
-    let deadline = Instant::now() + d;
+    let deadline = instant_after(Instant::now(), d);
     sleep_for(t, deadline, a[1])
 }
 
@@ -301,9 +294,9 @@ pub fn clock_nanosleep(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let d = read_ts(t, a[2])?;
     let deadline = if abs {
         let now = clock_value(t, id)?;
-        Instant::now() + d.saturating_sub(now)
+        instant_after(Instant::now(), d.saturating_sub(now))
     } else {
-        Instant::now() + d
+        instant_after(Instant::now(), d)
     };
     let rem = if abs { 0 } else { a[3] };
     sleep_for(t, deadline, rem)
@@ -389,9 +382,19 @@ fn itv(v: Timeval) -> Result<Duration, Errno> {
     Ok(Duration::new(v.tv_sec as u64, v.tv_usec as u32 * 1000))
 }
 
+/// The current CPU time of ITIMER_VIRTUAL (1: user) or ITIMER_PROF (2: user+system).
+fn itimer_cpu_now(t: &mut TaskCtx, which: i32) -> Duration {
+    let (u, s) = process_cpu(t);
+    if which == 1 {
+        u
+    } else {
+        u + s
+    }
+}
+
 pub fn setitimer(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    if a[0] != 0 {
-        // ITIMER_VIRTUAL and ITIMER_PROF are not implemented yet.
+    let which = a[0] as i32;
+    if !(0..=2).contains(&which) {
         return Err(Errno::EINVAL);
     }
     let new: Itimerval = if a[1] != 0 {
@@ -402,7 +405,12 @@ pub fn setitimer(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let value = itv(new.it_value)?;
     let interval = itv(new.it_interval)?;
     let k = t.k.clone();
-    let (ov, oi) = k.timers.set_real(&k, t.tgid, value, interval);
+    let (ov, oi) = if which == 0 {
+        k.timers.set_real(&k, t.tgid, value, interval)
+    } else {
+        let now = itimer_cpu_now(t, which);
+        k.timers.set_itimer(&k, t.tgid, which, value, interval, now)
+    };
     if a[2] != 0 {
         t.mm.write_obj(
             a[2],
@@ -416,13 +424,15 @@ pub fn setitimer(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 }
 
 pub fn getitimer(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    if a[0] > 2 {
+    let which = a[0] as i32;
+    if !(0..=2).contains(&which) {
         return Err(Errno::EINVAL);
     }
-    let (v, i) = if a[0] == 0 {
+    let (v, i) = if which == 0 {
         t.k.timers.get_real(t.tgid)
     } else {
-        (Duration::ZERO, Duration::ZERO)
+        let now = itimer_cpu_now(t, which);
+        t.k.timers.get_itimer(t.tgid, which, now)
     };
     t.mm.write_obj(
         a[1],
@@ -431,5 +441,186 @@ pub fn getitimer(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
             it_value: tv(v),
         },
     )?;
+    Ok(0)
+}
+
+const SIGEV_SIGNAL: i32 = 0;
+const SIGEV_NONE: i32 = 1;
+const SIGEV_THREAD: i32 = 2;
+const SIGEV_THREAD_ID: i32 = 4;
+
+/// The timer clock of a timer_create clock ID.
+fn timer_clock(t: &mut TaskCtx, id: i32) -> Result<TimerClock, Errno> {
+    if let Some(c) = cpu_clock(id) {
+        // Validates the clock (the process must be a group leader, a thread ours).
+        cpu_clock_value(t, c, false)?;
+        let (tgid, tid) = match (c.thread, c.pid) {
+            (true, 0) => (t.tgid, Some(t.tid)),
+            (true, p) => (t.tgid, Some(p)),
+            (false, 0) => (t.tgid, None),
+            (false, p) => (p, None),
+        };
+        return Ok(TimerClock::Cpu {
+            tgid,
+            tid,
+            user_only: c.which == 1,
+        });
+    }
+    match id {
+        CLOCK_REALTIME | CLOCK_MONOTONIC | CLOCK_BOOTTIME | CLOCK_TAI => Ok(TimerClock::Wall(id)),
+        // Clocks without timers; the alarm clocks need an RTC the sandbox does not have.
+        CLOCK_MONOTONIC_RAW | CLOCK_REALTIME_COARSE | CLOCK_MONOTONIC_COARSE | 8 | 9 => {
+            Err(Errno::EOPNOTSUPP)
+        }
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// The current value of a timer's CPU clock (zero for wall clocks or a task gone).
+fn timer_cpu_now(t: &mut TaskCtx, c: TimerClock) -> Duration {
+    if let TimerClock::Cpu { .. } = c {
+        t.update_cpu();
+        let st = t.k.lock();
+        cpu_clock_now(&st, c).unwrap_or_default()
+    } else {
+        Duration::ZERO
+    }
+}
+
+pub fn timer_create(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let clock = timer_clock(t, a[0] as i32)?;
+    let (signal, value_is_id) = if a[1] != 0 {
+        let ev: [u8; 20] = t.mm.read_obj(a[1])?;
+        let word = |i: usize| i32::from_le_bytes([ev[i], ev[i + 1], ev[i + 2], ev[i + 3]]);
+        let value = u64::from_le_bytes([ev[0], ev[1], ev[2], ev[3], ev[4], ev[5], ev[6], ev[7]]);
+        let (signo, notify, thread) = (word(8), word(12), word(16));
+        let tid = match notify {
+            SIGEV_NONE => None,
+            SIGEV_SIGNAL | SIGEV_THREAD => None,
+            n if n == SIGEV_SIGNAL | SIGEV_THREAD_ID => {
+                let st = t.k.lock();
+                match st.threads.get(&thread) {
+                    Some(ti) if ti.tgid == t.tgid => Some(thread),
+                    _ => return Err(Errno::EINVAL),
+                }
+            }
+            _ => return Err(Errno::EINVAL),
+        };
+        if notify != SIGEV_NONE && !(1..=64).contains(&signo) {
+            return Err(Errno::EINVAL);
+        }
+        let sig = (notify != SIGEV_NONE).then_some(TimerSignal {
+            signo,
+            code: SI_TIMER,
+            timer_id: 0,
+            value,
+            tid,
+        });
+        (sig, false)
+    } else {
+        (
+            Some(TimerSignal {
+                signo: SIGALRM,
+                code: SI_TIMER,
+                timer_id: 0,
+                value: 0,
+                tid: None,
+            }),
+            true,
+        )
+    };
+    let id =
+        t.k.timers
+            .create_posix(t.tgid, clock, signal, value_is_id)?;
+    if let Err(e) = t.mm.write_obj(a[2], &id) {
+        let _ = t.k.timers.delete_posix(t.tgid, id);
+        return Err(e);
+    }
+    Ok(0)
+}
+
+fn read_itimerspec(t: &TaskCtx, addr: u64) -> Result<(Duration, Duration), Errno> {
+    let v: [Timespec; 2] = t.mm.read_obj(addr)?;
+    let conv = |x: Timespec| {
+        if x.tv_sec < 0 || !(0..1_000_000_000).contains(&x.tv_nsec) {
+            Err(Errno::EINVAL)
+        } else {
+            Ok(Duration::new(x.tv_sec as u64, x.tv_nsec as u32))
+        }
+    };
+    Ok((conv(v[0])?, conv(v[1])?))
+}
+
+fn write_itimerspec(
+    t: &TaskCtx,
+    addr: u64,
+    value: Duration,
+    interval: Duration,
+) -> Result<(), Errno> {
+    t.mm.write_obj(addr, &[ts(interval), ts(value)])
+}
+
+pub fn timer_settime(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let id = a[0] as i32;
+    if a[2] == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let (interval, value) = read_itimerspec(t, a[2])?;
+    let clock = t.k.timers.posix_clock(t.tgid, id)?;
+    let cpu_now = timer_cpu_now(t, clock);
+    let abs = if a[1] & 1 != 0 && !value.is_zero() {
+        Some(match clock {
+            TimerClock::Wall(cid) => {
+                let now = clock_value(t, cid)?;
+                AbsExpiry::At(instant_after(Instant::now(), value.saturating_sub(now)))
+            }
+            TimerClock::Cpu { .. } => AbsExpiry::Cpu(value),
+        })
+    } else {
+        None
+    };
+    let k = t.k.clone();
+    let (ov, oi) = k
+        .timers
+        .set_posix(&k, t.tgid, id, value, interval, abs, cpu_now)?;
+    if a[3] != 0 {
+        write_itimerspec(t, a[3], ov, oi)?;
+    }
+    Ok(0)
+}
+
+pub fn timer_gettime(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let id = a[0] as i32;
+    let clock = t.k.timers.posix_clock(t.tgid, id)?;
+    let cpu_now = timer_cpu_now(t, clock);
+    let (v, i) = t.k.timers.get_posix(t.tgid, id, cpu_now)?;
+    write_itimerspec(t, a[1], v, i)?;
+    Ok(0)
+}
+
+pub fn timer_getoverrun(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    Ok(t.k.timers.overrun(t.tgid, a[0] as i32)? as u32 as u64)
+}
+
+pub fn timer_delete(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let id = a[0] as i32;
+    let sig = t.k.timers.delete_posix(t.tgid, id)?;
+    // A queued signal of the deleted timer is dropped.
+    let is_ours =
+        |i: &SigInfo| i.si_signo == sig.signo && i.si_code == SI_TIMER && timer_fields(i).0 == id;
+    let mut st = t.k.lock();
+    let threads = st
+        .procs
+        .get_mut(&t.tgid)
+        .map(|p| {
+            p.shared_pending.remove_matching(is_ours);
+            p.threads.clone()
+        })
+        .unwrap_or_default();
+    for tid in threads {
+        if let Some(ti) = st.threads.get_mut(&tid) {
+            ti.pending.remove_matching(is_ours);
+        }
+    }
     Ok(0)
 }

@@ -150,8 +150,7 @@ impl Locks {
         space: Space,
         owner: Owner,
         pid: i32,
-        start: u64,
-        end: u64,
+        (start, end): (u64, u64),
         kind: Option<bool>,
     ) -> Result<(), Lock> {
         let (key, obj) = key_of(f);

@@ -24,10 +24,13 @@ pub fn same_inode(a: &InodeRef, b: &InodeRef) -> bool {
     inode_key(a) == inode_key(b)
 }
 
+/// Mount points by the key of the inode mounted on, with the mount point and the mount.
+type MountMap = HashMap<usize, (Arc<Dentry>, Arc<Mount>)>;
+
 /// The sandbox's mount tree.
 pub struct Vfs {
     pub root: Arc<Dentry>,
-    mounts: RwLock<HashMap<usize, (Arc<Dentry>, Arc<Mount>)>>,
+    mounts: RwLock<MountMap>,
     order: RwLock<Vec<(Arc<Dentry>, Arc<Mount>)>>,
 }
 
