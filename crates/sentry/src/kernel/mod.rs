@@ -238,6 +238,8 @@ pub struct Kernel {
     pub opts: KernelOptions,
     pub boot: Instant,
     pub hostname: Mutex<String>,
+    /// Names bound by Unix sockets (abstract names and socket files).
+    pub unix_sockets: crate::socket::Namespace,
     unimplemented_logged: Mutex<HashSet<u32>>,
     done: Condvar,
 }
@@ -315,6 +317,7 @@ impl Kernel {
             opts,
             boot: Instant::now(),
             hostname: Mutex::new(hostname),
+            unix_sockets: Default::default(),
             unimplemented_logged: Mutex::new(HashSet::new()),
             done: Condvar::new(),
         })

@@ -470,6 +470,7 @@ impl UnixSocket {
         let mut ls = l.lock();
         let listener_cred = ls.peer_cred;
         let listener_name = ls.name.clone();
+        let (l_passcred, l_sndbuf, l_rcvbuf) = (ls.passcred, ls.sndbuf, ls.rcvbuf);
         let Conn::Listening { queue, backlog } = &mut ls.conn else {
             return Err(Errno::ECONNREFUSED);
         };
@@ -481,9 +482,9 @@ impl UnixSocket {
             let mut ss = server.lock();
             ss.name = listener_name.clone();
             ss.peer_cred = Some(cred);
-            ss.passcred = ls.passcred;
-            ss.sndbuf = ls.sndbuf;
-            ss.rcvbuf = ls.rcvbuf;
+            ss.passcred = l_passcred;
+            ss.sndbuf = l_sndbuf;
+            ss.rcvbuf = l_rcvbuf;
             ss.conn = Conn::Stream {
                 tx: self.rx.clone(),
                 peer_name: my_name,

@@ -997,6 +997,8 @@ pub fn file_attr(f: &OpenFile) -> Result<Attr, Errno> {
                 & 0xffff_ffff,
             mode: if f.anon_name.starts_with("pipe:") {
                 S_IFIFO | 0o600
+            } else if f.anon_name.starts_with("socket:") {
+                S_IFSOCK | 0o777
             } else {
                 S_IFCHR | 0o620
             },
