@@ -20,6 +20,8 @@ struct Pages {
 /// Bytes of a file held in memory-file pages.
 pub struct TmpData {
     mf: Arc<MemoryFile>,
+    /// Address spaces that have mapped this object.
+    mappers: Mutex<Vec<std::sync::Weak<crate::mm::Mm>>>,
     pages: Mutex<Pages>,
     id: u64,
 }
@@ -32,6 +34,7 @@ impl TmpData {
                 map: BTreeMap::new(),
                 size: 0,
             }),
+            mappers: Mutex::new(Vec::new()),
             id: NEXT_OBJ.fetch_add(1, Ordering::Relaxed),
         })
     }
@@ -116,7 +119,21 @@ impl TmpData {
                 }
             }
         }
+        let shrunk = size < p.size;
         p.size = size;
+        drop(p);
+        if shrunk {
+            // Pages past the new end disappear from every mapping: touching them is SIGBUS.
+            let mappers: Vec<_> = self
+                .mappers
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            let first = size.div_ceil(PAGE_SIZE);
+            for m in mappers.iter().filter_map(|w| w.upgrade()) {
+                m.invalidate_object((0, self.id), first);
+            }
+        }
         Ok(())
     }
 
@@ -169,6 +186,14 @@ impl Mappable for TmpData {
 
     fn ident(&self) -> (u64, u64) {
         (0, self.id)
+    }
+
+    fn add_mapper(&self, mm: &std::sync::Weak<crate::mm::Mm>) {
+        let mut m = self.mappers.lock().unwrap_or_else(|p| p.into_inner());
+        m.retain(|w| w.strong_count() > 0);
+        if !m.iter().any(|w| w.ptr_eq(mm)) {
+            m.push(mm.clone());
+        }
     }
 }
 

@@ -87,7 +87,7 @@ pub fn start_init(
         .platform
         .new_address_space()
         .map_err(|_| LaunchError::Other(Errno::ENOMEM))?;
-    let mm = Arc::new(Mm::new(space, k.mf.clone(), k.platform.max_user_address()));
+    let mm = Mm::arc(Mm::new(space, k.mf.clone(), k.platform.max_user_address()));
     let start = fsctx.cwd.clone();
     let img = loader::load(&k.vfs, &mm, &fsctx, &start, &path, argv, envp, &creds).map_err(
         |e| match e {
@@ -235,7 +235,7 @@ impl TaskCtx {
     ) -> SysResult {
         let k = self.k.clone();
         let space = k.platform.new_address_space().map_err(|_| Errno::ENOMEM)?;
-        let mm = Arc::new(Mm::new(space, k.mf.clone(), k.platform.max_user_address()));
+        let mm = Mm::arc(Mm::new(space, k.mf.clone(), k.platform.max_user_address()));
         let fsctx = self.fs.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let creds = self.creds();
         let img = loader::load(&k.vfs, &mm, &fsctx, &start, &path, argv, envp, &creds)?;

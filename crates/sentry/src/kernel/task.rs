@@ -471,7 +471,7 @@ impl TaskCtx {
             self.mm.clone()
         } else {
             let space = k.platform.new_address_space().map_err(|_| Errno::ENOMEM)?;
-            Arc::new(self.mm.fork(space))
+            Mm::arc(self.mm.fork(space))
         };
         let files = if f & CLONE_FILES != 0 {
             self.files.clone()

@@ -20,6 +20,8 @@ pub trait Mappable: Send + Sync {
     fn get_page(&self, mf: &MemoryFile, index: u64) -> Result<u64, Errno>;
     /// A stable identity for futex keys and /proc maps.
     fn ident(&self) -> (u64, u64);
+    /// Remembers an address space that maps this object (for truncation).
+    fn add_mapper(&self, _mm: &std::sync::Weak<Mm>) {}
 }
 
 /// What a VMA maps.
@@ -112,6 +114,9 @@ pub struct Mm {
     /// RLIMIT_STACK of the process, in bytes: the most a MAP_GROWSDOWN VMA may grow to.
     /// The kernel keeps it current (kernel/task.rs sets it before handling faults).
     pub stack_limit: AtomicU64,
+    /// A weak reference to this Mm, for objects that must reach their mappers
+    /// (truncation unmaps pages past the new end). Set by `Mm::arc`.
+    me: std::sync::OnceLock<std::sync::Weak<Mm>>,
 }
 
 /// The lowest address mmap hands out.
@@ -149,6 +154,52 @@ impl Mm {
             mf,
             max_addr,
             stack_limit: AtomicU64::new(8 << 20),
+            me: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Puts `mm` in an `Arc` that knows itself (see `me`).
+    pub fn arc(mm: Mm) -> Arc<Mm> {
+        let a = Arc::new(mm);
+        let _ = a.me.set(Arc::downgrade(&a));
+        a
+    }
+
+    /// Drops the pages of the object `ident` from page `first_index` on (the object was
+    /// truncated): the next access faults and, past the end, raises SIGBUS.
+    pub fn invalidate_object(&self, ident: (u64, u64), first_index: u64) {
+        let mut inner = self.lock();
+        let ranges: Vec<(u64, u64, bool)> = inner
+            .vmas
+            .values()
+            .filter_map(|v| match &v.backing {
+                Backing::File { obj, offset, .. } if obj.ident() == ident => {
+                    let first = first_index * PAGE_SIZE;
+                    let start = if first <= *offset {
+                        v.start
+                    } else {
+                        v.start.saturating_add(first - offset)
+                    };
+                    (start < v.end).then_some((start, v.end, v.shared))
+                }
+                _ => None,
+            })
+            .collect();
+        for (start, end, shared) in ranges {
+            let addrs: Vec<u64> = inner
+                .pages
+                .range(start..end)
+                .filter(|(_, p)| shared || !p.private)
+                .map(|(&a, _)| a)
+                .collect();
+            for a in addrs {
+                if let Some(pte) = inner.pages.remove(&a) {
+                    if pte.mapped != Access::NONE {
+                        self.aspace.unmap(a, PAGE_SIZE);
+                    }
+                    self.mf.decref(pte.frame);
+                }
+            }
         }
     }
 
@@ -215,6 +266,7 @@ impl Mm {
             mf: self.mf.clone(),
             max_addr: self.max_addr,
             stack_limit: AtomicU64::new(self.stack_limit.load(Ordering::Relaxed)),
+            me: std::sync::OnceLock::new(),
         }
     }
 
@@ -280,6 +332,9 @@ impl Mm {
                         Some(x) => x,
                         None => return Err(FaultError::Unmapped),
                     };
+                    if let Some(me) = self.me.get() {
+                        obj.add_mapper(me);
+                    }
                     let frame = obj.get_page(&self.mf, idx).map_err(|_| FaultError::Bus)?;
                     inner.pages.insert(
                         page,

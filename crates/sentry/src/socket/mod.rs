@@ -28,7 +28,9 @@ pub const SOCK_SEQPACKET: i32 = 5;
 
 /// `struct ucred`.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 pub struct Ucred {
     pub pid: i32,
     pub uid: u32,

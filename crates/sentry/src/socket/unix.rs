@@ -130,7 +130,9 @@ impl Namespace {
 
     /// The live socket bound to abstract `name`.
     pub fn lookup_abstract(&self, name: &[u8]) -> Option<Arc<UnixSocket>> {
-        lock(&self.abstract_names).get(name).and_then(|w| w.upgrade())
+        lock(&self.abstract_names)
+            .get(name)
+            .and_then(|w| w.upgrade())
     }
 
     /// The live socket bound to the socket file (dev, ino).
@@ -233,7 +235,9 @@ enum Conn {
         peer_name: UnixAddr,
     },
     /// A datagram socket with a default destination.
-    Dgram { peer: Weak<UnixSocket> },
+    Dgram {
+        peer: Weak<UnixSocket>,
+    },
 }
 
 struct SockState {
@@ -449,11 +453,7 @@ impl UnixSocket {
 
     /// Connects a stream or seqpacket socket to listener `l` (EAGAIN when the backlog
     /// is full).
-    pub fn try_connect(
-        self: &Arc<Self>,
-        l: &Arc<UnixSocket>,
-        cred: Ucred,
-    ) -> Result<(), Errno> {
+    pub fn try_connect(self: &Arc<Self>, l: &Arc<UnixSocket>, cred: Ucred) -> Result<(), Errno> {
         if l.stype != self.stype {
             return Err(Errno::EPROTOTYPE);
         }
@@ -731,11 +731,7 @@ impl UnixSocket {
             rights: Vec::new(),
         };
         if !stream {
-            let m = if peek {
-                c.msgs.front()
-            } else {
-                None
-            };
+            let m = if peek { c.msgs.front() } else { None };
             let taken;
             let m = match m {
                 Some(m) => m,

@@ -151,7 +151,12 @@ fn raise_sigpipe(t: &TaskCtx) {
 
 // ---- creation ----
 
-fn new_socket(t: &TaskCtx, domain: u64, stype: u64, proto: u64) -> Result<(Arc<UnixSocket>, u32), Errno> {
+fn new_socket(
+    t: &TaskCtx,
+    domain: u64,
+    stype: u64,
+    proto: u64,
+) -> Result<(Arc<UnixSocket>, u32), Errno> {
     let stype = stype as u32;
     let flags = stype & !0xf;
     if flags & !(SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
@@ -235,7 +240,13 @@ pub fn bind(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
             let inode = parent
                 .inode
                 .create(&name, NewNode::Socket, 0o777 & !umask, c.fsuid, c.fsgid)
-                .map_err(|e| if e == Errno::EEXIST { Errno::EADDRINUSE } else { e })?;
+                .map_err(|e| {
+                    if e == Errno::EEXIST {
+                        Errno::EADDRINUSE
+                    } else {
+                        e
+                    }
+                })?;
             let at = inode.attr()?;
             if let Err(e) = s.bind(&t.k.unix_sockets, addr, Some((at.dev, at.ino))) {
                 let _ = parent.inode.unlink(&name, false);
@@ -266,7 +277,11 @@ fn lookup(t: &TaskCtx, addr: &UnixAddr) -> Result<Arc<UnixSocket>, Errno> {
                 .lookup_inode((at.dev, at.ino))
                 .ok_or(Errno::ECONNREFUSED)
         }
-        UnixAddr::Abstract(n) => t.k.unix_sockets.lookup_abstract(n).ok_or(Errno::ECONNREFUSED),
+        UnixAddr::Abstract(n) => {
+            t.k.unix_sockets
+                .lookup_abstract(n)
+                .ok_or(Errno::ECONNREFUSED)
+        }
         UnixAddr::Unnamed => Err(Errno::EINVAL),
     }
 }
@@ -514,7 +529,14 @@ pub fn sendto(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     } else {
         None
     };
-    send_common(t, a[0], Source::Buf(a[1], a[2]), a[3] as u32, addr, Control::default())
+    send_common(
+        t,
+        a[0],
+        Source::Buf(a[1], a[2]),
+        a[3] as u32,
+        addr,
+        Control::default(),
+    )
 }
 
 /// `struct msghdr` fields.
@@ -584,7 +606,8 @@ fn parse_control(t: &TaskCtx, addr: u64, len: u64) -> Result<Control, Errno> {
                     if clen != 16 + 12 {
                         return Err(Errno::EINVAL);
                     }
-                    let get = |o: usize| u32::from_le_bytes(data[o..o + 4].try_into().unwrap_or([0; 4]));
+                    let get =
+                        |o: usize| u32::from_le_bytes(data[o..o + 4].try_into().unwrap_or([0; 4]));
                     let u = Ucred {
                         pid: get(0) as i32,
                         uid: get(4),
