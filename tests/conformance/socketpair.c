@@ -29,8 +29,36 @@ static const char *pollstr(int fd, int ev) {
     return b;
 }
 
+static volatile int sigpipes;
+static void on_pipe(int s) { (void)s; sigpipes++; }
+
+/* EPIPE raises SIGPIPE for streams only. */
+static void sigpipe_cases(void) {
+    signal(SIGPIPE, on_pipe);
+    const int t[3] = {SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM};
+    for (int i = 0; i < 3; i++) {
+        int sv[2];
+        socketpair(AF_UNIX, t[i], 0, sv);
+        close(sv[1]);
+        sigpipes = 0;
+        RET("write to closed peer", write(sv[0], "x", 1));
+        RET("send to closed peer", send(sv[0], "x", 1, 0));
+        printf("type %d SIGPIPEs %d\n", t[i], sigpipes);
+        close(sv[0]);
+        socketpair(AF_UNIX, t[i], 0, sv);
+        shutdown(sv[0], SHUT_WR);
+        sigpipes = 0;
+        RET("write after SHUT_WR", write(sv[0], "x", 1));
+        printf("SIGPIPEs %d\n", sigpipes);
+        close(sv[0]);
+        close(sv[1]);
+    }
+    signal(SIGPIPE, SIG_IGN);
+}
+
 int main(void) {
     setup(20);
+    sigpipe_cases();
     signal(SIGPIPE, SIG_IGN);
     int sv[2];
     char buf[256];
@@ -40,9 +68,6 @@ int main(void) {
     RET("socketpair bad proto", socketpair(AF_UNIX, SOCK_STREAM, 7, sv));
     RET("socketpair bad flags", socketpair(AF_UNIX, SOCK_STREAM | 0x100, 0, sv));
     RET("socketpair bad pointer", syscall(SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, (void *)8));
-    RET("socket AF_INET", socket(AF_INET, SOCK_STREAM, 0));
-    RET("socket AF_INET6", socket(AF_INET6, SOCK_DGRAM, 0));
-    RET("socket AF_NETLINK", socket(AF_NETLINK, SOCK_RAW, 0));
     RET("socket family 200", socket(200, SOCK_STREAM, 0));
     RET("socket AF_UNIX type 4 (RDM)", socket(AF_UNIX, SOCK_RDM, 0));
     int raw = socket(AF_UNIX, SOCK_RAW, 0);

@@ -41,6 +41,10 @@ struct Meta {
     lower_blocks: Option<u64>,
     /// A lower directory's size as the host reports it.
     lower_size: Option<u64>,
+    /// Extended attributes (in memory only; lower files start with none).
+    xattrs: BTreeMap<Vec<u8>, Vec<u8>>,
+    /// An unnamed file (O_TMPFILE without O_EXCL) that linkat may still name.
+    linkable: bool,
 }
 
 struct DirState {
@@ -51,7 +55,22 @@ struct DirState {
 struct FileState {
     data: Option<Arc<TmpData>>,
     lower: Option<Arc<LowerFile>>,
+    /// File seals (memfd); tmpfs files start with F_SEAL_SEAL.
+    seals: u32,
 }
+
+pub const F_SEAL_SEAL: u32 = 0x1;
+pub const F_SEAL_SHRINK: u32 = 0x2;
+pub const F_SEAL_GROW: u32 = 0x4;
+pub const F_SEAL_WRITE: u32 = 0x8;
+pub const F_SEAL_FUTURE_WRITE: u32 = 0x10;
+pub const F_SEAL_EXEC: u32 = 0x20;
+pub const FALLOC_FL_KEEP_SIZE: u32 = 0x1;
+pub const FALLOC_FL_PUNCH_HOLE: u32 = 0x2;
+pub const FALLOC_FL_ZERO_RANGE: u32 = 0x10;
+/// XATTR_CREATE / XATTR_REPLACE.
+pub const XATTR_CREATE: u32 = 1;
+pub const XATTR_REPLACE: u32 = 2;
 
 enum Kind {
     Dir(Mutex<DirState>),
@@ -106,6 +125,8 @@ impl MemFs {
                     ctime: now,
                     lower_blocks: None,
                     lower_size: None,
+                    xattrs: BTreeMap::new(),
+                    linkable: true,
                 },
                 None,
             ),
@@ -141,6 +162,8 @@ impl Meta {
             ctime: st.ctime,
             lower_blocks: Some(st.blocks),
             lower_size: Some(st.size),
+            xattrs: BTreeMap::new(),
+            linkable: true,
         }
     }
 }
@@ -180,6 +203,8 @@ impl Node {
                 ctime: now,
                 lower_blocks: None,
                 lower_size: None,
+                xattrs: BTreeMap::new(),
+                linkable: true,
             }),
             kind,
         })
@@ -199,6 +224,7 @@ impl Node {
             })),
             S_IFREG => match gofer {
                 Some(g) => Kind::File(Mutex::new(FileState {
+                    seals: F_SEAL_SEAL,
                     data: None,
                     lower: Some(Arc::new(LowerFile::new(
                         path,
@@ -311,6 +337,19 @@ impl Node {
         }
     }
 
+    /// The seals of a regular file (0 for anything else).
+    fn file_seals(&self) -> u32 {
+        match &self.kind {
+            Kind::File(f) => lock(f).seals,
+            _ => 0,
+        }
+    }
+
+    /// Whether this file system is tmpfs (no lower tree) rather than the rootfs overlay.
+    fn is_tmpfs(&self) -> bool {
+        self.fs.gofer.is_none()
+    }
+
     fn empty_dir(&self) -> Result<bool, Errno> {
         let mut d = lock(self.dir()?);
         Ok(self.entries(&mut d)?.is_empty())
@@ -352,6 +391,13 @@ impl Inode for Node {
         if let Some(size) = c.size {
             match &self.kind {
                 Kind::File(_) => {
+                    let seals = self.file_seals();
+                    let cur = self.size();
+                    if (size < cur && seals & F_SEAL_SHRINK != 0)
+                        || (size > cur && seals & F_SEAL_GROW != 0)
+                    {
+                        return Err(Errno::EPERM);
+                    }
                     if size == 0 {
                         // Truncation to zero needs no copy of the old content.
                         if let Kind::File(f) = &self.kind {
@@ -370,8 +416,12 @@ impl Inode for Node {
                 _ => return Err(Errno::EINVAL),
             }
         }
+        let seals = self.file_seals();
         let mut m = lock(&self.meta);
         if let Some(mode) = c.mode {
+            if seals & F_SEAL_EXEC != 0 && (mode ^ m.mode) & 0o111 != 0 {
+                return Err(Errno::EPERM);
+            }
             m.mode = (m.mode & S_IFMT) | (mode & 0o7777);
         }
         if let Some(uid) = c.uid {
@@ -435,6 +485,7 @@ impl Inode for Node {
                 Kind::File(Mutex::new(FileState {
                     data: Some(TmpData::new(fs.mf.clone())),
                     lower: None,
+                    seals: F_SEAL_SEAL,
                 })),
                 S_IFREG,
                 1,
@@ -516,6 +567,12 @@ impl Inode for Node {
         if self.dead_dir() {
             return Err(Errno::ENOENT);
         }
+        {
+            let m = lock(&node.meta);
+            if m.nlink == 0 && !m.linkable {
+                return Err(Errno::ENOENT);
+            }
+        }
         let mut d = lock(self.dir()?);
         let e = self.entries(&mut d)?;
         if e.contains_key(name) {
@@ -523,7 +580,12 @@ impl Inode for Node {
         }
         e.insert(name.to_vec(), node.clone());
         drop(d);
-        lock(&node.meta).nlink += 1;
+        {
+            let mut m = lock(&node.meta);
+            m.nlink += 1;
+            m.linkable = false;
+            m.ctime = now();
+        }
         self.touch_mtime();
         Ok(())
     }
@@ -726,6 +788,158 @@ impl Inode for Node {
         self.fs.dev
     }
 
+    fn getxattr(&self, name: &[u8]) -> Result<Vec<u8>, Errno> {
+        xattr_namespace_ok(name)?;
+        lock(&self.meta)
+            .xattrs
+            .get(name)
+            .cloned()
+            .ok_or(Errno::ENODATA)
+    }
+
+    fn setxattr(&self, name: &[u8], value: &[u8], flags: u32) -> Result<(), Errno> {
+        xattr_namespace_ok(name)?;
+        // Setting an attribute on a lower file copies it up first.
+        if matches!(self.kind, Kind::File(_)) {
+            self.copy_up()?;
+        }
+        let mut m = lock(&self.meta);
+        let exists = m.xattrs.contains_key(name);
+        if flags & XATTR_CREATE != 0 && exists {
+            return Err(Errno::EEXIST);
+        }
+        if flags & XATTR_REPLACE != 0 && !exists {
+            return Err(Errno::ENODATA);
+        }
+        m.xattrs.insert(name.to_vec(), value.to_vec());
+        m.ctime = now();
+        Ok(())
+    }
+
+    fn listxattr(&self) -> Result<Vec<Vec<u8>>, Errno> {
+        Ok(lock(&self.meta).xattrs.keys().cloned().collect())
+    }
+
+    fn removexattr(&self, name: &[u8]) -> Result<(), Errno> {
+        xattr_namespace_ok(name)?;
+        let mut m = lock(&self.meta);
+        m.xattrs.remove(name).ok_or(Errno::ENODATA)?;
+        m.ctime = now();
+        Ok(())
+    }
+
+    fn allocate(&self, mode: u32, off: u64, len: u64) -> Result<(), Errno> {
+        if !matches!(self.kind, Kind::File(_)) {
+            return Err(Errno::ENODEV);
+        }
+        // tmpfs knows KEEP_SIZE and PUNCH_HOLE; the rootfs overlay (like ext4) also
+        // ZERO_RANGE.
+        let known = FALLOC_FL_KEEP_SIZE
+            | FALLOC_FL_PUNCH_HOLE
+            | if self.is_tmpfs() {
+                0
+            } else {
+                FALLOC_FL_ZERO_RANGE
+            };
+        if mode & !known != 0 {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        let end = off.checked_add(len).ok_or(Errno::EFBIG)?;
+        let seals = self.file_seals();
+        let data = self.copy_up()?;
+        let keep = mode & FALLOC_FL_KEEP_SIZE != 0;
+        if mode & FALLOC_FL_PUNCH_HOLE != 0 {
+            if seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE) != 0 {
+                return Err(Errno::EPERM);
+            }
+            data.punch(off, len)?;
+        } else {
+            if seals & F_SEAL_GROW != 0 && end > data.size() {
+                return Err(Errno::EPERM);
+            }
+            if mode & FALLOC_FL_ZERO_RANGE != 0 {
+                data.punch(off, len)?;
+            }
+            data.allocate(off, len, keep)?;
+        }
+        self.touch_mtime();
+        Ok(())
+    }
+
+    fn create_tmpfile(
+        &self,
+        mode: u32,
+        uid: u32,
+        gid: u32,
+        linkable: bool,
+    ) -> Result<InodeRef, Errno> {
+        if self.dead_dir() {
+            return Err(Errno::ENOENT);
+        }
+        self.dir()?;
+        let n = Node::new_upper(
+            &self.fs,
+            Kind::File(Mutex::new(FileState {
+                data: Some(TmpData::new(self.fs.mf.clone())),
+                lower: None,
+                seals: F_SEAL_SEAL,
+            })),
+            S_IFREG | (mode & 0o7777),
+            uid,
+            gid,
+            0,
+        );
+        lock(&n.meta).linkable = linkable;
+        Ok(n)
+    }
+
+    fn seals(&self) -> Result<u32, Errno> {
+        match &self.kind {
+            Kind::File(f) if self.is_tmpfs() => Ok(lock(f).seals),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    fn add_seals(&self, seals: u32) -> Result<(), Errno> {
+        let Kind::File(f) = &self.kind else {
+            return Err(Errno::EINVAL);
+        };
+        if !self.is_tmpfs() {
+            return Err(Errno::EINVAL);
+        }
+        let all = F_SEAL_SEAL
+            | F_SEAL_SHRINK
+            | F_SEAL_GROW
+            | F_SEAL_WRITE
+            | F_SEAL_FUTURE_WRITE
+            | F_SEAL_EXEC;
+        if seals & !all != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let mut f = lock(f);
+        if f.seals & F_SEAL_SEAL != 0 {
+            return Err(Errno::EPERM);
+        }
+        if seals & F_SEAL_WRITE != 0 && f.seals & F_SEAL_WRITE == 0 {
+            // Approximation of mapping_deny_writable: any mapping of the data (the
+            // memory manager holds a reference per mapping) counts as writable.
+            if let Some(d) = &f.data {
+                if Arc::strong_count(d) > 1 {
+                    return Err(Errno::EBUSY);
+                }
+            }
+        }
+        f.seals |= seals;
+        Ok(())
+    }
+
+    fn check_shared_write_map(&self) -> Result<(), Errno> {
+        if self.file_seals() & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE) != 0 {
+            return Err(Errno::EPERM);
+        }
+        Ok(())
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }
@@ -765,7 +979,30 @@ impl FileOps for RegFile {
     }
 
     fn write(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
+        let seals = self.node.file_seals();
+        if seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE) != 0 {
+            return Err(Errno::EPERM);
+        }
         let data = self.node.copy_up()?;
+        let mut buf = buf;
+        if seals & F_SEAL_GROW != 0 {
+            // As shmem_write_begin: page by page, stopping at the first page-sized piece
+            // that would extend the file.
+            let size = data.size();
+            let end = off.checked_add(buf.len() as u64).ok_or(Errno::EFBIG)?;
+            let mut pos = off;
+            while pos < end {
+                let piece_end = end.min((pos / husk_abi::PAGE_SIZE + 1) * husk_abi::PAGE_SIZE);
+                if piece_end > size {
+                    break;
+                }
+                pos = piece_end;
+            }
+            if pos == off {
+                return Err(Errno::EPERM);
+            }
+            buf = &buf[..(pos - off) as usize];
+        }
         let n = data.write(buf, off)?;
         self.node.touch_mtime();
         Ok(n)
@@ -774,4 +1011,54 @@ impl FileOps for RegFile {
     fn size(&self) -> Option<u64> {
         Some(self.node.size())
     }
+}
+
+/// The namespaces the memory file system stores attributes in.
+fn xattr_namespace_ok(name: &[u8]) -> Result<(), Errno> {
+    if name.starts_with(b"user.") || name.starts_with(b"trusted.") || name.starts_with(b"security.")
+    {
+        Ok(())
+    } else {
+        Err(Errno::EOPNOTSUPP)
+    }
+}
+
+/// The root of the hidden tmpfs memfd_create files live in, one per memory file.
+static MEMFD_ROOT: Mutex<Option<(std::sync::Weak<MemoryFile>, Arc<Node>)>> = Mutex::new(None);
+
+/// A memfd: an unnamed tmpfs file (mode 0777, or 0666 with `noexec`); sealable if
+/// `sealing`. Returns its inode and a mount to hang its dentry on.
+pub fn memfd_node(
+    mf: &Arc<MemoryFile>,
+    sealing: bool,
+    noexec: bool,
+    uid: u32,
+    gid: u32,
+) -> Result<(InodeRef, InodeRef), Errno> {
+    let root = {
+        let mut g = lock(&MEMFD_ROOT);
+        match &*g {
+            Some((w, r)) if w.upgrade().is_some_and(|m| Arc::ptr_eq(&m, mf)) => r.clone(),
+            _ => {
+                let r = MemFs::new_root(mf.clone(), None, 0o1777)?;
+                *g = Some((Arc::downgrade(mf), r.clone()));
+                r
+            }
+        }
+    };
+    let mode = if noexec { 0o666 } else { 0o777 };
+    let n = Node::new_upper(
+        &root.fs,
+        Kind::File(Mutex::new(FileState {
+            data: Some(TmpData::new(mf.clone())),
+            lower: None,
+            seals: if sealing { 0 } else { F_SEAL_SEAL } | if noexec { F_SEAL_EXEC } else { 0 },
+        })),
+        S_IFREG | mode,
+        uid,
+        gid,
+        0,
+    );
+    lock(&n.meta).linkable = false;
+    Ok((n, root))
 }

@@ -1,6 +1,7 @@
 //! File system implementations.
 
 pub mod events;
+pub mod inotify;
 pub mod memfs;
 pub mod pipe;
 pub mod procfs;

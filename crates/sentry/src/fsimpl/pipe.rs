@@ -247,6 +247,29 @@ impl FileOps for PipeEnd {
         Some(self.pipe.wq.clone())
     }
 
+    fn peek(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        if !self.read {
+            return Err(Errno::EBADF);
+        }
+        let s = self.pipe.lock();
+        if s.buf.is_empty() {
+            return if s.writers == 0 {
+                Ok(0)
+            } else {
+                Err(Errno::EAGAIN)
+            };
+        }
+        let n = buf.len().min(s.buf.len());
+        for (o, b) in buf[..n].iter_mut().zip(s.buf.iter()) {
+            *o = *b;
+        }
+        Ok(n)
+    }
+
+    fn pipe_id(&self) -> Option<u64> {
+        Some(self.pipe.id)
+    }
+
     fn ioctl(&self, cmd: u32, _arg: u64) -> Result<IoctlResult, Errno> {
         if cmd == 0x541b {
             // FIONREAD

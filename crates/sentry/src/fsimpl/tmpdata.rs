@@ -137,6 +137,47 @@ impl TmpData {
         Ok(())
     }
 
+    /// Makes sure pages back `[off, off+len)`; grows the size to the end unless
+    /// `keep_size` (fallocate).
+    pub fn allocate(&self, off: u64, len: u64, keep_size: bool) -> Result<(), Errno> {
+        let end = off.checked_add(len).ok_or(Errno::EFBIG)?;
+        let mut p = self.lock();
+        for idx in off / PAGE_SIZE..end.div_ceil(PAGE_SIZE) {
+            if let std::collections::btree_map::Entry::Vacant(v) = p.map.entry(idx) {
+                v.insert(self.mf.alloc(1)?);
+            }
+        }
+        if !keep_size && end > p.size {
+            p.size = end;
+        }
+        Ok(())
+    }
+
+    /// Zeroes `[off, off+len)` (clipped to the size), freeing the pages it covers
+    /// whole; the size does not change (fallocate PUNCH_HOLE).
+    pub fn punch(&self, off: u64, len: u64) -> Result<(), Errno> {
+        let mut p = self.lock();
+        let end = off.saturating_add(len).min(p.size);
+        if off >= end {
+            return Ok(());
+        }
+        let mut pos = off;
+        while pos < end {
+            let idx = pos / PAGE_SIZE;
+            let in_page = pos % PAGE_SIZE;
+            let chunk = (PAGE_SIZE - in_page).min(end - pos);
+            if chunk == PAGE_SIZE || (in_page == 0 && pos + chunk >= p.size) {
+                if let Some(f) = p.map.remove(&idx) {
+                    self.mf.decref(f);
+                }
+            } else if let Some(&f) = p.map.get(&idx) {
+                self.mf.zero(f + in_page, chunk)?;
+            }
+            pos += chunk;
+        }
+        Ok(())
+    }
+
     /// Fills this (empty) object with the content of a host file.
     pub fn fill_from_fd(&self, fd: i32, size: u64) -> Result<(), Errno> {
         let mut p = self.lock();

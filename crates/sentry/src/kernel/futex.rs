@@ -38,7 +38,7 @@ impl FutexTable {
         deadline: Option<Instant>,
         private: bool,
     ) -> SysResult {
-        if addr % 4 != 0 {
+        if !addr.is_multiple_of(4) {
             return Err(Errno::EINVAL);
         }
         if bitset == 0 {
@@ -145,6 +145,7 @@ impl FutexTable {
     }
 
     /// FUTEX_WAKE_OP.
+    #[allow(clippy::too_many_arguments)]
     pub fn wake_op(
         &self,
         mm: &Mm,

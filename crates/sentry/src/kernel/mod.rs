@@ -4,6 +4,7 @@
 
 pub mod exec;
 pub mod futex;
+pub mod ipc;
 pub mod signal;
 pub mod sigqueue;
 pub mod task;
@@ -240,6 +241,8 @@ pub struct Kernel {
     pub hostname: Mutex<String>,
     /// Names bound by Unix sockets (abstract names and socket files).
     pub unix_sockets: crate::socket::Namespace,
+    /// The sandbox's IPC namespace (System V IPC, POSIX message queues).
+    pub ipc: ipc::IpcNs,
     unimplemented_logged: Mutex<HashSet<u32>>,
     done: Condvar,
 }
@@ -318,6 +321,7 @@ impl Kernel {
             boot: Instant::now(),
             hostname: Mutex::new(hostname),
             unix_sockets: Default::default(),
+            ipc: Default::default(),
             unimplemented_logged: Mutex::new(HashSet::new()),
             done: Condvar::new(),
         })

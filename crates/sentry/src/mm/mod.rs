@@ -476,7 +476,7 @@ impl Mm {
             return;
         };
         let mut prot = vma.prot;
-        if !vma.shared && !(pte.private && self.mf.refcount(pte.frame) == 1) {
+        if !(vma.shared || pte.private && self.mf.refcount(pte.frame) == 1) {
             prot.write = false;
         }
         let fr = FileRange {
@@ -524,7 +524,7 @@ impl Mm {
 
     /// munmap.
     pub fn munmap(&self, start: u64, len: u64) -> Result<(), Errno> {
-        if start % PAGE_SIZE != 0 || len == 0 {
+        if !start.is_multiple_of(PAGE_SIZE) || len == 0 {
             return Err(Errno::EINVAL);
         }
         let end = start.checked_add(page_up(len)).ok_or(Errno::EINVAL)?;
@@ -555,7 +555,7 @@ impl Mm {
         prot: Access,
         grows_down: bool,
     ) -> Result<(), Errno> {
-        if start % PAGE_SIZE != 0 {
+        if !start.is_multiple_of(PAGE_SIZE) {
             return Err(Errno::EINVAL);
         }
         let mut end = start.checked_add(page_up(len)).ok_or(Errno::ENOMEM)?;
@@ -697,7 +697,7 @@ impl Mm {
         may_move: bool,
         fixed: Option<u64>,
     ) -> Result<u64, Errno> {
-        if old % PAGE_SIZE != 0 || new_len == 0 {
+        if !old.is_multiple_of(PAGE_SIZE) || new_len == 0 {
             return Err(Errno::EINVAL);
         }
         let old_len = page_up(old_len);

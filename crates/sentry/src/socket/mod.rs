@@ -97,6 +97,10 @@ impl FileOps for SocketFile {
         false
     }
 
+    fn sigpipe_on_epipe(&self) -> bool {
+        self.sock.stype == SOCK_STREAM
+    }
+
     fn readiness(&self) -> u32 {
         self.sock.readiness()
     }

@@ -457,14 +457,15 @@ impl UnixSocket {
         if l.stype != self.stype {
             return Err(Errno::EPROTOTYPE);
         }
-        if Arc::ptr_eq(self, l) {
-            return Err(Errno::ECONNREFUSED);
-        }
         let mut st = self.lock();
         match st.conn {
             Conn::None => {}
             Conn::Listening { .. } => return Err(Errno::EINVAL),
             _ => return Err(Errno::EISCONN),
+        }
+        if Arc::ptr_eq(self, l) {
+            // Not listening (checked above), so not a listener to connect to.
+            return Err(Errno::ECONNREFUSED);
         }
         let my_name = st.name.clone();
         let mut ls = l.lock();

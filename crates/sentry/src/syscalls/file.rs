@@ -79,6 +79,23 @@ pub fn read_file(
     buf: &mut [u8],
     pos: Option<u64>,
 ) -> Result<usize, Errno> {
+    let r = read_file_nb(t, f, buf, pos, false);
+    if let (Ok(n), Some(d)) = (&r, &f.dentry) {
+        if *n > 0 {
+            crate::fsimpl::inotify::notify_dentry(d, crate::fsimpl::inotify::IN_ACCESS);
+        }
+    }
+    r
+}
+
+/// `read_file`, never blocking if `nonblock` (SPLICE_F_NONBLOCK), without inotify events.
+pub fn read_file_nb(
+    t: &mut TaskCtx,
+    f: &Arc<OpenFile>,
+    buf: &mut [u8],
+    pos: Option<u64>,
+    nonblock: bool,
+) -> Result<usize, Errno> {
     if !f.readable() {
         return Err(Errno::EBADF);
     }
@@ -99,7 +116,7 @@ pub fn read_file(
             f.ops.read(buf, 0)
         };
         match r {
-            Err(Errno::EAGAIN) if f.flags() & O_NONBLOCK == 0 => {
+            Err(Errno::EAGAIN) if f.flags() & O_NONBLOCK == 0 && !nonblock => {
                 if let Some(q) = f.ops.wait_queue() {
                     let ops = f.ops.clone();
                     match t.block_on(&[q], f.ops.deadline(), |_| {
@@ -127,6 +144,23 @@ pub fn write_file(
     f: &Arc<OpenFile>,
     buf: &[u8],
     pos: Option<u64>,
+) -> Result<usize, Errno> {
+    let r = write_file_nb(t, f, buf, pos, false);
+    if let (Ok(n), Some(d)) = (&r, &f.dentry) {
+        if *n > 0 {
+            crate::fsimpl::inotify::notify_dentry(d, crate::fsimpl::inotify::IN_MODIFY);
+        }
+    }
+    r
+}
+
+/// `write_file`, never blocking if `nonblock`, without inotify events.
+pub fn write_file_nb(
+    t: &mut TaskCtx,
+    f: &Arc<OpenFile>,
+    buf: &[u8],
+    pos: Option<u64>,
+    nonblock: bool,
 ) -> Result<usize, Errno> {
     if !f.writable() {
         return Err(Errno::EBADF);
@@ -169,7 +203,7 @@ pub fn write_file(
                     return Ok(done);
                 }
             }
-            Err(Errno::EAGAIN) if f.flags() & O_NONBLOCK == 0 => {
+            Err(Errno::EAGAIN) if f.flags() & O_NONBLOCK == 0 && !nonblock => {
                 if let Some(q) = f.ops.wait_queue() {
                     let ops = f.ops.clone();
                     if t.block_on(&[q], None, |_| {
@@ -199,7 +233,7 @@ pub fn write_file(
                     };
                 }
             }
-            Err(Errno::EPIPE) => {
+            Err(Errno::EPIPE) if f.ops.sigpipe_on_epipe() => {
                 let mut st = t.k.lock();
                 let uid = st.procs.get(&t.tgid).map(|p| p.creds.ruid).unwrap_or(0);
                 t.k.send_to_thread(&mut st, t.tid, SigInfo::user(SIGPIPE, SI_USER, t.tgid, uid));
@@ -314,38 +348,6 @@ pub fn preadv(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 pub fn pwritev(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let pos = if a[3] as i64 == -1 { None } else { Some(a[3]) };
     do_writev(t, a[0], a[1], a[2], pos)
-}
-
-pub fn sendfile(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    let out = t.files.get(fd_of(a[0]))?;
-    let inp = t.files.get(fd_of(a[1]))?;
-    let mut pos = if a[2] != 0 {
-        Some(t.mm.read_u64(a[2])?)
-    } else {
-        None
-    };
-    let count = (a[3] as usize).min(1 << 30);
-    let mut done = 0usize;
-    let mut buf = vec![0u8; 65536];
-    while done < count {
-        let k = buf.len().min(count - done);
-        let n = read_file(t, &inp, &mut buf[..k], pos)?;
-        if n == 0 {
-            break;
-        }
-        let w = write_file(t, &out, &buf[..n], None)?;
-        done += w;
-        if let Some(p) = pos.as_mut() {
-            *p += w as u64;
-        }
-        if w < n {
-            break;
-        }
-    }
-    if let (Some(p), true) = (pos, a[2] != 0) {
-        t.mm.write_obj(a[2], &p)?;
-    }
-    Ok(done as u64)
 }
 
 pub fn lseek(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {

@@ -11,6 +11,7 @@ mod poll;
 mod process;
 mod signal;
 mod socket;
+mod splice;
 mod time;
 
 use crate::kernel::task::TaskCtx;
@@ -97,7 +98,7 @@ table! {
     __NR_alarm "alarm" Some(time::alarm), [U];
     __NR_setitimer "setitimer" Some(time::setitimer), [I, X, X];
     __NR_getpid "getpid" Some(process::getpid), [];
-    __NR_sendfile "sendfile" Some(file::sendfile), [F, F, X, U];
+    __NR_sendfile "sendfile" Some(splice::sendfile), [F, F, X, U];
     __NR_socket "socket" Some(socket::socket), [I, I, I];
     __NR_connect "connect" Some(socket::connect), [F, X, U];
     __NR_accept "accept" Some(socket::accept), [F, X, X];
@@ -234,7 +235,7 @@ table! {
     __NR_delete_module "delete_module" None, [X, X];
     __NR_quotactl "quotactl" None, [X, X, I, X];
     __NR_gettid "gettid" Some(process::gettid), [];
-    __NR_readahead "readahead" None, [F, I, U];
+    __NR_readahead "readahead" Some(splice::readahead), [F, I, U];
     __NR_setxattr "setxattr" None, [P, X, X, U, X];
     __NR_lsetxattr "lsetxattr" None, [P, X, X, U, X];
     __NR_fsetxattr "fsetxattr" None, [F, X, X, U, X];
@@ -317,17 +318,17 @@ table! {
     __NR_unshare "unshare" None, [X];
     __NR_set_robust_list "set_robust_list" Some(process::set_robust_list), [X, U];
     __NR_get_robust_list "get_robust_list" Some(process::get_robust_list), [I, X, X];
-    __NR_splice "splice" None, [F, X, F, X, U, X];
-    __NR_tee "tee" None, [F, F, U, X];
-    __NR_sync_file_range "sync_file_range" None, [F, I, I, X];
-    __NR_vmsplice "vmsplice" None, [F, X, U, X];
+    __NR_splice "splice" Some(splice::splice), [F, X, F, X, U, X];
+    __NR_tee "tee" Some(splice::tee), [F, F, U, X];
+    __NR_sync_file_range "sync_file_range" Some(splice::sync_file_range), [F, I, I, X];
+    __NR_vmsplice "vmsplice" Some(splice::vmsplice), [F, X, U, X];
     __NR_move_pages "move_pages" None, [I, U, X, X, X, X];
     __NR_utimensat "utimensat" Some(file::utimensat), [F, P, X, X];
     __NR_epoll_pwait "epoll_pwait" Some(epoll::epoll_pwait), [F, X, I, I, X, U];
     __NR_signalfd "signalfd" Some(epoll::signalfd), [F, X, U];
     __NR_timerfd_create "timerfd_create" Some(epoll::timerfd_create), [I, X];
     __NR_eventfd "eventfd" Some(epoll::eventfd), [U];
-    __NR_fallocate "fallocate" None, [F, X, I, I];
+    __NR_fallocate "fallocate" Some(splice::fallocate), [F, X, I, I];
     __NR_timerfd_settime "timerfd_settime" Some(epoll::timerfd_settime), [F, X, X, X];
     __NR_timerfd_gettime "timerfd_gettime" Some(epoll::timerfd_gettime), [F, X];
     __NR_accept4 "accept4" Some(socket::accept4), [F, X, X, X];
@@ -368,7 +369,7 @@ table! {
     __NR_userfaultfd "userfaultfd" None, [X];
     __NR_membarrier "membarrier" None, [I, X, I];
     __NR_mlock2 "mlock2" Some(mmap::mlock), [X, U, X];
-    __NR_copy_file_range "copy_file_range" None, [F, X, F, X, U, X];
+    __NR_copy_file_range "copy_file_range" Some(splice::copy_file_range), [F, X, F, X, U, X];
     __NR_preadv2 "preadv2" Some(file::preadv), [F, X, U, I, I, X];
     __NR_pwritev2 "pwritev2" Some(file::pwritev), [F, X, U, I, I, X];
     __NR_pkey_mprotect "pkey_mprotect" None, [X, U, X, I];

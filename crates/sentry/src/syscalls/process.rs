@@ -492,7 +492,7 @@ fn check_task(t: &TaskCtx, pid: i32) -> Result<(), Errno> {
 
 pub fn sched_getaffinity(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     check_task(t, a[0] as i32)?;
-    if a[1] < 8 || a[1] % 8 != 0 {
+    if a[1] < 8 || !a[1].is_multiple_of(8) {
         return Err(Errno::EINVAL);
     }
     let mask = if a[0] == 0 || a[0] as i32 == t.tid {

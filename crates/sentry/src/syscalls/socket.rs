@@ -193,6 +193,10 @@ pub fn socket(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 }
 
 pub fn socketpair(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    // AF_INET and AF_INET6 exist in Linux and refuse pairs.
+    if matches!(a[0], 2 | 10) {
+        return Err(Errno::EOPNOTSUPP);
+    }
     let (s, flags) = new_socket(t, a[0], a[1], a[2])?;
     let stype = s.stype;
     drop(s);
@@ -222,12 +226,14 @@ pub fn bind(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let addr = UnixAddr::parse(&read_addr(t, a[1], a[2])?)?;
     match &addr {
         UnixAddr::Path(p) => {
-            if s.is_bound() {
-                return Err(Errno::EINVAL);
-            }
+            // As Linux, the socket file is made first: an existing name wins over an
+            // already bound socket.
             let (parent, name) = t.walk_parent_at(AT_FDCWD, p)?;
             if name == b"." || name == b".." || t.k.vfs.child(&parent, &name).is_ok() {
                 return Err(Errno::EADDRINUSE);
+            }
+            if s.is_bound() {
+                return Err(Errno::EINVAL);
             }
             if parent.mount.flags.readonly {
                 return Err(Errno::EROFS);
@@ -614,9 +620,12 @@ fn parse_control(t: &TaskCtx, addr: u64, len: u64) -> Result<Control, Errno> {
                         gid: get(8),
                     };
                     let c = t.creds();
-                    let ok = (u.pid == t.tgid || c.euid == 0)
-                        && ([c.ruid, c.euid, c.suid].contains(&u.uid) || c.euid == 0)
-                        && ([c.rgid, c.egid, c.sgid].contains(&u.gid) || c.euid == 0);
+                    // Root (all capabilities) may claim anything; others only their
+                    // own pid and ids.
+                    let ok = c.euid == 0
+                        || (u.pid == t.tgid
+                            && [c.ruid, c.euid, c.suid].contains(&u.uid)
+                            && [c.rgid, c.egid, c.sgid].contains(&u.gid));
                     if !ok {
                         return Err(Errno::EPERM);
                     }

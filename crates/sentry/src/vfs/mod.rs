@@ -167,6 +167,48 @@ pub trait Inode: Send + Sync + Any {
     fn fs_id(&self) -> u64 {
         0
     }
+    /// The value of extended attribute `name`.
+    fn getxattr(&self, _name: &[u8]) -> Result<Vec<u8>, Errno> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    /// Sets extended attribute `name` (`flags`: XATTR_CREATE / XATTR_REPLACE).
+    fn setxattr(&self, _name: &[u8], _value: &[u8], _flags: u32) -> Result<(), Errno> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    /// The names of the extended attributes.
+    fn listxattr(&self) -> Result<Vec<Vec<u8>>, Errno> {
+        Ok(Vec::new())
+    }
+    fn removexattr(&self, _name: &[u8]) -> Result<(), Errno> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    /// fallocate(2) on a regular file (mode already validated by the caller).
+    fn allocate(&self, _mode: u32, _off: u64, _len: u64) -> Result<(), Errno> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    /// An unnamed regular file on this directory's file system (O_TMPFILE); `linkable`
+    /// says whether linkat may give it a name later.
+    fn create_tmpfile(
+        &self,
+        _mode: u32,
+        _uid: u32,
+        _gid: u32,
+        _linkable: bool,
+    ) -> Result<InodeRef, Errno> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    /// File seals (F_GET_SEALS); EINVAL for files that cannot have them.
+    fn seals(&self) -> Result<u32, Errno> {
+        Err(Errno::EINVAL)
+    }
+    /// Adds seals (F_ADD_SEALS).
+    fn add_seals(&self, _seals: u32) -> Result<(), Errno> {
+        Err(Errno::EINVAL)
+    }
+    /// Whether a new shared writable mapping is allowed (seals); EPERM if not.
+    fn check_shared_write_map(&self) -> Result<(), Errno> {
+        Ok(())
+    }
     fn as_any(&self) -> &dyn Any;
 }
 
@@ -215,6 +257,11 @@ pub trait FileOps: Send + Sync {
     fn polls_host(&self) -> bool {
         false
     }
+    /// Whether a write failing with EPIPE raises SIGPIPE (not for datagram and
+    /// seqpacket sockets).
+    fn sigpipe_on_epipe(&self) -> bool {
+        true
+    }
     /// When readiness may change by itself (timers): waiters sleep at most until then.
     fn deadline(&self) -> Option<std::time::Instant> {
         None
@@ -230,6 +277,15 @@ pub trait FileOps: Send + Sync {
         Ok(())
     }
     fn as_any(&self) -> Option<&dyn Any> {
+        None
+    }
+    /// For pipes: copies up to `buf.len()` bytes from the front without consuming them
+    /// (tee); EAGAIN when empty with writers, 0 when empty without.
+    fn peek(&self, _buf: &mut [u8]) -> Result<usize, Errno> {
+        Err(Errno::EINVAL)
+    }
+    /// For pipes: an identifier of the pipe both ends share.
+    fn pipe_id(&self) -> Option<u64> {
         None
     }
 }
@@ -325,6 +381,16 @@ impl Drop for OpenFile {
         if *self.has_locks.get_mut() {
             lock::LOCKS.release_file(self);
         }
+        if let Some(d) = &self.dentry {
+            if self.flags() & O_PATH == 0 {
+                let mask = if self.flags() & O_ACCMODE != O_RDONLY {
+                    crate::fsimpl::inotify::IN_CLOSE_WRITE
+                } else {
+                    crate::fsimpl::inotify::IN_CLOSE_NOWRITE
+                };
+                crate::fsimpl::inotify::notify_dentry(d, mask);
+            }
+        }
     }
 }
 
@@ -397,6 +463,7 @@ impl OpenFile {
     /// The name /proc/PID/fd/N shows.
     pub fn display_name(&self) -> String {
         match &self.dentry {
+            Some(d) if d.inode.is_unlinked() => format!("{} (deleted)", d.path_string()),
             Some(d) => d.path_string(),
             None => self.anon_name.clone(),
         }
@@ -408,16 +475,30 @@ pub struct OpenFileInode {
     pub file: Arc<OpenFile>,
 }
 
+impl OpenFileInode {
+    fn is_socket(&self) -> bool {
+        self.file.anon_name.starts_with("socket:")
+    }
+}
+
 impl Inode for OpenFileInode {
     fn attr(&self) -> Result<Attr, Errno> {
         Ok(Attr {
-            mode: S_IFIFO | 0o600,
+            mode: if self.is_socket() {
+                S_IFSOCK | 0o777
+            } else {
+                S_IFIFO | 0o600
+            },
             nlink: 1,
             blksize: 4096,
             ..Default::default()
         })
     }
     fn open(self: Arc<Self>, _flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
+        // Sockets cannot be opened through /proc/PID/fd.
+        if self.is_socket() {
+            return Err(Errno::ENXIO);
+        }
         Ok(self.file.ops.clone())
     }
     fn as_any(&self) -> &dyn Any {
