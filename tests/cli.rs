@@ -635,7 +635,7 @@ fn unimplemented_syscall_is_enosys_and_logged_once_per_sandbox() {
     let stderr = text(&out.stderr);
     let shm = stderr
         .lines()
-        .filter(|l| l.contains("unimplemented syscall 29 (shmget)"))
+        .filter(|l| l.contains("unimplemented syscall 246 (kexec_load)"))
         .count();
     let unknown = stderr
         .lines()

@@ -204,6 +204,7 @@ pub fn run(args: DoArgs, debug: bool) -> i32 {
         }
     });
     let status = sandbox.wait();
+    sandbox.shutdown(std::time::Duration::from_secs(5));
     cleanup(&mut gofer);
     exit_code(status)
 }

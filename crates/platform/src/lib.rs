@@ -103,6 +103,8 @@ pub trait Platform: Send + Sync {
     fn new_address_space(&self) -> Result<Arc<dyn AddressSpace>>;
     /// A new context; it runs application code on the host thread that calls `switch`.
     fn new_context(&self) -> Result<Box<dyn Context>>;
+    /// Ends every host process the platform keeps for itself (the sandbox is over).
+    fn shutdown(&self) {}
 }
 
 /// An application address space. Mappings are a cache of the Sentry's own page tables:

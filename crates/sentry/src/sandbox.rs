@@ -150,4 +150,14 @@ impl Sandbox {
     pub fn wait(&self) -> i32 {
         self.kernel.wait_init()
     }
+
+    /// After init exited: waits (at most `grace`) for every task to finish, which ends
+    /// their stub processes, then ends the platform's own processes.
+    pub fn shutdown(&self, grace: std::time::Duration) {
+        let deadline = std::time::Instant::now() + grace;
+        while self.kernel.live_tasks.load(std::sync::atomic::Ordering::SeqCst) > 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        self.kernel.platform.shutdown();
+    }
 }

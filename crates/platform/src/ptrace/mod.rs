@@ -291,12 +291,21 @@ impl PtracePlatform {
     }
 }
 
+impl PtracePlatform {
+    fn kill_template(&self) {
+        if let Ok(mut pid) = self.shared.template.lock() {
+            if *pid > 0 {
+                sys::kill(*pid, libc::SIGKILL);
+                let _ = sys::wait(*pid);
+                *pid = 0;
+            }
+        }
+    }
+}
+
 impl Drop for PtracePlatform {
     fn drop(&mut self) {
-        if let Ok(pid) = self.shared.template.lock() {
-            sys::kill(*pid, libc::SIGKILL);
-            let _ = sys::wait(*pid);
-        }
+        self.kill_template();
     }
 }
 
@@ -307,6 +316,10 @@ impl Platform for PtracePlatform {
 
     fn max_user_address(&self) -> u64 {
         self.shared.stub_addr
+    }
+
+    fn shutdown(&self) {
+        self.kill_template();
     }
 
     fn new_address_space(&self) -> Result<Arc<dyn AddressSpace>> {

@@ -245,6 +245,8 @@ pub struct Kernel {
     pub ipc: ipc::IpcNs,
     unimplemented_logged: Mutex<HashSet<u32>>,
     done: Condvar,
+    /// Host threads running tasks (they end after their stub threads are gone).
+    pub live_tasks: std::sync::atomic::AtomicUsize,
 }
 
 /// Default resource limits.
@@ -324,6 +326,7 @@ impl Kernel {
             ipc: Default::default(),
             unimplemented_logged: Mutex::new(HashSet::new()),
             done: Condvar::new(),
+            live_tasks: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 

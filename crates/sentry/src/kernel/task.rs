@@ -194,15 +194,23 @@ impl TaskCtx {
     pub fn spawn(self) -> std::io::Result<()> {
         // Thread names are set by the thread itself: naming it from the spawner makes
         // glibc open /proc/self/task/TID/comm, which the Sentry's seccomp filter forbids.
-        std::thread::Builder::new()
+        let k = self.k.clone();
+        k.live_tasks.fetch_add(1, Ordering::SeqCst);
+        let r = std::thread::Builder::new()
             .stack_size(1 << 20)
             .spawn(move || {
                 if let Ok(name) = std::ffi::CString::new(format!("task-{}", self.tid)) {
                     let _ = rustix::thread::set_name(&name);
                 }
-                self.run()
+                let k = self.k.clone();
+                self.run();
+                k.live_tasks.fetch_sub(1, Ordering::SeqCst);
             })
-            .map(drop)
+            .map(drop);
+        if r.is_err() {
+            k.live_tasks.fetch_sub(1, Ordering::SeqCst);
+        }
+        r
     }
 
     /// The task's loop: deliver signals, run application code, handle what comes back.
@@ -733,6 +741,8 @@ impl TaskCtx {
             drop(st);
             let files = std::mem::replace(&mut self.files, Arc::new(FdTable::default()));
             drop(files);
+            // SEM_UNDO adjustments are applied when the process exits.
+            k.ipc.exit_process(self.tgid);
             st = k.lock();
             self.process_exit(&mut st, status);
         }

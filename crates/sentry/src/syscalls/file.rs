@@ -1,6 +1,7 @@
 //! File system calls: open/close, read/write, stat, directories, links, attributes.
 
 use super::TaskCtx;
+use crate::fsimpl::inotify;
 use crate::fsimpl::pipe::Pipe;
 use crate::fsimpl::simple::NoData;
 use crate::kernel::sigqueue::{SIGPIPE, SI_USER};
@@ -410,45 +411,115 @@ pub fn open_path(
     flags: u32,
     mode: u32,
 ) -> Result<Arc<OpenFile>, Errno> {
+    open_path_res(t, dirfd, path, flags, mode, None)
+}
+
+/// `open_path` with openat2's RESOLVE_* restrictions.
+pub fn open_path_res(
+    t: &mut TaskCtx,
+    dirfd: u64,
+    path: &[u8],
+    flags: u32,
+    mode: u32,
+    res: Option<Resolve>,
+) -> Result<Arc<OpenFile>, Errno> {
+    use crate::fsimpl::inotify::{notify_dentry, notify_name, IN_CREATE, IN_OPEN};
     if path.is_empty() {
         return Err(Errno::ENOENT);
     }
-    if flags & O_TMPFILE == O_TMPFILE {
-        // O_TMPFILE needs write access (and is not supported by husk's file systems).
-        if flags & O_ACCMODE == O_RDONLY {
-            return Err(Errno::EINVAL);
+    if flags & O_TMPFILE != 0 && flags & (O_TMPFILE | O_CREAT) != O_TMPFILE {
+        return Err(Errno::EINVAL);
+    }
+    if flags & O_TMPFILE == O_TMPFILE && flags & O_ACCMODE == O_RDONLY {
+        // O_TMPFILE needs write access.
+        return Err(Errno::EINVAL);
+    }
+    // Where the walk starts and where absolute paths and `..` stop.
+    let task_root = t.fs.lock().unwrap_or_else(|p| p.into_inner()).root.clone();
+    let in_root = res.is_some_and(|r| r.in_root);
+    let (root, start) = if in_root {
+        let s = t.at_start(dirfd)?;
+        (s.clone(), s)
+    } else if path.first() == Some(&b'/') {
+        (task_root.clone(), task_root)
+    } else {
+        (task_root, t.at_start(dirfd)?)
+    };
+    let walk = |t: &TaskCtx, p: &[u8], follow: bool| -> Result<Arc<Dentry>, Errno> {
+        match res {
+            Some(r) => t.k.vfs.walk_resolve(&root, &start, p, follow, r),
+            None => t.k.vfs.walk(&root, &start, p, WalkFlags { follow }),
         }
-        return Err(Errno::EOPNOTSUPP);
+    };
+    if flags & O_TMPFILE == O_TMPFILE {
+        let dir = walk(t, path, true)?;
+        if !dir.inode.attr()?.is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
+        check_writable_dir(t, &dir)?;
+        let umask = t.fs.lock().unwrap_or_else(|p| p.into_inner()).umask;
+        let creds = t.creds();
+        let inode = dir.inode.create_tmpfile(
+            mode & !umask & 0o7777,
+            creds.fsuid,
+            creds.fsgid,
+            flags & O_EXCL == 0,
+        )?;
+        let name = format!("#{}", inode.attr()?.ino).into_bytes();
+        let dentry = Arc::new(Dentry {
+            name,
+            parent: Some(dir.clone()),
+            inode: inode.clone(),
+            mount: dir.mount.clone(),
+        });
+        let ops = inode.open(flags & !O_TRUNC)?;
+        let f = OpenFile::new(ops, Some(dentry.clone()), flags);
+        notify_dentry(&dentry, IN_OPEN);
+        return Ok(f);
     }
     let acc = flags & O_ACCMODE;
     let creds = t.creds();
+    let mut created = false;
     let dentry = if flags & O_CREAT != 0 {
         if path.ends_with(b"/") {
             return Err(Errno::EISDIR);
         }
-        let (mut parent, mut name) = t.walk_parent_at(dirfd, path)?;
-        let root = t.fs.lock().unwrap_or_else(|p| p.into_inner()).root.clone();
+        let (mut parent, mut name) = t.k.vfs.walk_parent_resolve(&root, &start, path, res)?;
         let mut budget = 40u32;
         loop {
             if name == b"." || name == b".." {
                 // An existing directory: the open below fails with EISDIR.
-                break t
-                    .k
-                    .vfs
-                    .walk(&root, &parent, &name, WalkFlags { follow: true })?;
+                break match res {
+                    Some(r) => t.k.vfs.walk_resolve(&root, &parent, &name, true, r)?,
+                    None => t
+                        .k
+                        .vfs
+                        .walk(&root, &parent, &name, WalkFlags { follow: true })?,
+                };
             }
             match t.k.vfs.child(&parent, &name) {
                 Ok(d) => {
+                    if res.is_some_and(|r| r.no_xdev) && !Arc::ptr_eq(&d.mount, &parent.mount) {
+                        return Err(Errno::EXDEV);
+                    }
                     if flags & O_EXCL != 0 {
                         return Err(Errno::EEXIST);
                     }
                     if !d.inode.attr()?.is_symlink() {
                         break d;
                     }
-                    if flags & O_NOFOLLOW != 0 {
+                    if flags & O_NOFOLLOW != 0 || res.is_some_and(|r| r.no_symlinks) {
                         return Err(Errno::ELOOP);
                     }
                     if let Some(m) = d.inode.follow_magic() {
+                        if let Some(r) = res {
+                            if r.no_magiclinks {
+                                return Err(Errno::ELOOP);
+                            }
+                            if r.beneath || r.in_root {
+                                return Err(Errno::EXDEV);
+                            }
+                        }
                         break m?;
                     }
                     // Follow the link; a dangling one is created at its target.
@@ -460,7 +531,7 @@ pub fn open_path(
                     if target.ends_with(b"/") {
                         return Err(Errno::EISDIR);
                     }
-                    (parent, name) = t.k.vfs.walk_parent(&root, &parent, &target)?;
+                    (parent, name) = t.k.vfs.walk_parent_resolve(&root, &parent, &target, res)?;
                     continue;
                 }
                 Err(Errno::ENOENT) => {}
@@ -481,6 +552,7 @@ pub fn open_path(
                     creds.fsuid,
                     creds.fsgid,
                 )?;
+                created = true;
                 break Arc::new(Dentry {
                     name,
                     parent: Some(parent.clone()),
@@ -490,8 +562,13 @@ pub fn open_path(
             }
         }
     } else {
-        t.walk_at(dirfd, path, flags & O_NOFOLLOW == 0)?
+        walk(t, path, flags & O_NOFOLLOW == 0)?
     };
+    if created {
+        if let Some(p) = &dentry.parent {
+            notify_name(&p.inode, &dentry.name, IN_CREATE, 0, false);
+        }
+    }
     let attr = dentry.inode.attr()?;
     if flags & O_PATH != 0 {
         if flags & O_DIRECTORY != 0 && !attr.is_dir() {
@@ -524,8 +601,137 @@ pub fn open_path(
     {
         return Err(Errno::EROFS);
     }
+    let size_before = if flags & O_TRUNC != 0 && !created && attr.file_type() == S_IFREG {
+        Some(attr.size)
+    } else {
+        None
+    };
     let ops = dentry.inode.clone().open(flags)?;
-    Ok(OpenFile::new(ops, Some(dentry), flags))
+    let f = OpenFile::new(ops, Some(dentry.clone()), flags);
+    if size_before.is_some() && acc != O_RDONLY {
+        // O_TRUNC truncates through setattr (IN_MODIFY) before the open event.
+        notify_dentry(&dentry, crate::fsimpl::inotify::IN_MODIFY);
+    }
+    notify_dentry(&dentry, IN_OPEN);
+    Ok(f)
+}
+
+/// openat2's `struct open_how` checks, then the open.
+pub fn openat2(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    const OPEN_HOW_SIZE_VER0: u64 = 24;
+    const VALID_OPEN_FLAGS: u64 = 0o37777703;
+    const RESOLVE_NO_XDEV: u64 = 0x01;
+    const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
+    const RESOLVE_NO_SYMLINKS: u64 = 0x04;
+    const RESOLVE_BENEATH: u64 = 0x08;
+    const RESOLVE_IN_ROOT: u64 = 0x10;
+    const RESOLVE_CACHED: u64 = 0x20;
+    let size = a[3];
+    if size < OPEN_HOW_SIZE_VER0 {
+        return Err(Errno::EINVAL);
+    }
+    if size > husk_abi::PAGE_SIZE {
+        return Err(Errno::E2BIG);
+    }
+    let mut how = vec![0u8; size as usize];
+    t.mm.copy_in(a[2], &mut how)?;
+    if how[24..].iter().any(|&b| b != 0) {
+        return Err(Errno::E2BIG);
+    }
+    let word = |i: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&how[i * 8..i * 8 + 8]);
+        u64::from_le_bytes(w)
+    };
+    let (flags, mode, resolve) = (word(0), word(1), word(2));
+    if flags & !VALID_OPEN_FLAGS != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if resolve & !0x3f != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let flags32 = flags as u32;
+    if flags32 & O_PATH != 0 && flags32 & !(O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if flags32 & (O_CREAT | O_TMPFILE) != 0 {
+        if mode & !0o7777 != 0 {
+            return Err(Errno::EINVAL);
+        }
+    } else if mode != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT) == RESOLVE_BENEATH | RESOLVE_IN_ROOT {
+        return Err(Errno::EINVAL);
+    }
+    if resolve & RESOLVE_CACHED != 0 && flags32 & (O_TRUNC | O_CREAT | O_TMPFILE) != 0 {
+        return Err(Errno::EAGAIN);
+    }
+    let path = t.path_arg(a[1])?;
+    let r = Resolve {
+        no_xdev: resolve & RESOLVE_NO_XDEV != 0,
+        no_magiclinks: resolve & RESOLVE_NO_MAGICLINKS != 0,
+        no_symlinks: resolve & RESOLVE_NO_SYMLINKS != 0,
+        beneath: resolve & RESOLVE_BENEATH != 0,
+        in_root: resolve & RESOLVE_IN_ROOT != 0,
+    };
+    let f = open_path_res(t, a[0], &path, flags32, mode as u32, Some(r))?;
+    install(t, f, flags32 & O_CLOEXEC != 0)
+}
+
+/// name_to_handle_at and open_by_handle_at: file handles are not supported (as gVisor).
+pub fn file_handle_unsupported(_t: &mut TaskCtx, _a: &[u64; 6]) -> SysResult {
+    Err(Errno::EOPNOTSUPP)
+}
+
+/// memfd_create: an unnamed, optionally sealable tmpfs file.
+pub fn memfd_create(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    const MFD_CLOEXEC: u64 = 1;
+    const MFD_ALLOW_SEALING: u64 = 2;
+    const MFD_HUGETLB: u64 = 4;
+    const MFD_NOEXEC_SEAL: u64 = 8;
+    const MFD_EXEC: u64 = 0x10;
+    const MFD_NAME_MAX_LEN: usize = 249;
+    let flags = a[1];
+    if flags & !(MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL | MFD_EXEC) != 0
+        || flags & MFD_HUGETLB != 0
+        || flags & (MFD_EXEC | MFD_NOEXEC_SEAL) == MFD_EXEC | MFD_NOEXEC_SEAL
+    {
+        return Err(Errno::EINVAL);
+    }
+    let name = match t.mm.read_cstring(a[0], MFD_NAME_MAX_LEN) {
+        Ok(n) if n.len() <= MFD_NAME_MAX_LEN => n,
+        Ok(_) | Err(Errno::ENAMETOOLONG) => return Err(Errno::EINVAL),
+        Err(e) => return Err(e),
+    };
+    let noexec = flags & MFD_NOEXEC_SEAL != 0;
+    let sealing = flags & MFD_ALLOW_SEALING != 0 || noexec;
+    let c = t.creds();
+    let (inode, root) =
+        crate::fsimpl::memfs::memfd_node(&t.mm.mf, sealing, noexec, c.fsuid, c.fsgid)?;
+    let mount = Arc::new(Mount {
+        root: root.clone(),
+        flags: MountFlags::default(),
+        fstype: "tmpfs",
+        source: "tmpfs".into(),
+    });
+    let rootd = Arc::new(Dentry {
+        name: Vec::new(),
+        parent: None,
+        inode: root,
+        mount: mount.clone(),
+    });
+    let mut dname = b"memfd:".to_vec();
+    dname.extend_from_slice(&name);
+    let d = Arc::new(Dentry {
+        name: dname,
+        parent: Some(rootd),
+        inode: inode.clone(),
+        mount,
+    });
+    let ops = inode.open(O_RDWR)?;
+    let f = OpenFile::new(ops, Some(d), O_RDWR | O_LARGEFILE);
+    install(t, f, flags & MFD_CLOEXEC != 0)
 }
 
 fn install(t: &TaskCtx, f: Arc<OpenFile>, cloexec: bool) -> SysResult {
@@ -874,6 +1080,21 @@ pub fn fcntl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         }
         // F_GETPIPE_SZ
         1032 => e.file.ops.pipe_size().ok_or(Errno::EBADF),
+        // F_ADD_SEALS
+        1033 => {
+            let inode = e.file.inode().ok_or(Errno::EINVAL)?.clone();
+            inode.seals()?;
+            if !e.file.writable() {
+                return Err(Errno::EPERM);
+            }
+            inode.add_seals(a[2] as u32)?;
+            Ok(0)
+        }
+        // F_GET_SEALS
+        1034 => {
+            let inode = e.file.inode().ok_or(Errno::EINVAL)?.clone();
+            Ok(inode.seals()? as u64)
+        }
         // F_GETOWN, F_SETOWN, F_GETSIG, F_SETSIG: no async I/O owner.
         9 => Ok(0),
         _ => Err(Errno::EINVAL),
@@ -1357,9 +1578,11 @@ fn create_at(t: &mut TaskCtx, dirfd: u64, path_addr: u64, node: NewNode, mode: u
     check_writable_dir(t, &parent)?;
     let umask = t.fs.lock().unwrap_or_else(|p| p.into_inner()).umask;
     let c = t.creds();
+    let is_dir = matches!(node, NewNode::Dir);
     parent
         .inode
         .create(&name, node, mode & !umask & 0o7777, c.fsuid, c.fsgid)?;
+    inotify::notify_name(&parent.inode, &name, inotify::IN_CREATE, 0, is_dir);
     Ok(0)
 }
 
@@ -1406,6 +1629,9 @@ pub fn symlink(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 }
 
 pub fn linkat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    if a[4] & !(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
     let old = t.path_arg(a[1])?;
     let new = t.path_arg(a[3])?;
     let src = if old.is_empty() && a[4] & AT_EMPTY_PATH != 0 {
@@ -1429,6 +1655,8 @@ pub fn linkat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     }
     check_writable_dir(t, &parent)?;
     parent.inode.link(&name, &src.inode)?;
+    inotify::notify(&src.inode, inotify::IN_ATTRIB, 0);
+    inotify::notify_name(&parent.inode, &name, inotify::IN_CREATE, 0, false);
     Ok(0)
 }
 
@@ -1462,6 +1690,13 @@ pub fn unlinkat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     }
     check_writable_dir(t, &parent)?;
     parent.inode.unlink(&name, dir)?;
+    if !dir {
+        inotify::notify(&child.inode, inotify::IN_ATTRIB, 0);
+    }
+    if child.inode.is_unlinked() {
+        inotify::inode_removed(&child.inode);
+    }
+    inotify::notify_name(&parent.inode, &name, inotify::IN_DELETE, 0, dir);
     Ok(0)
 }
 
@@ -1528,10 +1763,40 @@ pub fn renameat2(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     }
     check_writable_dir(t, &op)?;
     check_writable_dir(t, &np)?;
+    if dst
+        .as_ref()
+        .is_some_and(|d| crate::vfs::walk_same(&d.inode, &src.inode))
+    {
+        // Two names of one file: nothing happens.
+        return Ok(0);
+    }
     if exchange {
         op.inode.exchange(&oname, &np.inode, &nname)?;
     } else {
         op.inode.rename(&oname, &np.inode, &nname)?;
+    }
+    if inotify::active() {
+        let moved = |from: &Arc<Dentry>, fname: &[u8], to: &Arc<Dentry>, tname: &[u8], who: &Arc<Dentry>| {
+            let isdir = who.inode.attr().map(|a| a.is_dir()).unwrap_or(false);
+            let cookie = inotify::new_cookie();
+            inotify::notify_name(&from.inode, fname, inotify::IN_MOVED_FROM, cookie, isdir);
+            inotify::notify_name(&to.inode, tname, inotify::IN_MOVED_TO, cookie, isdir);
+        };
+        moved(&op, &oname, &np, &nname, &src);
+        if !exchange {
+            if let Some(d) = &dst {
+                inotify::notify(&d.inode, inotify::IN_ATTRIB, 0);
+            }
+        }
+        inotify::notify(&src.inode, inotify::IN_MOVE_SELF, 0);
+        if exchange {
+            if let Some(d) = &dst {
+                moved(&np, &nname, &op, &oname, d);
+                inotify::notify(&d.inode, inotify::IN_MOVE_SELF, 0);
+            }
+        } else if let Some(d) = dst.as_ref().filter(|d| d.inode.is_unlinked()) {
+            inotify::inode_removed(&d.inode);
+        }
     }
     Ok(0)
 }
@@ -1582,6 +1847,22 @@ fn setattr_dentry(t: &mut TaskCtx, d: &Dentry, c: SetAttr) -> SysResult {
         }
     }
     d.inode.set_attr(&c)?;
+    let mut mask = 0;
+    if c.uid.is_some() || c.gid.is_some() || c.mode.is_some() {
+        mask |= inotify::IN_ATTRIB;
+    }
+    if c.size.is_some() {
+        mask |= inotify::IN_MODIFY;
+    }
+    match (c.atime.is_some(), c.mtime.is_some()) {
+        (true, true) => mask |= inotify::IN_ATTRIB,
+        (true, false) => mask |= inotify::IN_ACCESS,
+        (false, true) => mask |= inotify::IN_MODIFY,
+        _ => {}
+    }
+    if mask != 0 {
+        inotify::notify_dentry(d, mask);
+    }
     Ok(0)
 }
 
@@ -1699,6 +1980,7 @@ pub fn ftruncate(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         size: Some(a[1]),
         ..Default::default()
     })?;
+    inotify::notify_dentry(&d, inotify::IN_MODIFY);
     Ok(0)
 }
 
@@ -1802,31 +2084,8 @@ pub fn fadvise64(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     if !f.ops.seekable() {
         return Err(Errno::ESPIPE);
     }
-    if a[3] > 5 {
+    if (a[2] as i64) < 0 || a[3] > 5 {
         return Err(Errno::EINVAL);
     }
-    Ok(0)
-}
-
-// Extended attributes: husk's file systems store none.
-pub fn getxattr(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    let path = t.path_arg(a[0])?;
-    t.walk_at(AT_FDCWD as u64, &path, true)?;
-    Err(Errno::ENODATA)
-}
-
-pub fn fgetxattr(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    t.files.get(fd_of(a[0]))?;
-    Err(Errno::ENODATA)
-}
-
-pub fn listxattr(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    let path = t.path_arg(a[0])?;
-    t.walk_at(AT_FDCWD as u64, &path, true)?;
-    Ok(0)
-}
-
-pub fn flistxattr(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    t.files.get(fd_of(a[0]))?;
     Ok(0)
 }

@@ -60,6 +60,10 @@ pub fn mmap(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
             deny_write = true;
         }
         let d = f.dentry.clone().ok_or(Errno::ENODEV)?;
+        if shared && access.write {
+            // Write seals (memfd) refuse new shared writable mappings.
+            d.inode.check_shared_write_map()?;
+        }
         if access.exec && d.mount.flags.noexec {
             return Err(Errno::EPERM);
         }

@@ -6,13 +6,17 @@ mod epoll;
 mod file;
 mod futex;
 mod identity;
+mod inotify;
+mod ipc;
 mod mmap;
+mod mqueue;
 mod poll;
 mod process;
 mod signal;
 mod socket;
 mod splice;
 mod time;
+mod xattr;
 
 use crate::kernel::task::TaskCtx;
 use crate::vfs::{Dentry, WalkFlags};
@@ -87,9 +91,9 @@ table! {
     __NR_msync "msync" Some(mmap::msync), [X, U, X];
     __NR_mincore "mincore" Some(mmap::mincore), [X, U, X];
     __NR_madvise "madvise" Some(mmap::madvise), [X, U, I];
-    __NR_shmget "shmget" None, [I, U, X];
-    __NR_shmat "shmat" None, [I, X, X];
-    __NR_shmctl "shmctl" None, [I, I, X];
+    __NR_shmget "shmget" Some(ipc::shmget), [I, U, X];
+    __NR_shmat "shmat" Some(ipc::shmat), [I, X, X];
+    __NR_shmctl "shmctl" Some(ipc::shmctl), [I, I, X];
     __NR_dup "dup" Some(file::dup), [F];
     __NR_dup2 "dup2" Some(file::dup2), [F, F];
     __NR_pause "pause" Some(signal::pause), [];
@@ -122,14 +126,14 @@ table! {
     __NR_wait4 "wait4" Some(process::wait4), [I, X, X, X];
     __NR_kill "kill" Some(signal::kill), [I, I];
     __NR_uname "uname" Some(identity::uname), [X];
-    __NR_semget "semget" None, [I, I, X];
-    __NR_semop "semop" None, [I, X, U];
-    __NR_semctl "semctl" None, [I, I, I, X];
-    __NR_shmdt "shmdt" None, [X];
-    __NR_msgget "msgget" None, [I, X];
-    __NR_msgsnd "msgsnd" None, [I, X, U, X];
-    __NR_msgrcv "msgrcv" None, [I, X, U, I, X];
-    __NR_msgctl "msgctl" None, [I, I, X];
+    __NR_semget "semget" Some(ipc::semget), [I, I, X];
+    __NR_semop "semop" Some(ipc::semop), [I, X, U];
+    __NR_semctl "semctl" Some(ipc::semctl), [I, I, I, X];
+    __NR_shmdt "shmdt" Some(ipc::shmdt), [X];
+    __NR_msgget "msgget" Some(ipc::msgget), [I, X];
+    __NR_msgsnd "msgsnd" Some(ipc::msgsnd), [I, X, U, X];
+    __NR_msgrcv "msgrcv" Some(ipc::msgrcv), [I, X, U, I, X];
+    __NR_msgctl "msgctl" Some(ipc::msgctl), [I, I, X];
     __NR_fcntl "fcntl" Some(file::fcntl), [F, I, X];
     __NR_flock "flock" Some(file::flock), [F, X];
     __NR_fsync "fsync" Some(file::fsync), [F];
@@ -236,18 +240,18 @@ table! {
     __NR_quotactl "quotactl" None, [X, X, I, X];
     __NR_gettid "gettid" Some(process::gettid), [];
     __NR_readahead "readahead" Some(splice::readahead), [F, I, U];
-    __NR_setxattr "setxattr" None, [P, X, X, U, X];
-    __NR_lsetxattr "lsetxattr" None, [P, X, X, U, X];
-    __NR_fsetxattr "fsetxattr" None, [F, X, X, U, X];
-    __NR_getxattr "getxattr" Some(file::getxattr), [P, X, X, U];
-    __NR_lgetxattr "lgetxattr" Some(file::getxattr), [P, X, X, U];
-    __NR_fgetxattr "fgetxattr" Some(file::fgetxattr), [F, X, X, U];
-    __NR_listxattr "listxattr" Some(file::listxattr), [P, X, U];
-    __NR_llistxattr "llistxattr" Some(file::listxattr), [P, X, U];
-    __NR_flistxattr "flistxattr" Some(file::flistxattr), [F, X, U];
-    __NR_removexattr "removexattr" None, [P, X];
-    __NR_lremovexattr "lremovexattr" None, [P, X];
-    __NR_fremovexattr "fremovexattr" None, [F, X];
+    __NR_setxattr "setxattr" Some(xattr::setxattr), [P, X, X, U, X];
+    __NR_lsetxattr "lsetxattr" Some(xattr::lsetxattr), [P, X, X, U, X];
+    __NR_fsetxattr "fsetxattr" Some(xattr::fsetxattr), [F, X, X, U, X];
+    __NR_getxattr "getxattr" Some(xattr::getxattr), [P, X, X, U];
+    __NR_lgetxattr "lgetxattr" Some(xattr::lgetxattr), [P, X, X, U];
+    __NR_fgetxattr "fgetxattr" Some(xattr::fgetxattr), [F, X, X, U];
+    __NR_listxattr "listxattr" Some(xattr::listxattr), [P, X, U];
+    __NR_llistxattr "llistxattr" Some(xattr::llistxattr), [P, X, U];
+    __NR_flistxattr "flistxattr" Some(xattr::flistxattr), [F, X, U];
+    __NR_removexattr "removexattr" Some(xattr::removexattr), [P, X];
+    __NR_lremovexattr "lremovexattr" Some(xattr::lremovexattr), [P, X];
+    __NR_fremovexattr "fremovexattr" Some(xattr::fremovexattr), [F, X];
     __NR_tkill "tkill" Some(signal::tkill), [I, I];
     __NR_time "time" Some(time::time), [X];
     __NR_futex "futex" Some(futex::futex), [X, X, U, X, X, U];
@@ -264,7 +268,7 @@ table! {
     __NR_getdents64 "getdents64" Some(file::getdents64), [F, X, U];
     __NR_set_tid_address "set_tid_address" Some(process::set_tid_address), [X];
     __NR_restart_syscall "restart_syscall" None, [];
-    __NR_semtimedop "semtimedop" None, [I, X, U, X];
+    __NR_semtimedop "semtimedop" Some(ipc::semtimedop), [I, X, U, X];
     __NR_fadvise64 "fadvise64" Some(file::fadvise64), [F, I, I, I];
     __NR_timer_create "timer_create" Some(time::timer_create), [I, X, X];
     __NR_timer_settime "timer_settime" Some(time::timer_settime), [I, X, X, X];
@@ -283,12 +287,12 @@ table! {
     __NR_mbind "mbind" None, [X, U, I, X, U, X];
     __NR_set_mempolicy "set_mempolicy" None, [I, X, U];
     __NR_get_mempolicy "get_mempolicy" None, [X, X, U, X, X];
-    __NR_mq_open "mq_open" None, [P, X, X, X];
-    __NR_mq_unlink "mq_unlink" None, [P];
-    __NR_mq_timedsend "mq_timedsend" None, [I, X, U, U, X];
-    __NR_mq_timedreceive "mq_timedreceive" None, [I, X, U, X, X];
-    __NR_mq_notify "mq_notify" None, [I, X];
-    __NR_mq_getsetattr "mq_getsetattr" None, [I, X, X];
+    __NR_mq_open "mq_open" Some(mqueue::mq_open), [P, X, X, X];
+    __NR_mq_unlink "mq_unlink" Some(mqueue::mq_unlink), [P];
+    __NR_mq_timedsend "mq_timedsend" Some(mqueue::mq_timedsend), [I, X, U, U, X];
+    __NR_mq_timedreceive "mq_timedreceive" Some(mqueue::mq_timedreceive), [I, X, U, X, X];
+    __NR_mq_notify "mq_notify" Some(mqueue::mq_notify), [I, X];
+    __NR_mq_getsetattr "mq_getsetattr" Some(mqueue::mq_getsetattr), [I, X, X];
     __NR_kexec_load "kexec_load" None, [X, U, X, X];
     __NR_waitid "waitid" Some(process::waitid), [I, I, X, X, X];
     __NR_add_key "add_key" None, [X, X, X, U, I];
@@ -296,9 +300,9 @@ table! {
     __NR_keyctl "keyctl" None, [I, X, X, X, X];
     __NR_ioprio_set "ioprio_set" None, [I, I, I];
     __NR_ioprio_get "ioprio_get" None, [I, I];
-    __NR_inotify_init "inotify_init" None, [];
-    __NR_inotify_add_watch "inotify_add_watch" None, [F, P, X];
-    __NR_inotify_rm_watch "inotify_rm_watch" None, [F, I];
+    __NR_inotify_init "inotify_init" Some(inotify::inotify_init), [];
+    __NR_inotify_add_watch "inotify_add_watch" Some(inotify::inotify_add_watch), [F, P, X];
+    __NR_inotify_rm_watch "inotify_rm_watch" Some(inotify::inotify_rm_watch), [F, I];
     __NR_migrate_pages "migrate_pages" None, [I, U, X, X];
     __NR_openat "openat" Some(file::openat), [F, P, X, X];
     __NR_mkdirat "mkdirat" Some(file::mkdirat), [F, P, X];
@@ -337,7 +341,7 @@ table! {
     __NR_epoll_create1 "epoll_create1" Some(epoll::epoll_create1), [X];
     __NR_dup3 "dup3" Some(file::dup3), [F, F, X];
     __NR_pipe2 "pipe2" Some(file::pipe2), [X, X];
-    __NR_inotify_init1 "inotify_init1" None, [X];
+    __NR_inotify_init1 "inotify_init1" Some(inotify::inotify_init1), [X];
     __NR_preadv "preadv" Some(file::preadv), [F, X, U, I];
     __NR_pwritev "pwritev" Some(file::pwritev), [F, X, U, I];
     __NR_rt_tgsigqueueinfo "rt_tgsigqueueinfo" None, [I, I, I, X];
@@ -346,8 +350,8 @@ table! {
     __NR_fanotify_init "fanotify_init" None, [X, X];
     __NR_fanotify_mark "fanotify_mark" None, [F, X, X, F, P];
     __NR_prlimit64 "prlimit64" Some(identity::prlimit64), [I, I, X, X];
-    __NR_name_to_handle_at "name_to_handle_at" None, [F, P, X, X, X];
-    __NR_open_by_handle_at "open_by_handle_at" None, [F, X, X];
+    __NR_name_to_handle_at "name_to_handle_at" Some(file::file_handle_unsupported), [F, P, X, X, X];
+    __NR_open_by_handle_at "open_by_handle_at" Some(file::file_handle_unsupported), [F, X, X];
     __NR_clock_adjtime "clock_adjtime" None, [I, X];
     __NR_syncfs "syncfs" Some(file::fsync), [F];
     __NR_sendmmsg "sendmmsg" Some(socket::sendmmsg), [F, X, U, X];
@@ -362,7 +366,7 @@ table! {
     __NR_renameat2 "renameat2" Some(file::renameat2), [F, P, F, P, X];
     __NR_seccomp "seccomp" None, [I, X, X];
     __NR_getrandom "getrandom" Some(identity::getrandom), [X, U, X];
-    __NR_memfd_create "memfd_create" None, [P, X];
+    __NR_memfd_create "memfd_create" Some(file::memfd_create), [P, X];
     __NR_kexec_file_load "kexec_file_load" None, [F, F, U, X, X];
     __NR_bpf "bpf" None, [I, X, U];
     __NR_execveat "execveat" Some(process::execveat), [F, P, X, X, X];
@@ -391,7 +395,7 @@ table! {
     __NR_pidfd_open "pidfd_open" None, [I, X];
     __NR_clone3 "clone3" Some(process::clone3), [X, U];
     __NR_close_range "close_range" Some(file::close_range), [U, U, X];
-    __NR_openat2 "openat2" None, [F, P, X, U];
+    __NR_openat2 "openat2" Some(file::openat2), [F, P, X, U];
     __NR_pidfd_getfd "pidfd_getfd" None, [F, F, X];
     __NR_faccessat2 "faccessat2" Some(file::faccessat2), [F, P, X, X];
     __NR_process_madvise "process_madvise" None, [F, X, U, I, X];
@@ -489,7 +493,9 @@ pub fn dispatch(t: &mut TaskCtx) {
         Some(h) => h(t, &args),
         None => {
             if t.k.note_unimplemented(nr as u32) {
-                tracing::warn!(
+                // Like gVisor's unimplemented-syscall events: in the sandbox's log (shown
+                // with --debug or HUSK_LOG=info), not mixed into the application's output.
+                tracing::info!(
                     "unimplemented syscall {} ({}) called: returning ENOSYS",
                     nr,
                     name_of(nr)

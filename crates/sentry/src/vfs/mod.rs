@@ -6,7 +6,7 @@ pub mod lock;
 mod walk;
 
 pub use fdtable::{FdTable, FsContext};
-pub use walk::{same_inode as walk_same, Vfs, WalkFlags};
+pub use walk::{same_inode as walk_same, Resolve, Vfs, WalkFlags};
 
 use crate::mm::Mappable;
 use crate::waiter::WaitQueue;

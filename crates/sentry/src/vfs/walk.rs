@@ -12,6 +12,21 @@ pub struct WalkFlags {
     pub follow: bool,
 }
 
+/// openat2's RESOLVE_* restrictions on a walk.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Resolve {
+    /// RESOLVE_NO_XDEV: no mount crossing (EXDEV).
+    pub no_xdev: bool,
+    /// RESOLVE_NO_MAGICLINKS: no /proc/PID/fd-style links (ELOOP).
+    pub no_magiclinks: bool,
+    /// RESOLVE_NO_SYMLINKS: no symlinks at all (ELOOP).
+    pub no_symlinks: bool,
+    /// RESOLVE_BENEATH: never leave the starting directory (EXDEV).
+    pub beneath: bool,
+    /// RESOLVE_IN_ROOT: the starting directory is the root (the caller passes it as such).
+    pub in_root: bool,
+}
+
 /// Symlinks followed in one walk at most (ELOOP beyond).
 const MAX_SYMLINKS: u32 = 40;
 
@@ -124,7 +139,21 @@ impl Vfs {
         flags: WalkFlags,
     ) -> Result<Arc<Dentry>, Errno> {
         let mut budget = MAX_SYMLINKS;
-        self.walk_inner(root, start, path, flags.follow, &mut budget)
+        self.walk_inner(root, start, path, flags.follow, &mut budget, None)
+    }
+
+    /// Walks `path` from `start` under openat2 restrictions `r`. `root` is where absolute
+    /// paths and `..` stop (the start itself for RESOLVE_IN_ROOT).
+    pub fn walk_resolve(
+        &self,
+        root: &Arc<Dentry>,
+        start: &Arc<Dentry>,
+        path: &[u8],
+        follow: bool,
+        r: Resolve,
+    ) -> Result<Arc<Dentry>, Errno> {
+        let mut budget = MAX_SYMLINKS;
+        self.walk_inner(root, start, path, follow, &mut budget, Some((&r, start)))
     }
 
     fn walk_inner(
@@ -134,6 +163,7 @@ impl Vfs {
         path: &[u8],
         follow_last: bool,
         budget: &mut u32,
+        res: Option<(&Resolve, &Arc<Dentry>)>,
     ) -> Result<Arc<Dentry>, Errno> {
         if path.is_empty() {
             return Err(Errno::ENOENT);
@@ -142,6 +172,14 @@ impl Vfs {
             return Err(Errno::ENAMETOOLONG);
         }
         let mut cur = if path[0] == b'/' {
+            if let Some((r, _)) = res {
+                if r.beneath {
+                    return Err(Errno::EXDEV);
+                }
+                if r.no_xdev && !Arc::ptr_eq(&root.mount, &start.mount) {
+                    return Err(Errno::EXDEV);
+                }
+            }
             root.clone()
         } else {
             start.clone()
@@ -161,17 +199,49 @@ impl Vfs {
                 continue;
             }
             if c == b".." {
+                if let Some((r, scope)) = res {
+                    if r.beneath && same_inode(&cur.inode, &scope.inode) {
+                        return Err(Errno::EXDEV);
+                    }
+                }
                 if !same_inode(&cur.inode, &root.inode) {
                     if let Some(p) = cur.parent.clone() {
+                        if res.is_some_and(|(r, _)| r.no_xdev) && !Arc::ptr_eq(&p.mount, &cur.mount)
+                        {
+                            return Err(Errno::EXDEV);
+                        }
                         cur = p;
                     }
                 }
                 continue;
             }
             let child = self.child(&cur, c)?;
+            if res.is_some_and(|(r, _)| r.no_xdev) && !Arc::ptr_eq(&child.mount, &cur.mount) {
+                return Err(Errno::EXDEV);
+            }
             let attr = child.inode.attr()?;
             if attr.is_symlink() && (!last || follow_last || trailing_slash) {
+                if let Some((r, _)) = res {
+                    if r.no_symlinks {
+                        return Err(Errno::ELOOP);
+                    }
+                }
                 if let Some(m) = child.inode.follow_magic() {
+                    if let Some((r, _)) = res {
+                        if r.no_magiclinks {
+                            return Err(Errno::ELOOP);
+                        }
+                        let m = m?;
+                        if r.no_xdev && !Arc::ptr_eq(&m.mount, &cur.mount) {
+                            return Err(Errno::EXDEV);
+                        }
+                        // Root-relative scopes (BENEATH and IN_ROOT) refuse magic links.
+                        if r.beneath || r.in_root {
+                            return Err(Errno::EXDEV);
+                        }
+                        cur = m;
+                        continue;
+                    }
                     cur = m?;
                     continue;
                 }
@@ -180,7 +250,7 @@ impl Vfs {
                 }
                 *budget -= 1;
                 let target = child.inode.readlink()?;
-                cur = self.walk_inner(root, &cur, &target, true, budget)?;
+                cur = self.walk_inner(root, &cur, &target, true, budget, res)?;
                 continue;
             }
             cur = child;
@@ -199,6 +269,17 @@ impl Vfs {
         start: &Arc<Dentry>,
         path: &[u8],
     ) -> Result<(Arc<Dentry>, Vec<u8>), Errno> {
+        self.walk_parent_resolve(root, start, path, None)
+    }
+
+    /// `walk_parent` under openat2 restrictions (None: none).
+    pub fn walk_parent_resolve(
+        &self,
+        root: &Arc<Dentry>,
+        start: &Arc<Dentry>,
+        path: &[u8],
+        r: Option<Resolve>,
+    ) -> Result<(Arc<Dentry>, Vec<u8>), Errno> {
         if path.is_empty() {
             return Err(Errno::ENOENT);
         }
@@ -210,6 +291,9 @@ impl Vfs {
             p
         };
         if trimmed == b"/" {
+            if r.is_some_and(|r| r.beneath) {
+                return Err(Errno::EXDEV);
+            }
             return Ok((root.clone(), b".".to_vec()));
         }
         let (dir, name) = match trimmed.iter().rposition(|&c| c == b'/') {
@@ -217,7 +301,10 @@ impl Vfs {
             Some(i) => (&trimmed[..i], &trimmed[i + 1..]),
             None => (&b"."[..], trimmed),
         };
-        let parent = self.walk(root, start, dir, WalkFlags { follow: true })?;
+        let parent = match r {
+            Some(r) => self.walk_resolve(root, start, dir, true, r)?,
+            None => self.walk(root, start, dir, WalkFlags { follow: true })?,
+        };
         if !parent.inode.attr()?.is_dir() {
             return Err(Errno::ENOTDIR);
         }
