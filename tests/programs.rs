@@ -193,6 +193,23 @@ fn cases() -> Vec<Case> {
         ));
     }
 
+    // (a2) Debian tools driven by dash scripts (python3, sqlite3, gcc, git, tar, xz, ...).
+    let dir = workspace_root().join("tests/programs/debian");
+    let mut scripts: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    scripts.retain(|p| p.extension().is_some_and(|e| e == "sh"));
+    scripts.sort();
+    for s in scripts {
+        let stem = s
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let path = s.to_string_lossy().into_owned();
+        v.push(case(&format!("debian_{stem}"), &["/bin/sh", &path], &[]));
+    }
+
     // (b) dynamically linked Debian programs.
     // `ls -la /` is not used: /tmp, /proc, /dev and /sys legitimately differ in the sandbox.
     v.push(case("ls_la_usr_bin", &["/bin/ls", "-la", "/usr/bin"], &[]));

@@ -3,7 +3,7 @@
 # sudo). Idempotent: when everything is installed it only checks, in well under a second.
 set -euo pipefail
 
-pkgs=(gcc libc6-dev busybox-static python3 strace runsc runc)
+pkgs=(gcc libc6-dev busybox-static python3 perl sqlite3 git xz-utils procps util-linux strace runsc runc)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -155,7 +155,13 @@ impl Sandbox {
     /// their stub processes, then ends the platform's own processes.
     pub fn shutdown(&self, grace: std::time::Duration) {
         let deadline = std::time::Instant::now() + grace;
-        while self.kernel.live_tasks.load(std::sync::atomic::Ordering::SeqCst) > 0 && std::time::Instant::now() < deadline {
+        while self
+            .kernel
+            .live_tasks
+            .load(std::sync::atomic::Ordering::SeqCst)
+            > 0
+            && std::time::Instant::now() < deadline
+        {
             std::thread::sleep(std::time::Duration::from_millis(2));
         }
         self.kernel.platform.shutdown();

@@ -398,7 +398,7 @@ impl ProcFile {
                 s
             }
             "sys_hostname" => format!("{}\n", k.hostname.lock().unwrap_or_else(|p| p.into_inner())),
-            "sys_pid_max" => "4194304\n".into(),
+            "sys_pid_max" => format!("{}\n", crate::kernel::PID_MAX),
             "sys_ngroups_max" => "65536\n".into(),
             "sys_osrelease" => format!("{}\n", crate::syscalls::RELEASE),
             "sys_ostype" => "Linux\n".into(),

@@ -24,6 +24,9 @@ use std::time::{Duration, Instant};
 
 pub type Tid = i32;
 
+/// The sandbox's pid_max (Linux's default on machines with up to 32 CPUs).
+pub const PID_MAX: Tid = 32768;
+
 /// Host CPUs visible to the sandbox, set at start-up.
 pub static NCPUS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
 
@@ -175,7 +178,7 @@ impl KState {
     pub fn alloc_tid(&mut self) -> Tid {
         loop {
             let t = self.next_tid;
-            self.next_tid = if self.next_tid >= 4_194_303 {
+            self.next_tid = if self.next_tid >= PID_MAX - 1 {
                 2
             } else {
                 self.next_tid + 1

@@ -427,7 +427,8 @@ pub fn open_path_res(
     if path.is_empty() {
         return Err(Errno::ENOENT);
     }
-    if flags & O_TMPFILE != 0 && flags & (O_TMPFILE | O_CREAT) != O_TMPFILE {
+    // __O_TMPFILE alone (O_TMPFILE includes O_DIRECTORY, which plain opens use too).
+    if flags & (O_TMPFILE & !O_DIRECTORY) != 0 && flags & (O_TMPFILE | O_CREAT) != O_TMPFILE {
         return Err(Errno::EINVAL);
     }
     if flags & O_TMPFILE == O_TMPFILE && flags & O_ACCMODE == O_RDONLY {
@@ -491,10 +492,10 @@ pub fn open_path_res(
                 // An existing directory: the open below fails with EISDIR.
                 break match res {
                     Some(r) => t.k.vfs.walk_resolve(&root, &parent, &name, true, r)?,
-                    None => t
-                        .k
-                        .vfs
-                        .walk(&root, &parent, &name, WalkFlags { follow: true })?,
+                    None => {
+                        t.k.vfs
+                            .walk(&root, &parent, &name, WalkFlags { follow: true })?
+                    }
                 };
             }
             match t.k.vfs.child(&parent, &name) {
@@ -654,7 +655,7 @@ pub fn openat2(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     if flags32 & O_PATH != 0 && flags32 & !(O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC) != 0 {
         return Err(Errno::EINVAL);
     }
-    if flags32 & (O_CREAT | O_TMPFILE) != 0 {
+    if flags32 & O_CREAT != 0 || flags32 & O_TMPFILE == O_TMPFILE {
         if mode & !0o7777 != 0 {
             return Err(Errno::EINVAL);
         }
@@ -664,7 +665,9 @@ pub fn openat2(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     if resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT) == RESOLVE_BENEATH | RESOLVE_IN_ROOT {
         return Err(Errno::EINVAL);
     }
-    if resolve & RESOLVE_CACHED != 0 && flags32 & (O_TRUNC | O_CREAT | O_TMPFILE) != 0 {
+    if resolve & RESOLVE_CACHED != 0
+        && (flags32 & (O_TRUNC | O_CREAT) != 0 || flags32 & O_TMPFILE == O_TMPFILE)
+    {
         return Err(Errno::EAGAIN);
     }
     let path = t.path_arg(a[1])?;
@@ -1776,7 +1779,11 @@ pub fn renameat2(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         op.inode.rename(&oname, &np.inode, &nname)?;
     }
     if inotify::active() {
-        let moved = |from: &Arc<Dentry>, fname: &[u8], to: &Arc<Dentry>, tname: &[u8], who: &Arc<Dentry>| {
+        let moved = |from: &Arc<Dentry>,
+                     fname: &[u8],
+                     to: &Arc<Dentry>,
+                     tname: &[u8],
+                     who: &Arc<Dentry>| {
             let isdir = who.inode.attr().map(|a| a.is_dir()).unwrap_or(false);
             let cookie = inotify::new_cookie();
             inotify::notify_name(&from.inode, fname, inotify::IN_MOVED_FROM, cookie, isdir);

@@ -158,9 +158,7 @@ pub fn shmdt(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
             .vmas()
             .filter(|v| v.start >= addr)
             .filter_map(|v| match &v.backing {
-                Backing::File { obj, offset, .. } => {
-                    Some((v.start, v.end, obj.ident(), *offset))
-                }
+                Backing::File { obj, offset, .. } => Some((v.start, v.end, obj.ident(), *offset)),
                 Backing::Anon => None,
             })
             .collect()
@@ -483,10 +481,7 @@ pub fn semctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
                 return Err(Errno::EINVAL);
             }
             s.perm.check(&c, S_IWUGO)?;
-            s.sems[n] = Sem {
-                val,
-                pid: t.tgid,
-            };
+            s.sems[n] = Sem { val, pid: t.tgid };
             s.ctime = now_secs();
             s.wq.notify_all();
             st.sem_clear_undo(id, Some(n));
@@ -514,7 +509,10 @@ pub fn semctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
                 return Err(Errno::EIDRM);
             }
             for (sem, v) in s.sems.iter_mut().zip(vals) {
-                *sem = Sem { val: v, pid: t.tgid };
+                *sem = Sem {
+                    val: v,
+                    pid: t.tgid,
+                };
             }
             s.ctime = now_secs();
             s.wq.notify_all();
@@ -560,7 +558,7 @@ pub fn msgsnd(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
             _ => return Some(Err(Errno::EIDRM)),
         };
         let len = msg.as_ref().map(|m| m.text.len() as u64).unwrap_or(0);
-        if q.cbytes + len <= q.qbytes && q.msgs.len() as u64 + 1 <= q.qbytes {
+        if q.cbytes + len <= q.qbytes && (q.msgs.len() as u64) < q.qbytes {
             let m = msg.take()?;
             q.msgs.push_back(m);
             q.cbytes += len;
@@ -647,7 +645,11 @@ pub fn msgctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
                 put_u32(
                     &mut b,
                     0,
-                    if info { st.msg.objs.len() as u32 } else { 16384 },
+                    if info {
+                        st.msg.objs.len() as u32
+                    } else {
+                        16384
+                    },
                 );
                 put_u32(&mut b, 4, if info { msgs as u32 } else { MSGMNB as u32 });
                 put_u32(&mut b, 8, MSGMAX as u32);

@@ -453,24 +453,24 @@ pub fn fallocate(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     const ZERO_RANGE: u32 = 0x10;
     const INSERT_RANGE: u32 = 0x20;
     const UNSHARE_RANGE: u32 = 0x40;
-    const SUPPORTED: u32 = 0xff;
+    const WRITE_ZEROES: u32 = 0x80;
+    const SUPPORTED: u32 =
+        PUNCH_HOLE | COLLAPSE_RANGE | ZERO_RANGE | INSERT_RANGE | UNSHARE_RANGE | WRITE_ZEROES;
     let mode = a[1] as u32;
     let (off, len) = (a[2] as i64, a[3] as i64);
     let f = t.files.get(fd_of(a[0]))?;
     if off < 0 || len <= 0 {
         return Err(Errno::EINVAL);
     }
-    if mode & !SUPPORTED != 0 || mode & (PUNCH_HOLE | ZERO_RANGE) == PUNCH_HOLE | ZERO_RANGE {
+    // As Linux 6.11+: one operation, optionally with KEEP_SIZE where it makes sense.
+    if mode & !(SUPPORTED | KEEP_SIZE) != 0 {
         return Err(Errno::EOPNOTSUPP);
     }
-    if mode & PUNCH_HOLE != 0 && mode & KEEP_SIZE == 0 {
-        return Err(Errno::EOPNOTSUPP);
-    }
-    if (mode & COLLAPSE_RANGE != 0 && mode != COLLAPSE_RANGE)
-        || (mode & INSERT_RANGE != 0 && mode != INSERT_RANGE)
-        || (mode & UNSHARE_RANGE != 0 && mode & !(UNSHARE_RANGE | KEEP_SIZE) != 0)
-    {
-        return Err(Errno::EINVAL);
+    match mode & !KEEP_SIZE {
+        0 | UNSHARE_RANGE | ZERO_RANGE => {}
+        PUNCH_HOLE if mode & KEEP_SIZE != 0 => {}
+        COLLAPSE_RANGE | INSERT_RANGE | WRITE_ZEROES if mode & KEEP_SIZE == 0 => {}
+        _ => return Err(Errno::EOPNOTSUPP),
     }
     if !f.writable() {
         return Err(Errno::EBADF);

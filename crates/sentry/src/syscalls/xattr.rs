@@ -50,13 +50,28 @@ fn resolve(t: &TaskCtx, target: &Target) -> Result<Option<Arc<Dentry>>, Errno> {
     }
 }
 
+/// The file a path or fd names, or (for anonymous files like pipes) its attributes.
+fn resolve_or_attr(t: &TaskCtx, target: &Target) -> Result<Result<Arc<Dentry>, Attr>, Errno> {
+    if let Some(d) = resolve(t, target)? {
+        return Ok(Ok(d));
+    }
+    let Target::Fd(fd) = *target else {
+        return Err(Errno::EOPNOTSUPP);
+    };
+    let f = t.files.get(fd as i32)?;
+    Ok(Err(super::file::file_attr(&f)?))
+}
+
 /// As Linux's xattr_permission.
 fn permission(t: &TaskCtx, d: &Dentry, name: &[u8], write: bool) -> Result<(), Errno> {
+    permission_attr(t, &d.inode.attr()?, name, write)
+}
+
+fn permission_attr(t: &TaskCtx, attr: &Attr, name: &[u8], write: bool) -> Result<(), Errno> {
     if name.starts_with(b"security.") || name.starts_with(b"system.") {
         return Ok(());
     }
     let creds = t.creds();
-    let attr = d.inode.attr()?;
     if name.starts_with(b"trusted.") {
         if creds.euid != 0 {
             return Err(if write { Errno::EPERM } else { Errno::ENODATA });
@@ -77,7 +92,7 @@ fn permission(t: &TaskCtx, d: &Dentry, name: &[u8], write: bool) -> Result<(), E
             return Err(Errno::EPERM);
         }
     }
-    if !super::file::may_access(t, &attr, if write { 2 } else { 4 }) {
+    if !super::file::may_access(t, attr, if write { 2 } else { 4 }) {
         return Err(Errno::EACCES);
     }
     Ok(())
@@ -99,7 +114,13 @@ fn do_set(t: &mut TaskCtx, target: Target, a: &[u64; 6]) -> SysResult {
     if size > 0 {
         t.mm.copy_in(a[2], &mut value)?;
     }
-    let d = resolve(t, &target)?.ok_or(Errno::EOPNOTSUPP)?;
+    let d = match resolve_or_attr(t, &target)? {
+        Ok(d) => d,
+        Err(attr) => {
+            permission_attr(t, &attr, &name, true)?;
+            return Err(Errno::EOPNOTSUPP);
+        }
+    };
     if d.mount.flags.readonly {
         return Err(Errno::EROFS);
     }
@@ -115,7 +136,13 @@ fn do_get(t: &mut TaskCtx, target: Target, a: &[u64; 6]) -> SysResult {
     }
     let name = name_arg(t, a[1])?;
     let size = (a[3] as usize).min(XATTR_SIZE_MAX);
-    let d = resolve(t, &target)?.ok_or(Errno::EOPNOTSUPP)?;
+    let d = match resolve_or_attr(t, &target)? {
+        Ok(d) => d,
+        Err(attr) => {
+            permission_attr(t, &attr, &name, false)?;
+            return Err(Errno::EOPNOTSUPP);
+        }
+    };
     permission(t, &d, &name, false)?;
     let v = d.inode.getxattr(&name)?;
     if size == 0 {
@@ -165,7 +192,13 @@ fn do_remove(t: &mut TaskCtx, target: Target, a: &[u64; 6]) -> SysResult {
         t.files.get(fd as i32)?;
     }
     let name = name_arg(t, a[1])?;
-    let d = resolve(t, &target)?.ok_or(Errno::EOPNOTSUPP)?;
+    let d = match resolve_or_attr(t, &target)? {
+        Ok(d) => d,
+        Err(attr) => {
+            permission_attr(t, &attr, &name, true)?;
+            return Err(Errno::EOPNOTSUPP);
+        }
+    };
     if d.mount.flags.readonly {
         return Err(Errno::EROFS);
     }
