@@ -126,7 +126,7 @@ impl MemFs {
                     lower_blocks: None,
                     lower_size: None,
                     xattrs: BTreeMap::new(),
-                    linkable: true,
+                    linkable: false,
                 },
                 None,
             ),
@@ -163,7 +163,7 @@ impl Meta {
             lower_blocks: Some(st.blocks),
             lower_size: Some(st.size),
             xattrs: BTreeMap::new(),
-            linkable: true,
+            linkable: false,
         }
     }
 }
@@ -204,7 +204,7 @@ impl Node {
                 lower_blocks: None,
                 lower_size: None,
                 xattrs: BTreeMap::new(),
-                linkable: true,
+                linkable: false,
             }),
             kind,
         })
