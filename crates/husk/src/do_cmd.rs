@@ -166,6 +166,7 @@ pub fn run(args: DoArgs, debug: bool) -> i32 {
         groups: nix::unistd::getgroups()
             .map(|g| g.iter().map(|x| x.as_raw()).collect())
             .unwrap_or_default(),
+        ..Default::default()
     };
     let filter = if std::env::var_os("HUSK_DEBUG_NO_SECCOMP").is_none() {
         crate::seccomp::install()

@@ -115,6 +115,7 @@ impl Sandbox {
         }
         let kernel = Kernel::new(platform, mf, vfs, opts);
         let _ = procfs.kernel.set(Arc::downgrade(&kernel));
+        fsimpl::devpts::attach_kernel(&kernel);
         Ok(Sandbox { kernel })
     }
 

@@ -1,5 +1,6 @@
 //! File system implementations.
 
+pub mod devpts;
 pub mod events;
 pub mod inotify;
 pub mod memfs;
@@ -26,7 +27,9 @@ pub fn devfs(mf: Arc<MemoryFile>) -> Result<InodeRef, husk_abi::Errno> {
     dev.add("stdout", Symlink::new("/proc/self/fd/1"));
     dev.add("stderr", Symlink::new("/proc/self/fd/2"));
     dev.add("ptmx", Symlink::new("pts/ptmx"));
-    dev.add("pts", StaticDir::new(5, 0o755));
+    let pts = devpts::DevPts::new();
+    dev.add("tty", pts.tty_inode());
+    dev.add("pts", pts);
     dev.add("shm", memfs::MemFs::new_root(mf.clone(), None, 0o1777)?);
     dev.add("mqueue", StaticDir::new(5, 0o1777));
     Ok(dev)

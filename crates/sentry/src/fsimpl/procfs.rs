@@ -19,6 +19,8 @@ pub struct HostInfo {
 pub struct ProcFs {
     pub kernel: OnceLock<Weak<Kernel>>,
     pub host: HostInfo,
+    /// The sandbox's boot id (random per sandbox).
+    boot_id: [u8; 16],
     root_ino: u64,
 }
 
@@ -28,6 +30,13 @@ impl ProcFs {
             kernel: OnceLock::new(),
             host,
             root_ino: next_ino(),
+            boot_id: {
+                let mut b = [0u8; 16];
+                crate::host::random(&mut b);
+                b[6] = (b[6] & 0x0f) | 0x40;
+                b[8] = (b[8] & 0x3f) | 0x80;
+                b
+            },
         })
     }
 
@@ -46,6 +55,18 @@ impl ProcFs {
             ino: self.root_ino,
         })
     }
+}
+
+fn uuid_text(b: &[u8; 16]) -> String {
+    let h: Vec<String> = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}\n",
+        h[0..4].concat(),
+        h[4..6].concat(),
+        h[6..8].concat(),
+        h[8..10].concat(),
+        h[10..16].concat()
+    )
 }
 
 fn dir_attr(ino: u64) -> Attr {
@@ -68,8 +89,72 @@ enum DirKind {
     Pid(Tid),
     Fd(Tid),
     Task(Tid),
-    Sys,
-    SysKernel,
+    FdInfo(Tid),
+    /// A directory of /proc/sys, by its path below it ("" for /proc/sys itself).
+    Sys(&'static str),
+    Net,
+}
+
+/// The files of /proc/sys, by path.
+const SYS_FILES: &[&str] = &[
+    "fs/file-max",
+    "fs/nr_open",
+    "fs/pipe-max-size",
+    "kernel/cap_last_cap",
+    "kernel/hostname",
+    "kernel/msgmax",
+    "kernel/msgmnb",
+    "kernel/msgmni",
+    "kernel/ngroups_max",
+    "kernel/osrelease",
+    "kernel/ostype",
+    "kernel/overflowgid",
+    "kernel/overflowuid",
+    "kernel/pid_max",
+    "kernel/random/boot_id",
+    "kernel/random/uuid",
+    "kernel/sem",
+    "kernel/shmall",
+    "kernel/shmmax",
+    "kernel/shmmni",
+    "kernel/threads-max",
+    "net/core/somaxconn",
+    "vm/max_map_count",
+    "vm/mmap_min_addr",
+    "vm/overcommit_memory",
+];
+/// The directories of /proc/sys, by path.
+const SYS_DIRS: &[&str] = &["", "fs", "kernel", "kernel/random", "net", "net/core", "vm"];
+/// The files of /proc/net.
+const NET_FILES: &[&str] = &["dev", "tcp", "tcp6", "udp", "udp6", "unix"];
+
+fn sys_join(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_string()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+/// The entries of /proc/sys directory `dir`: (name, is_dir).
+fn sys_entries(dir: &str) -> Vec<(String, bool)> {
+    let prefix = if dir.is_empty() {
+        String::new()
+    } else {
+        format!("{dir}/")
+    };
+    let mut out: Vec<(String, bool)> = Vec::new();
+    for (list, is_dir) in [(SYS_DIRS, true), (SYS_FILES, false)] {
+        for p in list.iter() {
+            if let Some(rest) = p.strip_prefix(prefix.as_str()) {
+                if !rest.is_empty() && !rest.contains('/') {
+                    out.push((rest.to_string(), is_dir));
+                }
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 struct ProcDir {
@@ -120,6 +205,7 @@ fn stable_ino(a: u64, b: u64) -> u64 {
 }
 
 const PID_FILES: &[&str] = &[
+    "smaps",
     "cmdline",
     "comm",
     "environ",
@@ -196,7 +282,8 @@ impl Inode for ProcDir {
                 match name_s {
                     "self" => Ok(Symlink::new(&tgid.to_string())),
                     "thread-self" => Ok(Symlink::new(&format!("{tgid}/task/{tid}"))),
-                    "sys" => Ok(self.child(DirKind::Sys, stable_ino(0, 7))),
+                    "sys" => Ok(self.child(DirKind::Sys(""), stable_ino(0, 7))),
+                    "net" => Ok(self.child(DirKind::Net, stable_ino(0, 9))),
                     f => ROOT_FILES
                         .iter()
                         .find(|x| **x == f)
@@ -206,6 +293,8 @@ impl Inode for ProcDir {
             }
             DirKind::Pid(pid) => match name_s {
                 "fd" => Ok(self.child(DirKind::Fd(pid), stable_ino(pid as u64, 1))),
+                "fdinfo" => Ok(self.child(DirKind::FdInfo(pid), stable_ino(pid as u64, 4))),
+                "net" => Ok(self.child(DirKind::Net, stable_ino(pid as u64, 5))),
                 "task" => Ok(self.child(DirKind::Task(pid), stable_ino(pid as u64, 2))),
                 f => {
                     if let Some(w) = PID_FILES.iter().find(|x| **x == f) {
@@ -236,23 +325,38 @@ impl Inode for ProcDir {
                 }
                 Err(Errno::ENOENT)
             }
-            DirKind::Sys => match name_s {
-                "kernel" => Ok(self.child(DirKind::SysKernel, stable_ino(0, 8))),
-                _ => Err(Errno::ENOENT),
-            },
-            DirKind::SysKernel => match name_s {
-                "hostname" | "pid_max" | "ngroups_max" | "osrelease" | "ostype" => {
-                    let w: &'static str = match name_s {
-                        "hostname" => "sys_hostname",
-                        "pid_max" => "sys_pid_max",
-                        "ngroups_max" => "sys_ngroups_max",
-                        "osrelease" => "sys_osrelease",
-                        _ => "sys_ostype",
-                    };
-                    Ok(self.file(0, w))
+            DirKind::FdInfo(pid) => {
+                let fd: i32 = name_s.parse().map_err(|_| Errno::ENOENT)?;
+                let files = k
+                    .lock()
+                    .threads
+                    .get(&pid)
+                    .map(|t| t.files.clone())
+                    .ok_or(Errno::ENOENT)?;
+                files.get(fd).map_err(|_| Errno::ENOENT)?;
+                Ok(Arc::new(ProcFile {
+                    fs: self.fs.clone(),
+                    tid: pid,
+                    what: "fdinfo",
+                    ino: next_ino() + ((fd as u64) << 40),
+                }))
+            }
+            DirKind::Sys(dir) => {
+                let path = sys_join(dir, name_s);
+                if let Some(d) = SYS_DIRS.iter().find(|d| **d == path) {
+                    return Ok(self.child(DirKind::Sys(d), stable_ino(0, 100 + path.len() as u64)));
                 }
-                _ => Err(Errno::ENOENT),
-            },
+                SYS_FILES
+                    .iter()
+                    .find(|f| **f == path)
+                    .map(|w| self.file(0, w))
+                    .ok_or(Errno::ENOENT)
+            }
+            DirKind::Net => NET_FILES
+                .iter()
+                .find(|f| **f == name_s)
+                .map(|w| self.file(-1, w))
+                .ok_or(Errno::ENOENT),
         }
     }
 
@@ -272,6 +376,7 @@ impl Inode for ProcDir {
                 out.push(ent("self", next_ino(), 10));
                 out.push(ent("thread-self", next_ino(), 10));
                 out.push(ent("sys", stable_ino(0, 7), 4));
+                out.push(ent("net", stable_ino(0, 9), 4));
                 let st = k.lock();
                 for p in st.procs.keys() {
                     out.push(ent(&p.to_string(), stable_ino(*p as u64, 0), 4));
@@ -285,6 +390,8 @@ impl Inode for ProcDir {
                     out.push(ent(f, next_ino(), 10));
                 }
                 out.push(ent("fd", stable_ino(pid as u64, 1), 4));
+                out.push(ent("fdinfo", stable_ino(pid as u64, 4), 4));
+                out.push(ent("net", stable_ino(pid as u64, 5), 4));
                 out.push(ent("task", stable_ino(pid as u64, 2), 4));
             }
             DirKind::Fd(pid) => {
@@ -306,9 +413,24 @@ impl Inode for ProcDir {
                     }
                 }
             }
-            DirKind::Sys => out.push(ent("kernel", stable_ino(0, 8), 4)),
-            DirKind::SysKernel => {
-                for f in ["hostname", "ngroups_max", "osrelease", "ostype", "pid_max"] {
+            DirKind::FdInfo(pid) => {
+                let files = k
+                    .lock()
+                    .threads
+                    .get(&pid)
+                    .map(|t| t.files.clone())
+                    .ok_or(Errno::ENOENT)?;
+                for (fd, _) in files.list() {
+                    out.push(ent(&fd.to_string(), next_ino(), 8));
+                }
+            }
+            DirKind::Sys(dir) => {
+                for (name, is_dir) in sys_entries(dir) {
+                    out.push(ent(&name, next_ino(), if is_dir { 4 } else { 8 }));
+                }
+            }
+            DirKind::Net => {
+                for f in NET_FILES {
                     out.push(ent(f, next_ino(), 8));
                 }
             }
@@ -397,11 +519,51 @@ impl ProcFile {
                 }
                 s
             }
-            "sys_hostname" => format!("{}\n", k.hostname.lock().unwrap_or_else(|p| p.into_inner())),
-            "sys_pid_max" => format!("{}\n", crate::kernel::PID_MAX),
-            "sys_ngroups_max" => "65536\n".into(),
-            "sys_osrelease" => format!("{}\n", crate::syscalls::RELEASE),
-            "sys_ostype" => "Linux\n".into(),
+            "kernel/hostname" => format!("{}\n", k.ns_of(crate::kernel::CURRENT.with(|c| c.get().1)).uts.hostname()),
+            "kernel/pid_max" => format!("{}\n", crate::kernel::PID_MAX),
+            "kernel/ngroups_max" => "65536\n".into(),
+            "kernel/osrelease" => format!("{}\n", crate::syscalls::RELEASE),
+            "kernel/random/uuid" => {
+                let mut b = [0u8; 16];
+                crate::host::random(&mut b);
+                b[6] = (b[6] & 0x0f) | 0x40;
+                b[8] = (b[8] & 0x3f) | 0x80;
+                uuid_text(&b)
+            }
+            "kernel/random/boot_id" => uuid_text(&self.fs.boot_id),
+            "kernel/cap_last_cap" => "40\n".into(),
+            "kernel/msgmax" => "8192\n".into(),
+            "kernel/msgmnb" => "16384\n".into(),
+            "kernel/msgmni" => "32000\n".into(),
+            "kernel/sem" => "32000\t1024000000\t500\t32000\n".into(),
+            "kernel/shmall" => "18446744073692774399\n".into(),
+            "kernel/shmmax" => "18446744073692774399\n".into(),
+            "kernel/shmmni" => "4096\n".into(),
+            "kernel/threads-max" => "32768\n".into(),
+            "kernel/overflowuid" | "kernel/overflowgid" => "65534\n".into(),
+            "fs/file-max" => "9223372036854775807\n".into(),
+            "fs/nr_open" => "1048576\n".into(),
+            "fs/pipe-max-size" => "1048576\n".into(),
+            "net/core/somaxconn" => "4096\n".into(),
+            "vm/overcommit_memory" => "0\n".into(),
+            "vm/max_map_count" => "65530\n".into(),
+            "vm/mmap_min_addr" => "65536\n".into(),
+            "unix" if pid == -1 => "Num       RefCount Protocol Flags    Type St Inode Path\n".into(),
+            "dev" if pid == -1 => "Inter-|   Receive                                                |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n".into(),
+            "tcp" | "udp" if pid == -1 => "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n".into(),
+            "tcp6" | "udp6" if pid == -1 => "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n".into(),
+            "smaps" => thread().ok_or(Errno::ESRCH)?.0.smaps_text(),
+            "fdinfo" => {
+                let (_, files, _) = thread().ok_or(Errno::ESRCH)?;
+                let fd = (self.ino >> 40) as i32;
+                let f = files.get(fd).map_err(|_| Errno::ENOENT)?;
+                let pos = *f.offset.lock().unwrap_or_else(|p| p.into_inner());
+                let ino = crate::syscalls::file_attr_of(&f).map(|a| a.ino).unwrap_or(0);
+                let cloexec = files.entry(fd).map(|e| e.cloexec).unwrap_or(false);
+                let flags = f.flags() | if cloexec { O_CLOEXEC } else { 0 };
+                format!("pos:\t{pos}\nflags:\t0{flags:o}\nmnt_id:\t1\nino:\t{ino}\n")
+            }
+            "kernel/ostype" => "Linux\n".into(),
             "cmdline" => {
                 let tg = tgid_of(pid);
                 let st = k.lock();
@@ -505,9 +667,9 @@ impl ProcFile {
                 let ign = (1..=64).filter(|&s| p.actions[s].handler == 1).fold(0u64, |m, s| m | 1 << (s - 1));
                 let cgt = (1..=64).filter(|&s| p.actions[s].handler > 1).fold(0u64, |m, s| m | 1 << (s - 1));
                 let c = &p.creds;
-                let caps = if c.euid == 0 { "000001ffffffffff" } else { "0000000000000000" };
+                let (ci, cp, ce, cb, ca) = (c.cap_inheritable, c.cap_permitted, c.cap_effective, c.cap_bset, c.cap_ambient);
                 format!(
-                    "Name:\t{comm}\nUmask:\t0022\nState:\t{state}\nTgid:\t{tg}\nNgid:\t0\nPid:\t{pid}\nPPid:\t{}\nTracerPid:\t0\nUid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\nFDSize:\t64\nGroups:\t{}\nVmPeak:\t{vsz:>8} kB\nVmSize:\t{vsz:>8} kB\nVmRSS:\t{rss:>8} kB\nThreads:\t{}\nSigQ:\t0/63000\nSigPnd:\t{tpend:016x}\nShdPnd:\t{:016x}\nSigBlk:\t{mask:016x}\nSigIgn:\t{ign:016x}\nSigCgt:\t{cgt:016x}\nCapInh:\t0000000000000000\nCapPrm:\t{caps}\nCapEff:\t{caps}\nCapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\nNoNewPrivs:\t{}\nSeccomp:\t0\nCpus_allowed_list:\t0-{}\n",
+                    "Name:\t{comm}\nUmask:\t0022\nState:\t{state}\nTgid:\t{tg}\nNgid:\t0\nPid:\t{pid}\nPPid:\t{}\nTracerPid:\t0\nUid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\nFDSize:\t64\nGroups:\t{}\nVmPeak:\t{vsz:>8} kB\nVmSize:\t{vsz:>8} kB\nVmRSS:\t{rss:>8} kB\nThreads:\t{}\nSigQ:\t0/63000\nSigPnd:\t{tpend:016x}\nShdPnd:\t{:016x}\nSigBlk:\t{mask:016x}\nSigIgn:\t{ign:016x}\nSigCgt:\t{cgt:016x}\nCapInh:\t{ci:016x}\nCapPrm:\t{cp:016x}\nCapEff:\t{ce:016x}\nCapBnd:\t{cb:016x}\nCapAmb:\t{ca:016x}\nNoNewPrivs:\t{}\nSeccomp:\t0\nCpus_allowed_list:\t0-{}\n",
                     p.parent,
                     c.ruid,
                     c.euid,

@@ -69,8 +69,9 @@ pub fn start_init(
     envp: Vec<Vec<u8>>,
     cwd: &[u8],
     stdio: Vec<Arc<OpenFile>>,
-    creds: Creds,
+    mut creds: Creds,
 ) -> Result<(), LaunchError> {
+    creds.exec_transform();
     let root = k.vfs.root.clone();
     let cwd_d = k
         .vfs
@@ -159,6 +160,7 @@ pub fn start_init(
             exited_threads_time: Duration::ZERO,
             nice: 0,
             did_exec: false,
+            ns: k.root_ns.clone(),
         },
     );
     drop(st);
@@ -261,6 +263,7 @@ impl TaskCtx {
                 }
                 p.cmdline = img.argv.clone();
                 p.did_exec = true;
+                p.creds.exec_transform();
                 // POSIX timers do not survive exec (interval timers do).
                 k.timers.clear_posix(self.tgid);
             }

@@ -64,6 +64,8 @@ pub fn now_secs() -> i64 {
 /// Who is asking: the identities permission checks use.
 #[derive(Clone, Debug, Default)]
 pub struct Caller {
+    /// CAP_IPC_OWNER or CAP_SYS_ADMIN (privileged() uses it for all IPC overrides).
+    pub privileged: bool,
     pub euid: u32,
     pub egid: u32,
     pub groups: Vec<u32>,
@@ -73,6 +75,8 @@ pub struct Caller {
 impl Caller {
     pub fn from_creds(c: &crate::kernel::Creds, tgid: i32) -> Caller {
         Caller {
+            privileged: c.has_cap(crate::kernel::caps::CAP_IPC_OWNER)
+                || c.has_cap(crate::kernel::caps::CAP_SYS_ADMIN),
             euid: c.euid,
             egid: c.egid,
             groups: c.groups.clone(),
@@ -80,9 +84,9 @@ impl Caller {
         }
     }
 
-    /// CAP_IPC_OWNER, CAP_SYS_ADMIN, CAP_SYS_RESOURCE: root has them all.
+    /// CAP_IPC_OWNER or CAP_SYS_ADMIN in the effective set.
     pub fn privileged(&self) -> bool {
-        self.euid == 0
+        self.privileged
     }
 
     fn in_group(&self, gid: u32) -> bool {
@@ -422,14 +426,23 @@ pub struct IpcState {
 }
 
 /// The IPC namespace.
-#[derive(Default)]
 pub struct IpcNs {
+    /// Its inode number (/proc/PID/ns/ipc).
+    pub id: u64,
     state: Mutex<IpcState>,
     /// POSIX message queues by name (without the leading slash).
     pub mqueues: Mutex<BTreeMap<Vec<u8>, Arc<MQueue>>>,
 }
 
 impl IpcNs {
+    pub fn new() -> IpcNs {
+        IpcNs {
+            id: super::next_ns_id(),
+            state: Default::default(),
+            mqueues: Default::default(),
+        }
+    }
+
     pub fn lock(&self) -> MutexGuard<'_, IpcState> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -911,7 +924,10 @@ mod tests {
     use super::*;
 
     fn root() -> Caller {
-        Caller::default()
+        Caller {
+            privileged: true,
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -935,7 +951,7 @@ mod tests {
         assert!(matches!(st.semop_try(id, &inc, 5), Ok(SemTry::Done)));
         assert!(matches!(st.semop_try(id, &dec, 6), Ok(SemTry::Done)));
         assert_eq!(st.sem.objs[&id].sems[0].val, 1);
-        let ns = IpcNs::default();
+        let ns = IpcNs::new();
         *ns.lock() = st;
         ns.exit_process(5);
         // 1 - 2 clamps at 0.

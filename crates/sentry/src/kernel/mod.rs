@@ -35,8 +35,10 @@ thread_local! {
     pub static CURRENT: std::cell::Cell<(Tid, Tid)> = const { std::cell::Cell::new((0, 0)) };
 }
 
-/// Credentials.
-#[derive(Clone, Debug, Default)]
+/// Credentials. husk keeps them per process (thread group), not per thread as Linux
+/// does: a capset or setuid in one thread applies to all threads of its process (glibc
+/// makes setuid process-wide anyway; capset from one thread differs from Linux).
+#[derive(Clone, Debug)]
 pub struct Creds {
     pub ruid: u32,
     pub euid: u32,
@@ -47,6 +49,196 @@ pub struct Creds {
     pub sgid: u32,
     pub fsgid: u32,
     pub groups: Vec<u32>,
+    /// Capability sets (bit N = capability N).
+    pub cap_permitted: u64,
+    pub cap_effective: u64,
+    pub cap_inheritable: u64,
+    pub cap_bset: u64,
+    pub cap_ambient: u64,
+    /// SECBIT_* flags (prctl PR_SET_SECUREBITS, PR_SET_KEEPCAPS).
+    pub securebits: u32,
+}
+
+impl Default for Creds {
+    /// uid 0 with no capabilities but a full bounding set (exec as root gains them).
+    fn default() -> Creds {
+        Creds {
+            ruid: 0,
+            euid: 0,
+            suid: 0,
+            fsuid: 0,
+            rgid: 0,
+            egid: 0,
+            sgid: 0,
+            fsgid: 0,
+            groups: Vec::new(),
+            cap_permitted: 0,
+            cap_effective: 0,
+            cap_inheritable: 0,
+            cap_bset: caps::CAP_FULL,
+            cap_ambient: 0,
+            securebits: 0,
+        }
+    }
+}
+
+/// Capabilities and securebits.
+pub mod caps {
+    pub const CAP_CHOWN: u32 = 0;
+    pub const CAP_DAC_OVERRIDE: u32 = 1;
+    pub const CAP_DAC_READ_SEARCH: u32 = 2;
+    pub const CAP_FOWNER: u32 = 3;
+    pub const CAP_FSETID: u32 = 4;
+    pub const CAP_KILL: u32 = 5;
+    pub const CAP_SETGID: u32 = 6;
+    pub const CAP_SETUID: u32 = 7;
+    pub const CAP_SETPCAP: u32 = 8;
+    pub const CAP_LINUX_IMMUTABLE: u32 = 9;
+    pub const CAP_NET_BIND_SERVICE: u32 = 10;
+    pub const CAP_IPC_OWNER: u32 = 15;
+    pub const CAP_SYS_CHROOT: u32 = 18;
+    pub const CAP_SYS_ADMIN: u32 = 21;
+    pub const CAP_SYS_NICE: u32 = 23;
+    pub const CAP_SYS_RESOURCE: u32 = 24;
+    pub const CAP_MKNOD: u32 = 27;
+    pub const CAP_MAC_OVERRIDE: u32 = 32;
+    /// The highest capability (CAP_CHECKPOINT_RESTORE), as /proc/sys/kernel/cap_last_cap.
+    pub const CAP_LAST_CAP: u32 = 40;
+    pub const CAP_FULL: u64 = (1u64 << (CAP_LAST_CAP + 1)) - 1;
+    /// Capabilities that follow the fsuid (setfsuid to and from 0).
+    pub const CAP_FS_SET: u64 = (1 << CAP_CHOWN)
+        | (1 << CAP_DAC_OVERRIDE)
+        | (1 << CAP_DAC_READ_SEARCH)
+        | (1 << CAP_FOWNER)
+        | (1 << CAP_FSETID)
+        | (1 << CAP_LINUX_IMMUTABLE)
+        | (1 << CAP_MKNOD)
+        | (1 << CAP_MAC_OVERRIDE);
+
+    pub const SECBIT_NOROOT: u32 = 1 << 0;
+    pub const SECBIT_NO_SETUID_FIXUP: u32 = 1 << 2;
+    pub const SECBIT_KEEP_CAPS: u32 = 1 << 4;
+    pub const SECBIT_KEEP_CAPS_LOCKED: u32 = 1 << 5;
+    pub const SECBIT_NO_CAP_AMBIENT_RAISE: u32 = 1 << 6;
+    pub const SECURE_ALL_BITS: u32 = 0x55;
+    pub const SECURE_ALL_LOCKS: u32 = 0xaa;
+
+    pub fn valid(cap: u64) -> bool {
+        cap <= CAP_LAST_CAP as u64
+    }
+}
+
+impl Creds {
+    /// Whether the effective set holds `cap`.
+    pub fn has_cap(&self, cap: u32) -> bool {
+        self.cap_effective & (1u64 << cap) != 0
+    }
+
+    /// Linux's cap_emulate_setxuid: what a change of uids does to the capability sets
+    /// (`old` are the credentials before setuid, setreuid or setresuid).
+    pub fn fixup_setxuid(&mut self, old: &Creds) {
+        if self.securebits & caps::SECBIT_NO_SETUID_FIXUP != 0 {
+            return;
+        }
+        let had_root = old.ruid == 0 || old.euid == 0 || old.suid == 0;
+        let has_root = self.ruid == 0 || self.euid == 0 || self.suid == 0;
+        if had_root && !has_root {
+            if self.securebits & caps::SECBIT_KEEP_CAPS == 0 {
+                self.cap_permitted = 0;
+                self.cap_effective = 0;
+            }
+            self.cap_ambient = 0;
+        }
+        if old.euid == 0 && self.euid != 0 {
+            self.cap_effective = 0;
+        }
+        if old.euid != 0 && self.euid == 0 {
+            self.cap_effective = self.cap_permitted;
+        }
+    }
+
+    /// What setfsuid does to the effective set.
+    pub fn fixup_setfsuid(&mut self, old_fsuid: u32) {
+        if self.securebits & caps::SECBIT_NO_SETUID_FIXUP != 0 {
+            return;
+        }
+        if old_fsuid == 0 && self.fsuid != 0 {
+            self.cap_effective &= !caps::CAP_FS_SET;
+        }
+        if old_fsuid != 0 && self.fsuid == 0 {
+            self.cap_effective |= self.cap_permitted & caps::CAP_FS_SET;
+        }
+    }
+
+    /// The capability transformation of execve (Linux's cap_bprm_creds_from_file) for a
+    /// file without file capabilities and without set-user-ID or set-group-ID bits:
+    /// husk does not support file capabilities (security.capability is not read).
+    pub fn exec_transform(&mut self) {
+        let root_ok = self.securebits & caps::SECBIT_NOROOT == 0;
+        let mut permitted = 0;
+        let mut effective = false;
+        if root_ok && (self.euid == 0 || self.ruid == 0) {
+            permitted = self.cap_bset | self.cap_inheritable;
+        }
+        if root_ok && self.euid == 0 {
+            effective = true;
+        }
+        self.suid = self.euid;
+        self.fsuid = self.euid;
+        self.sgid = self.egid;
+        self.fsgid = self.egid;
+        self.cap_permitted = permitted | self.cap_ambient;
+        self.cap_effective = if effective {
+            self.cap_permitted
+        } else {
+            self.cap_ambient
+        };
+        self.securebits &= !caps::SECBIT_KEEP_CAPS;
+    }
+}
+
+/// Inode numbers of namespaces (as /proc/PID/ns/* would show them).
+static NEXT_NS_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(4026531836);
+
+pub fn next_ns_id() -> u64 {
+    NEXT_NS_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A UTS namespace: host and domain names.
+#[derive(Debug)]
+pub struct UtsNs {
+    pub id: u64,
+    pub hostname: Mutex<String>,
+    pub domainname: Mutex<String>,
+}
+
+impl UtsNs {
+    pub fn new(hostname: String, domainname: String) -> Arc<UtsNs> {
+        Arc::new(UtsNs {
+            id: next_ns_id(),
+            hostname: Mutex::new(hostname),
+            domainname: Mutex::new(domainname),
+        })
+    }
+    pub fn hostname(&self) -> String {
+        self.hostname.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+    pub fn domainname(&self) -> String {
+        self.domainname.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+    /// A copy (unshare, clone with CLONE_NEWUTS).
+    pub fn copy(&self) -> Arc<UtsNs> {
+        UtsNs::new(self.hostname(), self.domainname())
+    }
+}
+
+/// The namespaces of a process (Linux's nsproxy; per process here, not per thread).
+/// Mount, PID, user, network and cgroup namespaces are not supported: there is one
+/// of each per sandbox.
+#[derive(Clone)]
+pub struct Namespaces {
+    pub uts: Arc<UtsNs>,
+    pub ipc: Arc<ipc::IpcNs>,
 }
 
 /// The part of a task other threads touch without the kernel lock.
@@ -162,6 +354,7 @@ pub struct ProcessInfo {
     pub nice: i32,
     /// The process called execve (its parent may no longer setpgid it).
     pub did_exec: bool,
+    pub ns: Namespaces,
 }
 
 /// The kernel lock's content.
@@ -241,11 +434,10 @@ pub struct Kernel {
     pub timers: timer::TimerService,
     pub opts: KernelOptions,
     pub boot: Instant,
-    pub hostname: Mutex<String>,
     /// Names bound by Unix sockets (abstract names and socket files).
     pub unix_sockets: crate::socket::Namespace,
-    /// The sandbox's IPC namespace (System V IPC, POSIX message queues).
-    pub ipc: ipc::IpcNs,
+    /// The sandbox's initial namespaces (those of init).
+    pub root_ns: Namespaces,
     unimplemented_logged: Mutex<HashSet<u32>>,
     done: Condvar,
     /// Host threads running tasks (they end after their stub threads are gone).
@@ -324,9 +516,11 @@ impl Kernel {
             timers: timer::TimerService::default(),
             opts,
             boot: Instant::now(),
-            hostname: Mutex::new(hostname),
             unix_sockets: Default::default(),
-            ipc: Default::default(),
+            root_ns: Namespaces {
+                uts: UtsNs::new(hostname, "(none)".into()),
+                ipc: Arc::new(ipc::IpcNs::new()),
+            },
             unimplemented_logged: Mutex::new(HashSet::new()),
             done: Condvar::new(),
             live_tasks: std::sync::atomic::AtomicUsize::new(0),
@@ -336,6 +530,15 @@ impl Kernel {
     /// The kernel lock.
     pub fn lock(&self) -> MutexGuard<'_, KState> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The namespaces of process `tgid` (the initial ones if it is gone).
+    pub fn ns_of(&self, tgid: Tid) -> Namespaces {
+        self.lock()
+            .procs
+            .get(&tgid)
+            .map(|p| p.ns.clone())
+            .unwrap_or_else(|| self.root_ns.clone())
     }
 
     /// Logs an unimplemented syscall once per sandbox; returns whether this was the first.

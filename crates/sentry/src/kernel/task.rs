@@ -445,6 +445,16 @@ impl TaskCtx {
         Ok(len.min((limit - pos).min(usize::MAX as u64) as usize))
     }
 
+    /// The IPC namespace of the task's process.
+    pub fn ipc_ns(&self) -> Arc<super::ipc::IpcNs> {
+        self.k.ns_of(self.tgid).ipc
+    }
+
+    /// Whether the task's effective capability set holds `cap`.
+    pub fn capable(&self, cap: u32) -> bool {
+        self.creds().has_cap(cap)
+    }
+
     pub fn creds(&self) -> Creds {
         let st = self.k.lock();
         st.procs
@@ -742,7 +752,7 @@ impl TaskCtx {
             let files = std::mem::replace(&mut self.files, Arc::new(FdTable::default()));
             drop(files);
             // SEM_UNDO adjustments are applied when the process exits.
-            k.ipc.exit_process(self.tgid);
+            k.ns_of(self.tgid).ipc.exit_process(self.tgid);
             st = k.lock();
             self.process_exit(&mut st, status);
         }

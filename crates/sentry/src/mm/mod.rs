@@ -852,6 +852,48 @@ impl Mm {
         s
     }
 
+    /// The text of /proc/PID/smaps: the maps lines with sizes and resident pages.
+    pub fn smaps_text(&self) -> String {
+        let maps = self.maps_text();
+        let inner = self.lock();
+        let mut out = String::new();
+        for (line, v) in maps.lines().zip(inner.vmas.values()) {
+            let size = (v.end - v.start) / 1024;
+            let pages: Vec<&Pte> = inner.pages.range(v.start..v.end).map(|(_, p)| p).collect();
+            let rss = pages.len() as u64 * 4;
+            let private = pages.iter().filter(|p| p.private).count() as u64 * 4;
+            let anon = if matches!(v.backing, Backing::Anon) {
+                rss
+            } else {
+                private
+            };
+            let mut flags = String::new();
+            for (on, f) in [
+                (v.prot.read, "rd"),
+                (v.prot.write, "wr"),
+                (v.prot.exec, "ex"),
+                (v.shared, "sh"),
+                (true, "mr"),
+                (true, "mw"),
+                (true, "me"),
+                (v.growsdown, "gd"),
+            ] {
+                if on {
+                    flags.push_str(f);
+                    flags.push(' ');
+                }
+            }
+            out.push_str(line);
+            out.push('\n');
+            out.push_str(&format!(
+                "Size:           {size:>8} kB\nKernelPageSize:        4 kB\nMMUPageSize:           4 kB\nRss:            {rss:>8} kB\nPss:            {rss:>8} kB\nShared_Clean:          0 kB\nShared_Dirty:          0 kB\nPrivate_Clean:  {:>8} kB\nPrivate_Dirty:  {private:>8} kB\nReferenced:     {rss:>8} kB\nAnonymous:      {anon:>8} kB\nLazyFree:              0 kB\nAnonHugePages:         0 kB\nShmemPmdMapped:        0 kB\nFilePmdMapped:         0 kB\nShared_Hugetlb:        0 kB\nPrivate_Hugetlb:       0 kB\nSwap:                  0 kB\nSwapPss:               0 kB\nLocked:                0 kB\nTHPeligible:           0\nVmFlags: {}\n",
+                rss - private,
+                flags.trim_end()
+            ));
+        }
+        out
+    }
+
     /// Bytes of resident memory (pages present).
     pub fn rss_bytes(&self) -> u64 {
         self.lock().pages.len() as u64 * PAGE_SIZE

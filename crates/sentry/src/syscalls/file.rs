@@ -30,11 +30,10 @@ pub fn may_access(t: &TaskCtx, attr: &Attr, want: u32) -> bool {
 }
 
 /// Whether `c` (by its file-system ids) may access a file with `attr` as `want`.
+/// As Linux's generic_permission: the mode bits, then CAP_DAC_READ_SEARCH and
+/// CAP_DAC_OVERRIDE (execute of a non-directory needs one x bit even with them).
 fn may_access_as(c: &crate::kernel::Creds, attr: &Attr, want: u32) -> bool {
-    if c.fsuid == 0 {
-        // Root: everything but execute needs no bits; execute needs one x bit (or a dir).
-        return want & 1 == 0 || attr.is_dir() || attr.mode & 0o111 != 0;
-    }
+    use crate::kernel::caps::{CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH};
     let bits = if c.fsuid == attr.uid {
         (attr.mode >> 6) & 7
     } else if c.fsgid == attr.gid || c.groups.contains(&attr.gid) {
@@ -42,7 +41,19 @@ fn may_access_as(c: &crate::kernel::Creds, attr: &Attr, want: u32) -> bool {
     } else {
         attr.mode & 7
     };
-    bits & want == want
+    if bits & want == want {
+        return true;
+    }
+    if attr.is_dir() {
+        if want & 2 == 0 && c.has_cap(CAP_DAC_READ_SEARCH) {
+            return true;
+        }
+        return c.has_cap(CAP_DAC_OVERRIDE);
+    }
+    if want == 4 && c.has_cap(CAP_DAC_READ_SEARCH) {
+        return true;
+    }
+    (want & 1 == 0 || attr.mode & 0o111 != 0) && c.has_cap(CAP_DAC_OVERRIDE)
 }
 
 fn stat_of(a: &Attr) -> Stat {
@@ -1078,7 +1089,7 @@ pub fn fcntl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         }
         // F_SETPIPE_SZ
         1031 => {
-            let privileged = t.creds().euid == 0;
+            let privileged = t.capable(crate::kernel::caps::CAP_SYS_RESOURCE);
             e.file.ops.set_pipe_size(a[2], privileged)
         }
         // F_GETPIPE_SZ
@@ -1125,6 +1136,10 @@ pub fn ioctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         0x5450 | 0x5451 => {
             t.files.set_cloexec(fd, cmd == 0x5451)?;
             return Ok(0);
+        }
+        // TIOCGPTPEER: installs a new fd for a pty's slave.
+        crate::fsimpl::devpts::TIOCGPTPEER => {
+            return crate::fsimpl::devpts::open_peer(t, &f, a[2]);
         }
         _ => {}
     }
@@ -1457,6 +1472,9 @@ fn access_at(t: &mut TaskCtx, dirfd: u64, path_addr: u64, mode: u64, flags: u64)
     if flags & AT_EACCESS == 0 {
         c.fsuid = c.ruid;
         c.fsgid = c.rgid;
+        if c.securebits & crate::kernel::caps::SECBIT_NO_SETUID_FIXUP == 0 {
+            c.cap_effective = if c.ruid == 0 { c.cap_permitted } else { 0 };
+        }
     }
     if !may_access_as(&c, &attr, mode as u32) {
         return Err(Errno::EACCES);
@@ -1549,7 +1567,7 @@ pub fn chroot(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     if !d.inode.attr()?.is_dir() {
         return Err(Errno::ENOTDIR);
     }
-    if t.creds().euid != 0 {
+    if !t.capable(crate::kernel::caps::CAP_SYS_CHROOT) {
         return Err(Errno::EPERM);
     }
     t.fs.lock().unwrap_or_else(|p| p.into_inner()).root = d;
@@ -1604,7 +1622,7 @@ pub fn mknodat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         S_IFIFO => NewNode::Fifo,
         S_IFSOCK => NewNode::Socket,
         S_IFCHR | S_IFBLK => {
-            if t.creds().euid != 0 {
+            if !t.capable(crate::kernel::caps::CAP_MKNOD) {
                 return Err(Errno::EPERM);
             }
             NewNode::Device(a[3])
@@ -1845,11 +1863,19 @@ fn setattr_dentry(t: &mut TaskCtx, d: &Dentry, c: SetAttr) -> SysResult {
     }
     let cr = t.creds();
     let attr = d.inode.attr()?;
-    if cr.euid != 0 {
-        if (c.mode.is_some() || c.uid.is_some() || c.gid.is_some()) && cr.euid != attr.uid {
+    {
+        use crate::kernel::caps::{CAP_CHOWN, CAP_FOWNER};
+        let owner = cr.fsuid == attr.uid;
+        if c.mode.is_some() && !owner && !cr.has_cap(CAP_FOWNER) {
             return Err(Errno::EPERM);
         }
-        if c.uid.is_some_and(|u| u != attr.uid) {
+        let chown_ok = cr.has_cap(CAP_CHOWN);
+        if c.uid.is_some_and(|u| u != attr.uid || !owner) && !chown_ok {
+            return Err(Errno::EPERM);
+        }
+        let group_ok =
+            |g: u32| owner && (g == attr.gid || g == cr.fsgid || cr.groups.contains(&g));
+        if c.gid.is_some_and(|g| !group_ok(g)) && !chown_ok {
             return Err(Errno::EPERM);
         }
     }

@@ -1,7 +1,7 @@
 //! Identity and system information: uname, credentials, limits, randomness, sysinfo.
 
 use super::TaskCtx;
-use crate::kernel::Creds;
+use crate::kernel::{caps, Creds};
 use husk_abi::{Errno, Rlimit, SysResult, Sysinfo, Utsname};
 
 /// The kernel release husk reports (numeric first, as glibc parses it).
@@ -16,25 +16,23 @@ fn field(s: &str) -> [u8; 65] {
 }
 
 pub fn uname(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    let host =
-        t.k.hostname
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+    let uts = t.k.ns_of(t.tgid).uts;
     let u = Utsname {
         sysname: field("Linux"),
-        nodename: field(&host),
+        nodename: field(&uts.hostname()),
         release: field(RELEASE),
         version: field(VERSION),
         machine: field("x86_64"),
-        domainname: field("(none)"),
+        domainname: field(&uts.domainname()),
     };
     t.mm.write_obj(a[0], &u)?;
     Ok(0)
 }
 
-pub fn sethostname(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    if t.creds().euid != 0 {
+/// sethostname / setdomainname: CAP_SYS_ADMIN, at most 64 bytes, into the caller's UTS
+/// namespace.
+fn set_uts_name(t: &mut TaskCtx, a: &[u64; 6], domain: bool) -> SysResult {
+    if !t.capable(caps::CAP_SYS_ADMIN) {
         return Err(Errno::EPERM);
     }
     if a[1] > 64 {
@@ -42,15 +40,41 @@ pub fn sethostname(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     }
     let mut b = vec![0u8; a[1] as usize];
     t.mm.copy_in(a[0], &mut b)?;
-    *t.k.hostname.lock().unwrap_or_else(|p| p.into_inner()) =
-        String::from_utf8_lossy(&b).into_owned();
+    let uts = t.k.ns_of(t.tgid).uts;
+    let slot = if domain {
+        &uts.domainname
+    } else {
+        &uts.hostname
+    };
+    *slot.lock().unwrap_or_else(|p| p.into_inner()) = String::from_utf8_lossy(&b).into_owned();
     Ok(0)
 }
 
-fn with_creds<R>(t: &TaskCtx, f: impl FnOnce(&mut Creds) -> Result<R, Errno>) -> Result<R, Errno> {
+pub fn sethostname(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    set_uts_name(t, a, false)
+}
+
+pub fn setdomainname(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    set_uts_name(t, a, true)
+}
+
+/// Changes the process's credentials with `f`, then applies the capability fix-ups of a
+/// uid change (Linux's cap_emulate_setxuid) when `uid_change`.
+fn with_creds<R>(
+    t: &TaskCtx,
+    uid_change: bool,
+    f: impl FnOnce(&mut Creds) -> Result<R, Errno>,
+) -> Result<R, Errno> {
     let mut st = t.k.lock();
     let p = st.procs.get_mut(&t.tgid).ok_or(Errno::ESRCH)?;
-    f(&mut p.creds)
+    let old = p.creds.clone();
+    let mut new = old.clone();
+    let r = f(&mut new)?;
+    if uid_change {
+        new.fixup_setxuid(&old);
+    }
+    p.creds = new;
+    Ok(r)
 }
 
 pub fn getuid(t: &mut TaskCtx, _a: &[u64; 6]) -> SysResult {
@@ -117,8 +141,8 @@ fn set_res(
 }
 
 pub fn setresuid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    with_creds(t, |c| {
-        let p = c.euid == 0;
+    with_creds(t, true, |c| {
+        let p = c.has_cap(caps::CAP_SETUID);
         set_res(
             (&mut c.ruid, &mut c.euid, &mut c.suid, &mut c.fsuid),
             p,
@@ -131,8 +155,8 @@ pub fn setresuid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 }
 
 pub fn setresgid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    with_creds(t, |c| {
-        let p = c.euid == 0;
+    with_creds(t, false, |c| {
+        let p = c.has_cap(caps::CAP_SETGID);
         set_res(
             (&mut c.rgid, &mut c.egid, &mut c.sgid, &mut c.fsgid),
             p,
@@ -149,8 +173,8 @@ pub fn setuid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     if u == u32::MAX {
         return Err(Errno::EINVAL);
     }
-    with_creds(t, |c| {
-        if c.euid == 0 {
+    with_creds(t, true, |c| {
+        if c.has_cap(caps::CAP_SETUID) {
             c.ruid = u;
             c.euid = u;
             c.suid = u;
@@ -169,8 +193,8 @@ pub fn setgid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     if g == u32::MAX {
         return Err(Errno::EINVAL);
     }
-    with_creds(t, |c| {
-        if c.euid == 0 {
+    with_creds(t, false, |c| {
+        if c.has_cap(caps::CAP_SETGID) {
             c.rgid = g;
             c.egid = g;
             c.sgid = g;
@@ -186,8 +210,8 @@ pub fn setgid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 
 pub fn setreuid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let (r, e) = (opt(a[0]), opt(a[1]));
-    with_creds(t, |c| {
-        let p = c.euid == 0;
+    with_creds(t, true, |c| {
+        let p = c.has_cap(caps::CAP_SETUID);
         if !p
             && (r.is_some_and(|v| v != c.ruid && v != c.euid)
                 || e.is_some_and(|v| v != c.ruid && v != c.euid && v != c.suid))
@@ -211,8 +235,8 @@ pub fn setreuid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 
 pub fn setregid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let (r, e) = (opt(a[0]), opt(a[1]));
-    with_creds(t, |c| {
-        let p = c.euid == 0;
+    with_creds(t, false, |c| {
+        let p = c.has_cap(caps::CAP_SETGID);
         if !p
             && (r.is_some_and(|v| v != c.rgid && v != c.egid)
                 || e.is_some_and(|v| v != c.rgid && v != c.egid && v != c.sgid))
@@ -236,10 +260,13 @@ pub fn setregid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 
 pub fn setfsuid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let u = a[0] as u32;
-    with_creds(t, |c| {
+    with_creds(t, false, |c| {
         let old = c.fsuid;
-        if c.euid == 0 || [c.ruid, c.euid, c.suid, c.fsuid].contains(&u) {
+        if u != u32::MAX
+            && (c.has_cap(caps::CAP_SETUID) || [c.ruid, c.euid, c.suid, c.fsuid].contains(&u))
+        {
             c.fsuid = u;
+            c.fixup_setfsuid(old);
         }
         Ok(old as u64)
     })
@@ -247,9 +274,11 @@ pub fn setfsuid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 
 pub fn setfsgid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let g = a[0] as u32;
-    with_creds(t, |c| {
+    with_creds(t, false, |c| {
         let old = c.fsgid;
-        if c.euid == 0 || [c.rgid, c.egid, c.sgid, c.fsgid].contains(&g) {
+        if g != u32::MAX
+            && (c.has_cap(caps::CAP_SETGID) || [c.rgid, c.egid, c.sgid, c.fsgid].contains(&g))
+        {
             c.fsgid = g;
         }
         Ok(old as u64)
@@ -284,8 +313,8 @@ pub fn setgroups(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         .chunks(4)
         .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect();
-    with_creds(t, |c| {
-        if c.euid != 0 {
+    with_creds(t, false, |c| {
+        if !c.has_cap(caps::CAP_SETGID) {
             return Err(Errno::EPERM);
         }
         c.groups = groups;
@@ -342,14 +371,17 @@ pub fn prlimit64(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         } else {
             st.threads.get(&pid).map(|x| x.tgid).ok_or(Errno::ESRCH)?
         };
-        let euid = st.procs.get(&t.tgid).map(|p| p.creds.euid).unwrap_or(0);
+        let res_cap = st
+            .procs
+            .get(&t.tgid)
+            .is_some_and(|p| p.creds.has_cap(caps::CAP_SYS_RESOURCE));
         let p = st.procs.get_mut(&tg).ok_or(Errno::ESRCH)?;
         let old = p.rlimits[res];
         if let Some(n) = new {
             if n.rlim_cur > n.rlim_max {
                 return Err(Errno::EINVAL);
             }
-            if n.rlim_max > old.rlim_max && euid != 0 {
+            if n.rlim_max > old.rlim_max && !res_cap {
                 return Err(Errno::EPERM);
             }
             if res == 7 && n.rlim_max > 1_048_576 {
@@ -373,28 +405,74 @@ pub fn setrlimit(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     prlimit64(t, &[0, a[0], a[1], 0, 0, 0])
 }
 
-pub fn capget(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    let version: u32 = t.mm.read_obj(a[0])?;
-    const V1: u32 = 0x1998_0330;
-    const V2: u32 = 0x2007_1026;
-    const V3: u32 = 0x2008_0522;
-    if ![V1, V2, V3].contains(&version) {
-        t.mm.write_obj(a[0], &V3)?;
+const CAP_V1: u32 = 0x1998_0330;
+const CAP_V2: u32 = 0x2007_1026;
+const CAP_V3: u32 = 0x2008_0522;
+
+/// Reads and checks a capability header (version, pid). A bad version is replaced by
+/// the preferred one in the header: EINVAL. Returns (version, pid).
+fn cap_header(t: &mut TaskCtx, hdr: u64) -> Result<(u32, i32), Errno> {
+    let h: [u32; 2] = t.mm.read_obj(hdr)?;
+    if ![CAP_V1, CAP_V2, CAP_V3].contains(&h[0]) {
+        t.mm.write_obj(hdr, &CAP_V3)?;
         return Err(Errno::EINVAL);
     }
+    Ok((h[0], h[1] as i32))
+}
+
+pub fn capget(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let (version, pid) = cap_header(t, a[0])?;
     if a[1] == 0 {
         return Ok(0);
     }
-    let root = t.creds().euid == 0;
-    let (lo, hi) = if root {
-        (0xffff_ffffu32, 0x1ffu32)
+    if pid < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let c = if pid == 0 {
+        t.creds()
     } else {
-        (0, 0)
+        let st = t.k.lock();
+        st.proc_of(pid).ok_or(Errno::ESRCH)?.creds.clone()
     };
-    if version == V1 {
-        t.mm.write_obj(a[1], &[lo, lo, 0u32])?;
+    let (e, p, i) = (c.cap_effective, c.cap_permitted, c.cap_inheritable);
+    let lo = |v: u64| v as u32;
+    let hi = |v: u64| (v >> 32) as u32;
+    if version == CAP_V1 {
+        t.mm.write_obj(a[1], &[lo(e), lo(p), lo(i)])?;
     } else {
-        t.mm.write_obj(a[1], &[lo, lo, 0u32, hi, hi, 0u32])?;
+        t.mm.write_obj(a[1], &[lo(e), lo(p), lo(i), hi(e), hi(p), hi(i)])?;
     }
     Ok(0)
+}
+
+pub fn capset(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let (version, pid) = cap_header(t, a[0])?;
+    if pid != 0 && pid != t.tgid && pid != t.tid {
+        return Err(Errno::EPERM);
+    }
+    let d: [u32; 6] = if version == CAP_V1 {
+        let v: [u32; 3] = t.mm.read_obj(a[1])?;
+        [v[0], v[1], v[2], 0, 0, 0]
+    } else {
+        t.mm.read_obj(a[1])?
+    };
+    let join = |lo: u32, hi: u32| ((hi as u64) << 32 | lo as u64) & caps::CAP_FULL;
+    let (e, p, i) = (join(d[0], d[3]), join(d[1], d[4]), join(d[2], d[5]));
+    with_creds(t, false, |c| {
+        // Without CAP_SETPCAP, new inheritable capabilities must be permitted ones.
+        if !c.has_cap(caps::CAP_SETPCAP) && i & !(c.cap_inheritable | c.cap_permitted) != 0 {
+            return Err(Errno::EPERM);
+        }
+        if i & !(c.cap_inheritable | c.cap_bset) != 0 {
+            return Err(Errno::EPERM);
+        }
+        if p & !c.cap_permitted != 0 || e & !p != 0 {
+            return Err(Errno::EPERM);
+        }
+        c.cap_effective = e;
+        c.cap_permitted = p;
+        c.cap_inheritable = i;
+        c.cap_ambient &= p & i;
+        Ok(0)
+    })
 }

@@ -68,7 +68,8 @@ fn stat_id<T>(t: &Table<T>, id: i32, by_index: bool) -> Result<i32, Errno> {
 pub fn shmget(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let c = caller(t);
     let mf = t.mm.mf.clone();
-    let mut st = t.k.ipc.lock();
+    let ipc_ns = t.ipc_ns();
+    let mut st = ipc_ns.lock();
     Ok(st.shmget(&mf, a[0] as i32, a[1], a[2] as u32, &c)? as u64)
 }
 
@@ -94,7 +95,8 @@ pub fn shmat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let exec = flg & SHM_EXEC != 0;
     let c = caller(t);
     let (seg, key) = {
-        let mut st = t.k.ipc.lock();
+        let ipc_ns = t.ipc_ns();
+        let mut st = ipc_ns.lock();
         st.purge_shm();
         let shm = st.shm.objs.get(&id).ok_or(Errno::EINVAL)?;
         let mut acc = if rdonly { S_IRUGO } else { S_IRUGO | S_IWUGO };
@@ -138,7 +140,8 @@ pub fn shmat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
             ..Default::default()
         },
     });
-    let mut st = t.k.ipc.lock();
+    let ipc_ns = t.ipc_ns();
+    let mut st = ipc_ns.lock();
     if let Some(s) = st.shm.objs.get_mut(&id) {
         s.atime = now_secs();
         s.lpid = t.tgid;
@@ -172,7 +175,8 @@ pub fn shmdt(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     };
     let id = ident.1 as i32;
     let size = {
-        let st = t.k.ipc.lock();
+        let ipc_ns = t.ipc_ns();
+        let st = ipc_ns.lock();
         match st.shm.objs.get(&id) {
             Some(s) => page_up(s.seg.size),
             None => return Err(Errno::EINVAL),
@@ -183,7 +187,8 @@ pub fn shmdt(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
             t.mm.munmap(s, e - s)?;
         }
     }
-    let mut st = t.k.ipc.lock();
+    let ipc_ns = t.ipc_ns();
+    let mut st = ipc_ns.lock();
     if let Some(s) = st.shm.objs.get_mut(&id) {
         s.dtime = now_secs();
         s.lpid = t.tgid;
@@ -207,7 +212,8 @@ pub fn shmctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
             put_u64(&mut b, 24, SHMMNI);
             put_u64(&mut b, 32, SHMALL);
             let r = {
-                let mut st = t.k.ipc.lock();
+                let ipc_ns = t.ipc_ns();
+                let mut st = ipc_ns.lock();
                 st.purge_shm();
                 st.shm.max_idx()
             };
@@ -216,7 +222,8 @@ pub fn shmctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         }
         SHM_INFO => {
             let (r, b) = {
-                let mut st = t.k.ipc.lock();
+                let ipc_ns = t.ipc_ns();
+                let mut st = ipc_ns.lock();
                 st.purge_shm();
                 let mut b = vec![0u8; 48];
                 put_u32(&mut b, 0, st.shm.objs.len() as u32);
@@ -241,7 +248,8 @@ pub fn shmctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         }
         IPC_STAT | SHM_STAT | SHM_STAT_ANY => {
             let (r, b) = {
-                let mut st = t.k.ipc.lock();
+                let ipc_ns = t.ipc_ns();
+                let mut st = ipc_ns.lock();
                 st.purge_shm();
                 let id = stat_id(&st.shm, id, cmd != IPC_STAT)?;
                 let s = st.shm.objs.get(&id).ok_or(Errno::EINVAL)?;
@@ -256,7 +264,8 @@ pub fn shmctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         IPC_SET => {
             let mut b = vec![0u8; 112];
             t.mm.copy_in(buf, &mut b)?;
-            let mut st = t.k.ipc.lock();
+            let ipc_ns = t.ipc_ns();
+            let mut st = ipc_ns.lock();
             st.purge_shm();
             let s = st.shm.objs.get_mut(&id).ok_or(Errno::EINVAL)?;
             s.perm.check_owner(&c)?;
@@ -265,7 +274,8 @@ pub fn shmctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
             Ok(0)
         }
         IPC_RMID => {
-            let mut st = t.k.ipc.lock();
+            let ipc_ns = t.ipc_ns();
+            let mut st = ipc_ns.lock();
             st.purge_shm();
             let s = st.shm.objs.get_mut(&id).ok_or(Errno::EINVAL)?;
             s.perm.check_owner(&c)?;
@@ -276,7 +286,8 @@ pub fn shmctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
             Ok(0)
         }
         SHM_LOCK | SHM_UNLOCK => {
-            let mut st = t.k.ipc.lock();
+            let ipc_ns = t.ipc_ns();
+            let mut st = ipc_ns.lock();
             st.purge_shm();
             let s = st.shm.objs.get_mut(&id).ok_or(Errno::EINVAL)?;
             s.perm.check_owner(&c)?;
@@ -295,7 +306,8 @@ pub fn shmctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 
 pub fn semget(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let c = caller(t);
-    let mut st = t.k.ipc.lock();
+    let ipc_ns = t.ipc_ns();
+    let mut st = ipc_ns.lock();
     Ok(st.semget(a[0] as i32, a[1] as i32, a[2] as u32, &c)? as u64)
 }
 
@@ -333,7 +345,8 @@ pub fn semtimedop(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let c = caller(t);
     let tgid = t.tgid;
     let (serial, wq) = {
-        let st = t.k.ipc.lock();
+        let ipc_ns = t.ipc_ns();
+        let st = ipc_ns.lock();
         let set = st.sem.objs.get(&id).ok_or(Errno::EINVAL)?;
         let max = sops.iter().map(|s| s.num as usize).max().unwrap_or(0);
         if max >= set.sems.len() {
@@ -345,7 +358,8 @@ pub fn semtimedop(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     };
     let waiter = new_waiter();
     let attempt = |t: &mut TaskCtx| -> Option<Result<u64, Errno>> {
-        let mut st = t.k.ipc.lock();
+        let ipc_ns = t.ipc_ns();
+        let mut st = ipc_ns.lock();
         if st.sem.objs.get(&id).is_none_or(|s| s.serial != serial) {
             return Some(Err(Errno::EIDRM));
         }
@@ -367,7 +381,8 @@ pub fn semtimedop(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         }
     };
     let r = t.block_on(&[wq], deadline, attempt);
-    let mut st = t.k.ipc.lock();
+    let ipc_ns = t.ipc_ns();
+    let mut st = ipc_ns.lock();
     if let Some(set) = st.sem.objs.get_mut(&id) {
         if set.serial == serial {
             set.waiters.remove(&waiter);
@@ -385,7 +400,8 @@ pub fn semctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     match cmd {
         IPC_INFO | SEM_INFO => {
             let (r, b) = {
-                let st = t.k.ipc.lock();
+                let ipc_ns = t.ipc_ns();
+                let st = ipc_ns.lock();
                 let mut b = vec![0u8; 40];
                 let sets = st.sem.objs.len() as u32;
                 let sems: usize = st.sem.objs.values().map(|s| s.sems.len()).sum();
@@ -415,7 +431,8 @@ pub fn semctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         }
         IPC_STAT | SEM_STAT | SEM_STAT_ANY => {
             let (r, b) = {
-                let st = t.k.ipc.lock();
+                let ipc_ns = t.ipc_ns();
+                let st = ipc_ns.lock();
                 let id = stat_id(&st.sem, id, cmd != IPC_STAT)?;
                 let s = st.sem.objs.get(&id).ok_or(Errno::EINVAL)?;
                 if cmd != SEM_STAT_ANY {
@@ -429,7 +446,8 @@ pub fn semctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         IPC_SET => {
             let mut b = vec![0u8; 104];
             t.mm.copy_in(arg, &mut b)?;
-            let mut st = t.k.ipc.lock();
+            let ipc_ns = t.ipc_ns();
+            let mut st = ipc_ns.lock();
             let s = st.sem.objs.get_mut(&id).ok_or(Errno::EINVAL)?;
             s.perm.check_owner(&c)?;
             s.perm.set_from(&b);
@@ -437,14 +455,16 @@ pub fn semctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
             Ok(0)
         }
         IPC_RMID => {
-            let mut st = t.k.ipc.lock();
+            let ipc_ns = t.ipc_ns();
+            let mut st = ipc_ns.lock();
             let s = st.sem.objs.get(&id).ok_or(Errno::EINVAL)?;
             s.perm.check_owner(&c)?;
             st.sem_remove(id);
             Ok(0)
         }
         GETVAL | GETPID | GETNCNT | GETZCNT => {
-            let st = t.k.ipc.lock();
+            let ipc_ns = t.ipc_ns();
+            let st = ipc_ns.lock();
             let s = st.sem.objs.get(&id).ok_or(Errno::EINVAL)?;
             s.perm.check(&c, S_IRUGO)?;
             let n = usize::try_from(num).map_err(|_| Errno::EINVAL)?;
@@ -458,7 +478,8 @@ pub fn semctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         }
         GETALL => {
             let b: Vec<u8> = {
-                let st = t.k.ipc.lock();
+                let ipc_ns = t.ipc_ns();
+                let st = ipc_ns.lock();
                 let s = st.sem.objs.get(&id).ok_or(Errno::EINVAL)?;
                 s.perm.check(&c, S_IRUGO)?;
                 s.sems
@@ -474,7 +495,8 @@ pub fn semctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
             if !(0..=SEMVMX).contains(&val) {
                 return Err(Errno::ERANGE);
             }
-            let mut st = t.k.ipc.lock();
+            let ipc_ns = t.ipc_ns();
+            let mut st = ipc_ns.lock();
             let s = st.sem.objs.get_mut(&id).ok_or(Errno::EINVAL)?;
             let n = usize::try_from(num).map_err(|_| Errno::EINVAL)?;
             if n >= s.sems.len() {
@@ -489,7 +511,8 @@ pub fn semctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         }
         SETALL => {
             let n = {
-                let st = t.k.ipc.lock();
+                let ipc_ns = t.ipc_ns();
+                let st = ipc_ns.lock();
                 let s = st.sem.objs.get(&id).ok_or(Errno::EINVAL)?;
                 s.perm.check(&c, S_IWUGO)?;
                 s.sems.len()
@@ -503,7 +526,8 @@ pub fn semctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
             if vals.iter().any(|&v| v > SEMVMX) {
                 return Err(Errno::ERANGE);
             }
-            let mut st = t.k.ipc.lock();
+            let ipc_ns = t.ipc_ns();
+            let mut st = ipc_ns.lock();
             let s = st.sem.objs.get_mut(&id).ok_or(Errno::EIDRM)?;
             if s.sems.len() != vals.len() {
                 return Err(Errno::EIDRM);
@@ -527,7 +551,8 @@ pub fn semctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 
 pub fn msgget(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let c = caller(t);
-    let mut st = t.k.ipc.lock();
+    let ipc_ns = t.ipc_ns();
+    let mut st = ipc_ns.lock();
     Ok(st.msgget(a[0] as i32, a[1] as u32, &c)? as u64)
 }
 
@@ -544,7 +569,8 @@ pub fn msgsnd(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     t.mm.copy_in(msgp.wrapping_add(8), &mut text)?;
     let c = caller(t);
     let (serial, wq) = {
-        let st = t.k.ipc.lock();
+        let ipc_ns = t.ipc_ns();
+        let st = ipc_ns.lock();
         let q = st.msg.objs.get(&id).ok_or(Errno::EINVAL)?;
         q.perm.check(&c, S_IWUGO)?;
         (q.serial, q.wq.clone())
@@ -552,7 +578,8 @@ pub fn msgsnd(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let tgid = t.tgid;
     let mut msg = Some(Msg { mtype, text });
     let attempt = |t: &mut TaskCtx| -> Option<Result<u64, Errno>> {
-        let mut st = t.k.ipc.lock();
+        let ipc_ns = t.ipc_ns();
+        let mut st = ipc_ns.lock();
         let q = match st.msg.objs.get_mut(&id) {
             Some(q) if q.serial == serial => q,
             _ => return Some(Err(Errno::EIDRM)),
@@ -585,14 +612,16 @@ pub fn msgrcv(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     }
     let c = caller(t);
     let (serial, wq) = {
-        let st = t.k.ipc.lock();
+        let ipc_ns = t.ipc_ns();
+        let st = ipc_ns.lock();
         let q = st.msg.objs.get(&id).ok_or(Errno::EINVAL)?;
         q.perm.check(&c, S_IRUGO)?;
         (q.serial, q.wq.clone())
     };
     let tgid = t.tgid;
     let attempt = |t: &mut TaskCtx| -> Option<Result<Msg, Errno>> {
-        let mut st = t.k.ipc.lock();
+        let ipc_ns = t.ipc_ns();
+        let mut st = ipc_ns.lock();
         let q = match st.msg.objs.get_mut(&id) {
             Some(q) if q.serial == serial => q,
             _ => return Some(Err(Errno::EIDRM)),
@@ -637,7 +666,8 @@ pub fn msgctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     match cmd {
         IPC_INFO | MSG_INFO => {
             let (r, b) = {
-                let st = t.k.ipc.lock();
+                let ipc_ns = t.ipc_ns();
+                let st = ipc_ns.lock();
                 let mut b = vec![0u8; 32];
                 let msgs: usize = st.msg.objs.values().map(|q| q.msgs.len()).sum();
                 let bytes: u64 = st.msg.objs.values().map(|q| q.cbytes).sum();
@@ -665,7 +695,8 @@ pub fn msgctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         }
         IPC_STAT | MSG_STAT | MSG_STAT_ANY => {
             let (r, b) = {
-                let st = t.k.ipc.lock();
+                let ipc_ns = t.ipc_ns();
+                let st = ipc_ns.lock();
                 let id = stat_id(&st.msg, id, cmd != IPC_STAT)?;
                 let q = st.msg.objs.get(&id).ok_or(Errno::EINVAL)?;
                 if cmd != MSG_STAT_ANY {
@@ -679,7 +710,8 @@ pub fn msgctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         IPC_SET => {
             let mut b = vec![0u8; 120];
             t.mm.copy_in(buf, &mut b)?;
-            let mut st = t.k.ipc.lock();
+            let ipc_ns = t.ipc_ns();
+            let mut st = ipc_ns.lock();
             let q = st.msg.objs.get_mut(&id).ok_or(Errno::EINVAL)?;
             q.perm.check_owner(&c)?;
             let qbytes = get_u64(&b, 88);
@@ -693,7 +725,8 @@ pub fn msgctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
             Ok(0)
         }
         IPC_RMID => {
-            let mut st = t.k.ipc.lock();
+            let ipc_ns = t.ipc_ns();
+            let mut st = ipc_ns.lock();
             let q = st.msg.objs.get(&id).ok_or(Errno::EINVAL)?;
             q.perm.check_owner(&c)?;
             if let Some(q) = st.msg.objs.remove(&id) {

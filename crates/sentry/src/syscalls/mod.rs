@@ -23,6 +23,7 @@ use crate::vfs::{Dentry, WalkFlags};
 use husk_abi::{Errno, SysResult};
 use linux_raw_sys::general as nr;
 
+pub use file::file_attr as file_attr_of;
 pub use identity::{RELEASE, VERSION};
 use std::sync::{Arc, LazyLock};
 
@@ -188,7 +189,7 @@ table! {
     __NR_setfsgid "setfsgid" Some(identity::setfsgid), [I];
     __NR_getsid "getsid" Some(process::getsid), [I];
     __NR_capget "capget" Some(identity::capget), [X, X];
-    __NR_capset "capset" None, [X, X];
+    __NR_capset "capset" Some(identity::capset), [X, X];
     __NR_rt_sigpending "rt_sigpending" Some(signal::rt_sigpending), [X, U];
     __NR_rt_sigtimedwait "rt_sigtimedwait" Some(signal::rt_sigtimedwait), [X, X, X, U];
     __NR_rt_sigqueueinfo "rt_sigqueueinfo" Some(signal::rt_sigqueueinfo), [I, I, X];
@@ -232,7 +233,7 @@ table! {
     __NR_swapoff "swapoff" None, [P];
     __NR_reboot "reboot" None, [X, X, X, X];
     __NR_sethostname "sethostname" Some(identity::sethostname), [X, U];
-    __NR_setdomainname "setdomainname" None, [X, U];
+    __NR_setdomainname "setdomainname" Some(identity::setdomainname), [X, U];
     __NR_iopl "iopl" None, [I];
     __NR_ioperm "ioperm" None, [X, U, I];
     __NR_init_module "init_module" None, [X, U, X];
@@ -319,7 +320,7 @@ table! {
     __NR_faccessat "faccessat" Some(file::faccessat), [F, P, X];
     __NR_pselect6 "pselect6" Some(poll::pselect6), [I, X, X, X, X, X];
     __NR_ppoll "ppoll" Some(poll::ppoll), [X, U, X, X, U];
-    __NR_unshare "unshare" None, [X];
+    __NR_unshare "unshare" Some(process::unshare), [X];
     __NR_set_robust_list "set_robust_list" Some(process::set_robust_list), [X, U];
     __NR_get_robust_list "get_robust_list" Some(process::get_robust_list), [I, X, X];
     __NR_splice "splice" Some(splice::splice), [F, X, F, X, U, X];

@@ -93,7 +93,8 @@ pub fn mq_open(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let c = caller(t);
     let acc = oflag & O_ACCMODE;
     let q = {
-        let mut names = t.k.ipc.mqueues.lock().unwrap_or_else(|p| p.into_inner());
+        let ipc_ns = t.ipc_ns();
+        let mut names = ipc_ns.mqueues.lock().unwrap_or_else(|p| p.into_inner());
         match names.get(&name) {
             Some(q) => {
                 if oflag & (O_CREAT | O_EXCL) == O_CREAT | O_EXCL {
@@ -159,7 +160,8 @@ pub fn mq_open(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 pub fn mq_unlink(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let name = name_arg(t, a[0])?;
     let c = caller(t);
-    let mut names = t.k.ipc.mqueues.lock().unwrap_or_else(|p| p.into_inner());
+    let ipc_ns = t.ipc_ns();
+    let mut names = ipc_ns.mqueues.lock().unwrap_or_else(|p| p.into_inner());
     let q = names.get(&name).ok_or(Errno::ENOENT)?;
     // /dev/mqueue is sticky (1777): only the owner or a privileged caller may unlink.
     if !c.privileged() && q.lock().uid != c.euid {

@@ -556,10 +556,13 @@ pub fn setpriority(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let nice = (a[2] as i32).clamp(-20, 19);
     let mut st = t.k.lock();
     let who = if a[1] == 0 { t.tgid } else { a[1] as i32 };
-    let euid = st.procs.get(&t.tgid).map(|p| p.creds.euid).unwrap_or(0);
+    let nice_cap = st
+        .procs
+        .get(&t.tgid)
+        .is_some_and(|p| p.creds.has_cap(crate::kernel::caps::CAP_SYS_NICE));
     let tg = st.threads.get(&who).map(|x| x.tgid).unwrap_or(who);
     let p = st.procs.get_mut(&tg).ok_or(Errno::ESRCH)?;
-    if nice < p.nice && euid != 0 {
+    if nice < p.nice && !nice_cap {
         return Err(Errno::EACCES);
     }
     p.nice = nice;

@@ -168,7 +168,7 @@ fn may_signal(st: &KState, sender: Tid, target: Tid, sig: i32) -> bool {
         return false;
     };
     let c = &s.creds;
-    if c.euid == 0 {
+    if c.has_cap(crate::kernel::caps::CAP_KILL) {
         return true;
     }
     if sig == SIGCONT && s.sid == p.sid {
