@@ -1589,14 +1589,17 @@ pub fn attach_kernel(k: &Arc<Kernel>) {
 
 /// TIOCGPTPEER: opens the slave of master `f` with `flags` and returns the new fd.
 pub fn open_peer(t: &mut TaskCtx, f: &Arc<OpenFile>, flags: u64) -> Result<u64, Errno> {
-    let Some(m) = f.ops.as_any().and_then(|a| a.downcast_ref::<PtyMaster>()) else {
-        return Err(Errno::ENOTTY);
+    let any = f.ops.as_any();
+    let Some(m) = any.and_then(|a| a.downcast_ref::<PtyMaster>()) else {
+        // A slave is a terminal but not a master: EIO, as Linux.
+        return Err(if any.is_some_and(|a| a.is::<PtySlave>()) {
+            Errno::EIO
+        } else {
+            Errno::ENOTTY
+        });
     };
-    // Linux takes the argument as an int.
-    let flags = flags as u32;
-    if flags & !(O_ACCMODE | O_NOCTTY | O_NONBLOCK | O_CLOEXEC) != 0 {
-        return Err(Errno::EINVAL);
-    }
+    // Linux takes the argument as an int and keeps only the status flags that matter.
+    let flags = (flags as u32) & (O_ACCMODE | O_NONBLOCK | O_CLOEXEC);
     let path = format!("/dev/pts/{}", m.pty.index).into_bytes();
     let root = t.fs.lock().unwrap_or_else(|p| p.into_inner()).root.clone();
     let dentry =

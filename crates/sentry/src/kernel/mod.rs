@@ -221,10 +221,16 @@ impl UtsNs {
         })
     }
     pub fn hostname(&self) -> String {
-        self.hostname.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.hostname
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
     pub fn domainname(&self) -> String {
-        self.domainname.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.domainname
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
     /// A copy (unshare, clone with CLONE_NEWUTS).
     pub fn copy(&self) -> Arc<UtsNs> {

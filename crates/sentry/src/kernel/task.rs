@@ -99,6 +99,30 @@ pub const CLONE_NEWPID: u64 = 0x20000000;
 pub const CLONE_NEWNET: u64 = 0x40000000;
 pub const CLONE_IO: u64 = 0x80000000;
 
+/// Namespaces husk cannot create: clone and unshare fail with EINVAL for them, as a
+/// kernel built without them does. (Mount, PID, user, network, cgroup.)
+pub const UNSUPPORTED_NS: u64 =
+    CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP;
+
+impl Namespaces {
+    /// The namespaces of a new process created with clone `flags` (or of the caller
+    /// after unshare): new UTS and IPC namespaces where asked.
+    pub fn copy_for(&self, flags: u64) -> Namespaces {
+        Namespaces {
+            uts: if flags & CLONE_NEWUTS != 0 {
+                self.uts.copy()
+            } else {
+                self.uts.clone()
+            },
+            ipc: if flags & CLONE_NEWIPC != 0 {
+                Arc::new(super::ipc::IpcNs::new())
+            } else {
+                self.ipc.clone()
+            },
+        }
+    }
+}
+
 /// sched_setscheduler's flag: children start with SCHED_OTHER.
 pub const SCHED_RESET_ON_FORK: i32 = 0x4000_0000;
 
@@ -472,16 +496,20 @@ impl TaskCtx {
         if f & CLONE_SIGHAND != 0 && f & CLONE_VM == 0 {
             return Err(Errno::EINVAL);
         }
-        if f & (CLONE_NEWNS
-            | CLONE_NEWUSER
-            | CLONE_NEWPID
-            | CLONE_NEWNET
-            | CLONE_NEWIPC
-            | CLONE_NEWUTS
-            | CLONE_NEWCGROUP)
-            != 0
-        {
+        if f & UNSUPPORTED_NS != 0 {
             return Err(Errno::EINVAL);
+        }
+        if f & (CLONE_NEWUTS | CLONE_NEWIPC) != 0 {
+            // Namespaces are per process here: a thread cannot have its own.
+            if f & CLONE_THREAD != 0 {
+                return Err(Errno::EINVAL);
+            }
+            if f & CLONE_NEWIPC != 0 && f & CLONE_SYSVSEM != 0 {
+                return Err(Errno::EINVAL);
+            }
+            if !self.capable(caps::CAP_SYS_ADMIN) {
+                return Err(Errno::EPERM);
+            }
         }
         let k = self.k.clone();
         let ctx = k.platform.new_context().map_err(|_| Errno::ENOMEM)?;
@@ -631,6 +659,7 @@ impl TaskCtx {
                 exited_threads_time: Duration::ZERO,
                 nice: pp.nice,
                 did_exec: false,
+                ns: pp.ns.copy_for(f),
             };
             st.procs.insert(tgid, proc);
             if let Some(par) = st.procs.get_mut(&parent) {

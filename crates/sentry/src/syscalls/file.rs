@@ -1873,8 +1873,7 @@ fn setattr_dentry(t: &mut TaskCtx, d: &Dentry, c: SetAttr) -> SysResult {
         if c.uid.is_some_and(|u| u != attr.uid || !owner) && !chown_ok {
             return Err(Errno::EPERM);
         }
-        let group_ok =
-            |g: u32| owner && (g == attr.gid || g == cr.fsgid || cr.groups.contains(&g));
+        let group_ok = |g: u32| owner && (g == attr.gid || g == cr.fsgid || cr.groups.contains(&g));
         if c.gid.is_some_and(|g| !group_ok(g)) && !chown_ok {
             return Err(Errno::EPERM);
         }

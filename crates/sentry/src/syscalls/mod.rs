@@ -597,3 +597,42 @@ impl TaskCtx {
         self.k.vfs.walk_parent(&root, &start, path)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_numbers_and_names_are_unique() {
+        let defs = build();
+        let mut nrs: Vec<u32> = defs.iter().map(|d| d.nr).collect();
+        nrs.sort_unstable();
+        nrs.dedup();
+        assert_eq!(nrs.len(), defs.len(), "duplicate syscall numbers");
+        let mut names: Vec<&str> = defs.iter().map(|d| d.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), defs.len(), "duplicate syscall names");
+        assert!(defs.iter().all(|d| d.args.len() <= 6));
+    }
+
+    #[test]
+    fn well_known_numbers() {
+        assert_eq!(name_of(0), "read");
+        assert_eq!(name_of(39), "getpid");
+        assert_eq!(name_of(110), "getppid");
+        assert_eq!(name_of(231), "exit_group");
+        assert_eq!(name_of(100_000), "unknown");
+    }
+
+    #[test]
+    fn support_table_lists_every_call() {
+        let t = support_table();
+        assert!(t.contains("getppid"));
+        assert!(t.contains("implemented"));
+        assert!(t
+            .lines()
+            .last()
+            .is_some_and(|l| l.contains("system calls implemented")));
+    }
+}

@@ -44,6 +44,73 @@ pub fn clone3(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     })
 }
 
+/// unshare: the file table, file-system context, System V semaphore undo list, and
+/// UTS and IPC namespaces. Namespaces are per process in husk (Linux: per thread), so
+/// in a multi-threaded process a new UTS or IPC namespace applies to all its threads.
+pub fn unshare(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    use crate::kernel::caps::CAP_SYS_ADMIN;
+    use crate::kernel::task::*;
+    const CLONE_NEWTIME: u64 = 0x80;
+    let f = a[0];
+    let allowed = CLONE_THREAD
+        | CLONE_FS
+        | CLONE_NEWNS
+        | CLONE_SIGHAND
+        | CLONE_VM
+        | CLONE_FILES
+        | CLONE_SYSVSEM
+        | CLONE_NEWUTS
+        | CLONE_NEWIPC
+        | CLONE_NEWNET
+        | CLONE_NEWUSER
+        | CLONE_NEWPID
+        | CLONE_NEWCGROUP
+        | CLONE_NEWTIME;
+    if f & !allowed != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if f & (CLONE_THREAD | CLONE_SIGHAND | CLONE_VM) != 0 {
+        let threads =
+            t.k.lock()
+                .procs
+                .get(&t.tgid)
+                .map(|p| p.threads.len())
+                .unwrap_or(1);
+        if threads > 1 {
+            return Err(Errno::EINVAL);
+        }
+    }
+    if f & (UNSUPPORTED_NS | CLONE_NEWTIME) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let new_ns = f & (CLONE_NEWUTS | CLONE_NEWIPC);
+    if new_ns != 0 && !t.capable(CAP_SYS_ADMIN) {
+        return Err(Errno::EPERM);
+    }
+    if f & CLONE_FS != 0 {
+        let copy = t.fs.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        t.fs = std::sync::Arc::new(std::sync::Mutex::new(copy));
+    }
+    if f & CLONE_FILES != 0 {
+        t.files = std::sync::Arc::new(t.files.fork_copy());
+    }
+    if f & (CLONE_SYSVSEM | CLONE_NEWIPC) != 0 {
+        // The undo list is left: its adjustments are applied now, as at exit.
+        t.ipc_ns().exit_process(t.tgid);
+    }
+    let mut st = t.k.lock();
+    if let Some(ti) = st.threads.get_mut(&t.tid) {
+        ti.fs = t.fs.clone();
+        ti.files = t.files.clone();
+    }
+    if new_ns != 0 {
+        if let Some(p) = st.procs.get_mut(&t.tgid) {
+            p.ns = p.ns.copy_for(new_ns);
+        }
+    }
+    Ok(0)
+}
+
 pub fn fork(t: &mut TaskCtx, _a: &[u64; 6]) -> SysResult {
     t.do_clone(CloneArgs {
         flags: 0,
@@ -723,6 +790,96 @@ pub fn arch_prctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     }
 }
 
+/// The capability and securebits options of prctl.
+fn cap_prctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    use crate::kernel::caps::*;
+    let mut st = t.k.lock();
+    let c = &mut st.procs.get_mut(&t.tgid).ok_or(Errno::ESRCH)?.creds;
+    match a[0] {
+        7 => Ok((c.securebits & SECBIT_KEEP_CAPS != 0) as u64),
+        8 => {
+            if a[1] > 1 {
+                return Err(Errno::EINVAL);
+            }
+            if c.securebits & SECBIT_KEEP_CAPS_LOCKED != 0 {
+                return Err(Errno::EPERM);
+            }
+            if a[1] == 1 {
+                c.securebits |= SECBIT_KEEP_CAPS;
+            } else {
+                c.securebits &= !SECBIT_KEEP_CAPS;
+            }
+            Ok(0)
+        }
+        23 => {
+            if !valid(a[1]) {
+                return Err(Errno::EINVAL);
+            }
+            Ok((c.cap_bset >> a[1]) & 1)
+        }
+        24 => {
+            if !c.has_cap(CAP_SETPCAP) {
+                return Err(Errno::EPERM);
+            }
+            if !valid(a[1]) {
+                return Err(Errno::EINVAL);
+            }
+            c.cap_bset &= !(1u64 << a[1]);
+            Ok(0)
+        }
+        27 => Ok(c.securebits as u64),
+        28 => {
+            let old = c.securebits as u64;
+            let locks = (SECURE_ALL_LOCKS | SECURE_ALL_BITS) as u64;
+            if ((old & SECURE_ALL_LOCKS as u64) >> 1) & (old ^ a[1]) != 0
+                || old & SECURE_ALL_LOCKS as u64 & !a[1] != 0
+                || a[1] & !locks != 0
+                || !c.has_cap(CAP_SETPCAP)
+            {
+                return Err(Errno::EPERM);
+            }
+            c.securebits = a[1] as u32;
+            Ok(0)
+        }
+        _ => {
+            // PR_CAP_AMBIENT
+            const IS_SET: u64 = 1;
+            const RAISE: u64 = 2;
+            const LOWER: u64 = 3;
+            const CLEAR_ALL: u64 = 4;
+            if a[1] == CLEAR_ALL {
+                if a[2] != 0 || a[3] != 0 || a[4] != 0 {
+                    return Err(Errno::EINVAL);
+                }
+                c.cap_ambient = 0;
+                return Ok(0);
+            }
+            if !valid(a[2]) || a[3] != 0 || a[4] != 0 {
+                return Err(Errno::EINVAL);
+            }
+            let bit = 1u64 << a[2];
+            match a[1] {
+                IS_SET => Ok((c.cap_ambient & bit != 0) as u64),
+                RAISE => {
+                    if c.cap_permitted & bit == 0
+                        || c.cap_inheritable & bit == 0
+                        || c.securebits & SECBIT_NO_CAP_AMBIENT_RAISE != 0
+                    {
+                        return Err(Errno::EPERM);
+                    }
+                    c.cap_ambient |= bit;
+                    Ok(0)
+                }
+                LOWER => {
+                    c.cap_ambient &= !bit;
+                    Ok(0)
+                }
+                _ => Err(Errno::EINVAL),
+            }
+        }
+    }
+}
+
 pub fn prctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let k = t.k.clone();
     match a[0] {
@@ -790,13 +947,9 @@ pub fn prctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         }
         // PR_GET_SECCOMP
         21 => Ok(0),
-        // PR_CAPBSET_READ
-        23 => {
-            if a[1] > 40 {
-                return Err(Errno::EINVAL);
-            }
-            Ok(1)
-        }
+        // PR_GET_KEEPCAPS, PR_SET_KEEPCAPS, PR_CAPBSET_READ, PR_CAPBSET_DROP,
+        // PR_GET_SECUREBITS, PR_SET_SECUREBITS, PR_CAP_AMBIENT
+        7 | 8 | 23 | 24 | 27 | 28 | 47 => cap_prctl(t, a),
         // PR_GET_TIMERSLACK
         30 => Ok(50_000),
         36 => {
