@@ -328,6 +328,14 @@ impl Platform for PtracePlatform {
             .template
             .lock()
             .map_err(|_| Error::Other("template lock".into()))?;
+        if *template <= 0 {
+            return Err(Error::Other("the platform was shut down".into()));
+        }
+        // Talk to the template on this CPU: same-CPU ptrace stops are an order of
+        // magnitude cheaper than cross-CPU ones. The new process inherits the affinity.
+        if let Some(cpu) = sys::current_cpu() {
+            let _ = sys::pin(*template, cpu);
+        }
         let base = seize(*template)?;
         let res = inject(
             *template,
@@ -513,6 +521,14 @@ impl PtraceContext {
             .downcast_ref::<StubProcess>()
             .ok_or_else(|| Error::Other("address space of another platform".into()))?;
         let sh = &self.shared;
+        let cpu = *self.cpu.get_or_insert_with(|| {
+            let n = sh.next_cpu.fetch_add(1, Ordering::Relaxed);
+            sh.cpus[n % sh.cpus.len()]
+        });
+        // Pin this thread and the leader first, so the set-up stops are same-CPU ones;
+        // the new stub thread inherits the leader's affinity.
+        let _ = sys::pin(0, cpu);
+        let _ = sys::pin(proc.pid, cpu);
         let thread = {
             let _g = proc
                 .leader
@@ -543,11 +559,6 @@ impl PtraceContext {
                 base,
             }
         };
-        let cpu = *self.cpu.get_or_insert_with(|| {
-            let n = sh.next_cpu.fetch_add(1, Ordering::Relaxed);
-            sh.cpus[n % sh.cpus.len()]
-        });
-        let _ = sys::pin(0, cpu);
         let _ = sys::pin(thread.tid, cpu);
         if let Some(fp) = self.pending_fp.take() {
             sys::setfpregs(thread.tid, &fp).map_err(host("PTRACE_SETFPREGS"))?;

@@ -104,6 +104,13 @@ pub fn pin(tid: i32, cpu: usize) -> io::Result<()> {
     check(r as i64).map(drop)
 }
 
+/// The CPU the calling thread runs on.
+pub fn current_cpu() -> Option<usize> {
+    // SAFETY: sched_getcpu has no arguments.
+    let c = unsafe { libc::sched_getcpu() };
+    (c >= 0).then_some(c as usize)
+}
+
 /// CPUs the calling thread may run on.
 pub fn allowed_cpus() -> Vec<usize> {
     // SAFETY: cpu_set_t is plain data; zeroed is a valid empty set.

@@ -348,7 +348,15 @@ impl Mm {
                         self.cow_locked(inner, page)?;
                     }
                     if map {
-                        self.map_page(inner, &vma, page);
+                        if want.is_none() {
+                            // Fault around: populate and map the absent pages of the same
+                            // 16-page window (their page-cache frames are usually
+                            // contiguous), so a program's first pass over a file mapping
+                            // takes one fault per window instead of one per page.
+                            self.fault_around_file(inner, &vma, page, &obj);
+                        } else {
+                            self.map_page(inner, &vma, page);
+                        }
                     }
                     return Ok(());
                 }
@@ -441,6 +449,88 @@ impl Mm {
                 }
             }
         }
+    }
+
+    /// Populates the absent pages around `page` in its aligned window of a file VMA and
+    /// maps the window's runs of contiguous memory-file pages with one platform call each.
+    fn fault_around_file(
+        &self,
+        inner: &mut MmInner,
+        vma: &Vma,
+        page: u64,
+        obj: &Arc<dyn Mappable>,
+    ) {
+        let win = FAULT_AROUND * PAGE_SIZE;
+        let start = (page & !(win - 1)).max(vma.start);
+        let end = ((page & !(win - 1)) + win).min(vma.end);
+        let mut a = start;
+        while a < end {
+            if a != page && !inner.pages.contains_key(&a) {
+                let Some((_, idx)) = vma.file_page(a) else {
+                    break;
+                };
+                match obj.get_page(&self.mf, idx) {
+                    Ok(frame) => {
+                        inner.pages.insert(
+                            a,
+                            Pte {
+                                frame,
+                                private: false,
+                                mapped: Access::NONE,
+                            },
+                        );
+                    }
+                    Err(_) => break,
+                }
+            }
+            a += PAGE_SIZE;
+        }
+        // Map runs of unmapped pages whose frames are contiguous.
+        let mut run: Option<(u64, u64, u64, Access)> = None; // (vaddr, frame, pages, prot)
+        let flush = |run: &mut Option<(u64, u64, u64, Access)>, inner: &mut MmInner| {
+            if let Some((va, fr, n, prot)) = run.take() {
+                let ok = self
+                    .aspace
+                    .map_file(
+                        va,
+                        FileRange {
+                            offset: fr,
+                            len: n * PAGE_SIZE,
+                        },
+                        prot,
+                    )
+                    .is_ok();
+                for i in 0..n {
+                    if let Some(p) = inner.pages.get_mut(&(va + i * PAGE_SIZE)) {
+                        p.mapped = if ok { prot } else { Access::NONE };
+                    }
+                }
+            }
+        };
+        let mut a = start;
+        while a < end {
+            let entry = inner.pages.get(&a).copied();
+            match entry {
+                Some(pte) if pte.mapped == Access::NONE => {
+                    let mut prot = vma.prot;
+                    if !vma.shared && !(pte.private && self.mf.refcount(pte.frame) == 1) {
+                        prot.write = false;
+                    }
+                    let extend = matches!(run, Some((va, fr, n, rp)) if va + n * PAGE_SIZE == a && fr + n * PAGE_SIZE == pte.frame && rp == prot);
+                    if extend {
+                        if let Some(r) = run.as_mut() {
+                            r.2 += 1;
+                        }
+                    } else {
+                        flush(&mut run, inner);
+                        run = Some((a, pte.frame, 1, prot));
+                    }
+                }
+                _ => flush(&mut run, inner),
+            }
+            a += PAGE_SIZE;
+        }
+        flush(&mut run, inner);
     }
 
     /// Replaces page `page` with a private copy.
