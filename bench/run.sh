@@ -2,7 +2,7 @@
 # husk benchmarks: each probe natively, under husk (ptrace) and under gVisor's runsc
 # (ptrace), printed as one Markdown table with the ratios husk/native and runsc/husk.
 #
-# Usage: bash bench/run.sh            full run (about 1-3 minutes)
+# Usage: bash bench/run.sh            full run (about 2-4 minutes)
 #        BENCH_QUICK=1 bash bench/run.sh   fewer iterations, for a smoke test
 # Env:   HUSK_BIN    husk binary (default target/release/husk; "n/a" column if missing)
 #        RUNSC       runsc binary (default: runsc in PATH; needs root)
@@ -20,15 +20,23 @@ if [[ -n ${BENCH_QUICK:-} ]]; then
     N_PPID_NATIVE=200000 N_PPID_SANDBOX=2000
     N_START_NATIVE=10 N_START_SANDBOX=3
     N_FORK_NATIVE=100 N_FORK_SANDBOX=10
+    N_OPEN_NATIVE=20000 N_OPEN_SANDBOX=1000
+    N_STAT_NATIVE=100000 N_STAT_SANDBOX=2000
+    N_SEQ_NATIVE=1 N_SEQ_SANDBOX=1 SEQ_MB=256
+    MB_PIPE_NATIVE=500 MB_PIPE_SANDBOX=50
 else
     N_PPID_NATIVE=2000000 N_PPID_SANDBOX=20000
     N_START_NATIVE=50 N_START_SANDBOX=10
     N_FORK_NATIVE=500 N_FORK_SANDBOX=50
+    N_OPEN_NATIVE=200000 N_OPEN_SANDBOX=10000
+    N_STAT_NATIVE=1000000 N_STAT_SANDBOX=20000
+    N_SEQ_NATIVE=3 N_SEQ_SANDBOX=1 SEQ_MB=1024
+    MB_PIPE_NATIVE=4000 MB_PIPE_SANDBOX=200
 fi
 
 command -v gcc >/dev/null || { echo "bench: gcc is missing (bash tests/setup.sh)" >&2; exit 1; }
 mkdir -p "$BUILD"
-for p in getppid forkexec timeit; do
+for p in getppid forkexec timeit openread stat seqread pipe; do
     src=$ROOT/bench/probes/$p.c
     if [[ ! -x $BUILD/$p || $src -nt $BUILD/$p ]]; then
         gcc -static -O2 -Wall -o "$BUILD/$p" "$src"
@@ -36,6 +44,16 @@ for p in getppid forkexec timeit; do
 done
 
 notes=()
+
+# Data files of the file probes, on the host (the sandboxes see the host's / read-only).
+SMALL=$BUILD/small.txt
+[[ -s $SMALL ]] || echo "a small file for the open+read+close and stat probes" >"$SMALL"
+SEQ=$BUILD/seq-${SEQ_MB}m.dat
+if [[ ! -f $SEQ || $(stat -c %s "$SEQ") != $((SEQ_MB << 20)) ]]; then
+    echo "creating $SEQ" >&2
+    dd if=/dev/zero of="$SEQ" bs=1M count="$SEQ_MB" status=none
+fi
+cat "$SEQ" >/dev/null # into the page cache
 
 # Which sandboxes can run. A column that cannot is printed as n/a, with a note.
 have_husk=0
@@ -91,6 +109,26 @@ measure() {
         [[ $env == native ]] && n=$N_FORK_NATIVE
         out=$(run_in "$env" "$BUILD/forkexec" "$n" /bin/true </dev/null 2>/dev/null) || out=
         ;;
+    openread)
+        local n=$N_OPEN_SANDBOX
+        [[ $env == native ]] && n=$N_OPEN_NATIVE
+        out=$(run_in "$env" "$BUILD/openread" "$SMALL" "$n" </dev/null 2>/dev/null) || out=
+        ;;
+    stat)
+        local n=$N_STAT_SANDBOX
+        [[ $env == native ]] && n=$N_STAT_NATIVE
+        out=$(run_in "$env" "$BUILD/stat" "$SMALL" "$n" </dev/null 2>/dev/null) || out=
+        ;;
+    seqread)
+        local n=$N_SEQ_SANDBOX
+        [[ $env == native ]] && n=$N_SEQ_NATIVE
+        out=$(run_in "$env" "$BUILD/seqread" "$SEQ" "$n" </dev/null 2>/dev/null) || out=
+        ;;
+    pipe)
+        local n=$MB_PIPE_SANDBOX
+        [[ $env == native ]] && n=$MB_PIPE_NATIVE
+        out=$(run_in "$env" "$BUILD/pipe" "$n" </dev/null 2>/dev/null) || out=
+        ;;
     startup)
         # Whole runs of `<sandbox> /bin/true`, timed from outside.
         local n=$N_START_SANDBOX cmd=()
@@ -122,13 +160,14 @@ row() { # NAME NATIVE HUSK RUNSC [shown values...]
 
 echo "running probes (native, husk, runsc)..." >&2
 declare -A res
-for probe in getppid startup forkexec; do
+probes=(getppid startup forkexec openread stat seqread pipe)
+for probe in "${probes[@]}"; do
     for env in native husk runsc; do
         echo "  $probe / $env" >&2
         res[$probe,$env]=$(measure "$env" "$probe")
     done
 done
-for probe in getppid startup forkexec; do
+for probe in "${probes[@]}"; do
     for env in native husk runsc; do
         if [[ ${res[$probe,$env]} == n/a ]] && available "$env"; then
             notes+=("$env: probe $probe failed or timed out")
@@ -144,6 +183,11 @@ row "\`/bin/true\` start-up, ms (mean / median)" \
     "$(mean "${res[startup,native]}")" "$(mean "${res[startup,husk]}")" "$(mean "${res[startup,runsc]}")" \
     "$(cell "${res[startup,native]}")" "$(cell "${res[startup,husk]}")" "$(cell "${res[startup,runsc]}")"
 row "fork + execve(/bin/true) + wait, us per iteration" "${res[forkexec,native]}" "${res[forkexec,husk]}" "${res[forkexec,runsc]}"
+row "open + read + close of a small file, us per iteration" "${res[openread,native]}" "${res[openread,husk]}" "${res[openread,runsc]}"
+row "stat of a path, us per call" "${res[stat,native]}" "${res[stat,husk]}" "${res[stat,runsc]}"
+row "sequential read of a cached $SEQ_MB MiB file, 64 KiB reads, GB/s (higher is better)" \
+    "${res[seqread,native]}" "${res[seqread,husk]}" "${res[seqread,runsc]}"
+row "pipe throughput between two processes, 64 KiB writes, GB/s (higher is better)" "${res[pipe,native]}" "${res[pipe,husk]}" "${res[pipe,runsc]}"
 
 echo
 echo "husk benchmarks, $(date -u +%Y-%m-%d), $(nproc) CPUs, kernel $(uname -r)"

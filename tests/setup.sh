@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs what husk's tests and benchmarks need on Debian bookworm, as root (or through
-# sudo). Idempotent: when everything is installed it only checks, in well under a second.
+# sudo), then builds the Debian rootfs of tests/debian_rootfs.rs (tests/rootfs-setup.sh,
+# once; cached under /var/cache/husk-tests). Idempotent: when everything is in place it
+# only checks, in well under a second.
 set -euo pipefail
 
-pkgs=(gcc libc6-dev busybox-static python3 perl sqlite3 git xz-utils procps util-linux strace runsc runc)
+pkgs=(gcc libc6-dev busybox-static python3 perl sqlite3 git xz-utils procps util-linux strace runsc runc debootstrap)
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -12,8 +14,20 @@ for p in "${pkgs[@]}"; do
     fi
 done
 
+rootfs() {
+    # Builds the Debian rootfs once; never fails (the tests that need it are then skipped).
+    if [[ $(id -u) == 0 ]]; then
+        bash "$(dirname "${BASH_SOURCE[0]}")/rootfs-setup.sh" || echo "setup: rootfs-setup.sh failed" >&2
+    elif command -v sudo >/dev/null; then
+        sudo -n bash "$(dirname "${BASH_SOURCE[0]}")/rootfs-setup.sh" || echo "setup: rootfs-setup.sh failed" >&2
+    else
+        echo "setup: not root: the Debian rootfs is not built, debian_rootfs tests will be skipped" >&2
+    fi
+}
+
 if ((${#missing[@]} == 0)); then
     echo "setup: all test dependencies installed"
+    rootfs
     exit 0
 fi
 
@@ -30,3 +44,4 @@ export DEBIAN_FRONTEND=noninteractive
     -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
     "${missing[@]}" >/dev/null
 echo "setup: done"
+rootfs

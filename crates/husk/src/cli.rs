@@ -33,6 +33,10 @@ pub struct DoArgs {
     /// Root file system (default: the host's /, read-only under an in-memory layer).
     #[arg(long, value_name = "DIR")]
     pub rootfs: Option<PathBuf>,
+    /// How the rootfs is presented: "memory" (default) keeps the host tree read-only
+    /// under an in-memory layer; "none" writes through to the host tree (via the gofer).
+    #[arg(long, value_name = "MODE", default_value = "memory", value_parser = ["memory", "none"])]
+    pub overlay: String,
     /// Platform that runs application code.
     #[arg(long, default_value = "ptrace", value_parser = ["ptrace"])]
     pub platform: String,

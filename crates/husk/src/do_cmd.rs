@@ -3,7 +3,7 @@
 use crate::cli::DoArgs;
 use husk_sentry::fsimpl::procfs::HostInfo;
 use husk_sentry::kernel::{Creds, KernelOptions};
-use husk_sentry::{Program, Sandbox, SandboxError};
+use husk_sentry::{Program, RootfsMode, Sandbox, SandboxError};
 use nix::sys::signal::{SigSet, Signal};
 use rustix::net::{socketpair, AddressFamily, SocketFlags, SocketType};
 use std::os::unix::ffi::OsStrExt;
@@ -144,7 +144,17 @@ pub fn run(args: DoArgs, debug: bool) -> i32 {
         strace: args.strace,
         hostname: args.hostname.clone(),
     };
-    let sandbox = match Sandbox::new(&args.platform, husk_gofer::Client::new(sock), host, opts) {
+    let rootfs = match args.overlay.as_str() {
+        "none" => RootfsMode::None,
+        _ => RootfsMode::Memory,
+    };
+    let sandbox = match Sandbox::new(
+        &args.platform,
+        husk_gofer::Client::new(sock),
+        rootfs,
+        host,
+        opts,
+    ) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("husk: {e}");

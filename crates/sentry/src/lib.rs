@@ -16,4 +16,4 @@ pub mod syscalls;
 pub mod vfs;
 pub mod waiter;
 
-pub use sandbox::{Program, Sandbox, SandboxError};
+pub use sandbox::{Program, RootfsMode, Sandbox, SandboxError};

@@ -2,6 +2,7 @@
 
 use crate::fsimpl::{
     self,
+    goferfs::GoferFs,
     memfs::MemFs,
     procfs::{HostInfo, ProcFs},
 };
@@ -34,6 +35,16 @@ impl std::fmt::Display for SandboxError {
     }
 }
 
+/// How the rootfs the gofer serves is presented (runsc's `--overlay2`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RootfsMode {
+    /// The host tree read-only under an in-memory layer: writes never reach the host.
+    #[default]
+    Memory,
+    /// No overlay: writes go to the host tree through the gofer.
+    None,
+}
+
 /// A booted sandbox.
 pub struct Sandbox {
     pub kernel: Arc<Kernel>,
@@ -57,6 +68,7 @@ impl Sandbox {
     pub fn new(
         platform: &str,
         gofer: Client,
+        rootfs: RootfsMode,
         host: HostInfo,
         opts: KernelOptions,
     ) -> Result<Sandbox, SandboxError> {
@@ -65,13 +77,22 @@ impl Sandbox {
         let platform = husk_platform::new_platform(platform, mf.fd())
             .map_err(|e| setup(format!("platform: {e}")))?;
         let gofer = Arc::new(gofer);
-        let root = MemFs::new_root(mf.clone(), Some(gofer), 0o755)
-            .map_err(|e| setup(format!("rootfs: {e}")))?;
+        let (root, fstype): (crate::vfs::InodeRef, &'static str) = match rootfs {
+            RootfsMode::Memory => (
+                MemFs::new_root(mf.clone(), Some(gofer), 0o755)
+                    .map_err(|e| setup(format!("rootfs: {e}")))?,
+                "overlay",
+            ),
+            RootfsMode::None => (
+                GoferFs::new_root(mf.clone(), gofer).map_err(|e| setup(format!("rootfs: {e}")))?,
+                "9p",
+            ),
+        };
         let vfs = Arc::new(Vfs::new(Arc::new(Mount {
             root,
             flags: MountFlags::default(),
-            fstype: "overlay",
-            source: "overlay".into(),
+            fstype,
+            source: if fstype == "9p" { "none" } else { "overlay" }.into(),
         })));
         let procfs = ProcFs::new(host.clone());
         let mounts: Vec<(&[u8], crate::vfs::InodeRef, &'static str)> = vec![

@@ -240,6 +240,8 @@ struct PtyState {
     excl: bool,
     /// Readers waiting with VMIN 0 and VTIME > 0: when they give up.
     vtime: HashMap<Tid, Instant>,
+    /// Tasks whose last read of the slave found nothing (they are waiting).
+    blocked: BTreeSet<Tid>,
     /// The slave node's mode, owner and group.
     node: (u32, u32, u32),
 }
@@ -601,18 +603,6 @@ fn caller_in(ks: &KState) -> Option<Caller> {
     })
 }
 
-/// Whether process group `pgid` is orphaned: no member has a parent in another group
-/// of the same session.
-fn orphaned(ks: &KState, pgid: Tid) -> bool {
-    !ks.procs.values().any(|p| {
-        p.pgid == pgid
-            && p.state == ProcState::Running
-            && ks.procs.get(&p.parent).is_some_and(|pp| {
-                pp.state == ProcState::Running && pp.pgid != pgid && pp.sid == p.sid
-            })
-    })
-}
-
 fn session_alive(ks: &KState, sid: Tid) -> bool {
     ks.procs
         .values()
@@ -677,7 +667,7 @@ impl Pty {
                 Ok(())
             };
         }
-        if orphaned(&ks, c.pgid) {
+        if ks.is_orphaned_pgrp(c.pgid) {
             return Err(Errno::EIO);
         }
         k.send_to_pgrp(&mut ks, c.pgid, kernel_sig(sig));
@@ -742,14 +732,30 @@ impl Pty {
 
     fn slave_read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
         self.job_check(SIGTTIN)?;
+        let (tid, _) = CURRENT.with(|c| c.get());
+        let r = self.slave_read_now(buf, tid);
+        let mut st = self.state();
+        if r == Err(Errno::EAGAIN) {
+            st.blocked.insert(tid);
+        } else {
+            st.blocked.remove(&tid);
+        }
+        r
+    }
+
+    fn slave_read_now(&self, buf: &mut [u8], tid: Tid) -> Result<usize, Errno> {
         let mut st = self.state();
         if st.hung_up {
-            return Ok(0);
+            // A read waiting when the master went away fails; later ones see the end.
+            return if st.blocked.remove(&tid) {
+                Err(Errno::EIO)
+            } else {
+                Ok(0)
+            };
         }
         if buf.is_empty() {
             return Ok(0);
         }
-        let (tid, _) = CURRENT.with(|c| c.get());
         if st.lflag(ICANON) {
             let Some(front) = st.lines.front_mut() else {
                 return Err(Errno::EAGAIN);
@@ -1317,6 +1323,29 @@ impl DevPts {
         })
     }
 
+    /// Session leader `sid` exited (kernel lock held): its controlling terminal's
+    /// foreground group gets SIGHUP and the session loses the terminal.
+    pub fn session_leader_exit(&self, k: &Kernel, ks: &mut KState, sid: Tid) {
+        let all: Vec<Arc<Pty>> = lock(&self.ptys)
+            .values()
+            .filter_map(|w| w.upgrade())
+            .collect();
+        for p in all {
+            let pgrp = {
+                let mut st = p.state();
+                if st.session != Some(sid) {
+                    continue;
+                }
+                st.session = None;
+                st.detached.clear();
+                st.pgrp.take()
+            };
+            if let Some(pg) = pgrp {
+                k.send_to_pgrp(ks, pg, kernel_sig(SIGHUP));
+            }
+        }
+    }
+
     /// Allocates a pair: the lowest free index.
     fn alloc(&self) -> Result<Arc<Pty>, Errno> {
         let kernel = self.kernel.get().cloned().unwrap_or_default();
@@ -1362,6 +1391,7 @@ impl DevPts {
                 detached: BTreeSet::new(),
                 excl: false,
                 vtime: HashMap::new(),
+                blocked: BTreeSet::new(),
                 node: (0o620, uid, 5),
             }),
         });
@@ -1583,6 +1613,9 @@ pub fn attach_kernel(k: &Arc<Kernel>) {
     {
         if let Some(dp) = d.inode.as_any().downcast_ref::<DevPts>() {
             let _ = dp.kernel.set(Arc::downgrade(k));
+            if let Some(me) = dp.me.upgrade() {
+                let _ = k.ttys.set(me);
+            }
         }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod devpts;
 pub mod events;
+pub mod goferfs;
 pub mod inotify;
 pub mod memfs;
 pub mod pipe;

@@ -505,7 +505,7 @@ impl ProcFile {
             "filesystems" => "nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\tdevpts\nnodev\toverlay\n".into(),
             "mounts" => {
                 let mut s = String::new();
-                for (path, m) in k.vfs.mounts() {
+                for (path, m) in k.ns_of(crate::kernel::CURRENT.with(|c| c.get().1)).mnt.mounts() {
                     let ro = if m.flags.readonly { "ro" } else { "rw" };
                     s.push_str(&format!("{} {} {} {},relatime 0 0\n", m.source, path, m.fstype, ro));
                 }
@@ -513,7 +513,7 @@ impl ProcFile {
             }
             "mountinfo" => {
                 let mut s = String::new();
-                for (i, (path, m)) in k.vfs.mounts().into_iter().enumerate() {
+                for (i, (path, m)) in k.ns_of(crate::kernel::CURRENT.with(|c| c.get().1)).mnt.mounts().into_iter().enumerate() {
                     let ro = if m.flags.readonly { "ro" } else { "rw" };
                     s.push_str(&format!("{} {} 0:{} / {} {},relatime - {} {} {}\n", i + 1, if i == 0 { 0 } else { 1 }, 30 + i, path, ro, m.fstype, m.source, ro));
                 }

@@ -240,8 +240,9 @@ impl TaskCtx {
         let mm = Mm::arc(Mm::new(space, k.mf.clone(), k.platform.max_user_address()));
         let fsctx = self.fs.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let creds = self.creds();
-        let img = loader::load(&k.vfs, &mm, &fsctx, &start, &path, argv, envp, &creds)?;
-        set_exe(&k.vfs, &fsctx, &mm, &img.exe);
+        let vfs = self.vfs();
+        let img = loader::load(&vfs, &mm, &fsctx, &start, &path, argv, envp, &creds)?;
+        set_exe(&vfs, &fsctx, &mm, &img.exe);
         self.de_thread()?;
         // Point of no return.
         self.files = Arc::new(self.files.exec_copy());

@@ -434,6 +434,12 @@ pub struct IpcNs {
     pub mqueues: Mutex<BTreeMap<Vec<u8>, Arc<MQueue>>>,
 }
 
+impl Default for IpcNs {
+    fn default() -> IpcNs {
+        IpcNs::new()
+    }
+}
+
 impl IpcNs {
     pub fn new() -> IpcNs {
         IpcNs {

@@ -9,6 +9,7 @@ pub mod signal;
 pub mod sigqueue;
 pub mod task;
 pub mod timer;
+pub mod userns;
 
 use crate::memfile::MemoryFile;
 use crate::mm::Mm;
@@ -57,6 +58,8 @@ pub struct Creds {
     pub cap_ambient: u64,
     /// SECBIT_* flags (prctl PR_SET_SECUREBITS, PR_SET_KEEPCAPS).
     pub securebits: u32,
+    /// The user namespace the ids are seen from and the capabilities apply to.
+    pub userns: Arc<userns::UserNs>,
 }
 
 impl Default for Creds {
@@ -78,6 +81,7 @@ impl Default for Creds {
             cap_bset: caps::CAP_FULL,
             cap_ambient: 0,
             securebits: 0,
+            userns: userns::INIT_USERNS.clone(),
         }
     }
 }
@@ -140,8 +144,10 @@ impl Creds {
         if self.securebits & caps::SECBIT_NO_SETUID_FIXUP != 0 {
             return;
         }
-        let had_root = old.ruid == 0 || old.euid == 0 || old.suid == 0;
-        let has_root = self.ruid == 0 || self.euid == 0 || self.suid == 0;
+        let root = self.root_uid();
+        let is_root = |u: u32| Some(u) == root;
+        let had_root = is_root(old.ruid) || is_root(old.euid) || is_root(old.suid);
+        let has_root = is_root(self.ruid) || is_root(self.euid) || is_root(self.suid);
         if had_root && !has_root {
             if self.securebits & caps::SECBIT_KEEP_CAPS == 0 {
                 self.cap_permitted = 0;
@@ -149,10 +155,10 @@ impl Creds {
             }
             self.cap_ambient = 0;
         }
-        if old.euid == 0 && self.euid != 0 {
+        if is_root(old.euid) && !is_root(self.euid) {
             self.cap_effective = 0;
         }
-        if old.euid != 0 && self.euid == 0 {
+        if !is_root(old.euid) && is_root(self.euid) {
             self.cap_effective = self.cap_permitted;
         }
     }
@@ -162,10 +168,11 @@ impl Creds {
         if self.securebits & caps::SECBIT_NO_SETUID_FIXUP != 0 {
             return;
         }
-        if old_fsuid == 0 && self.fsuid != 0 {
+        let root = self.root_uid();
+        if Some(old_fsuid) == root && Some(self.fsuid) != root {
             self.cap_effective &= !caps::CAP_FS_SET;
         }
-        if old_fsuid != 0 && self.fsuid == 0 {
+        if Some(old_fsuid) != root && Some(self.fsuid) == root {
             self.cap_effective |= self.cap_permitted & caps::CAP_FS_SET;
         }
     }
@@ -177,10 +184,11 @@ impl Creds {
         let root_ok = self.securebits & caps::SECBIT_NOROOT == 0;
         let mut permitted = 0;
         let mut effective = false;
-        if root_ok && (self.euid == 0 || self.ruid == 0) {
+        let root = self.root_uid();
+        if root_ok && (Some(self.euid) == root || Some(self.ruid) == root) {
             permitted = self.cap_bset | self.cap_inheritable;
         }
-        if root_ok && self.euid == 0 {
+        if root_ok && Some(self.euid) == root {
             effective = true;
         }
         self.suid = self.euid;
@@ -239,12 +247,14 @@ impl UtsNs {
 }
 
 /// The namespaces of a process (Linux's nsproxy; per process here, not per thread).
-/// Mount, PID, user, network and cgroup namespaces are not supported: there is one
-/// of each per sandbox.
+/// PID, user, network and cgroup namespaces are not supported: there is one of each
+/// per sandbox.
 #[derive(Clone)]
 pub struct Namespaces {
     pub uts: Arc<UtsNs>,
     pub ipc: Arc<ipc::IpcNs>,
+    /// The mount namespace: its mount table.
+    pub mnt: Arc<Vfs>,
 }
 
 /// The part of a task other threads touch without the kernel lock.
@@ -414,6 +424,20 @@ impl KState {
         Some((u, s))
     }
 
+    /// Whether process group `pgid` is orphaned: no live member has a live parent in
+    /// another group of the same session. Init counts as having one (whoever started
+    /// the sandbox), as a program started from a shell has.
+    pub fn is_orphaned_pgrp(&self, pgid: Tid) -> bool {
+        !self.procs.values().any(|p| {
+            p.pgid == pgid
+                && p.state == ProcState::Running
+                && (p.tgid == 1
+                    || self.procs.get(&p.parent).is_some_and(|pp| {
+                        pp.state == ProcState::Running && pp.pgid != pgid && pp.sid == p.sid
+                    }))
+        })
+    }
+
     /// Live processes (not zombies).
     pub fn live_procs(&self) -> usize {
         self.procs
@@ -445,6 +469,8 @@ pub struct Kernel {
     /// The sandbox's initial namespaces (those of init).
     pub root_ns: Namespaces,
     unimplemented_logged: Mutex<HashSet<u32>>,
+    /// Pseudo-terminals (devpts), for the controlling terminal of exiting session leaders.
+    pub ttys: std::sync::OnceLock<Arc<crate::fsimpl::devpts::DevPts>>,
     done: Condvar,
     /// Host threads running tasks (they end after their stub threads are gone).
     pub live_tasks: std::sync::atomic::AtomicUsize,
@@ -511,7 +537,7 @@ impl Kernel {
         Arc::new(Kernel {
             platform,
             mf,
-            vfs,
+            vfs: vfs.clone(),
             state: Mutex::new(KState {
                 threads: BTreeMap::new(),
                 procs: BTreeMap::new(),
@@ -526,8 +552,10 @@ impl Kernel {
             root_ns: Namespaces {
                 uts: UtsNs::new(hostname, "(none)".into()),
                 ipc: Arc::new(ipc::IpcNs::new()),
+                mnt: vfs.clone(),
             },
             unimplemented_logged: Mutex::new(HashSet::new()),
+            ttys: std::sync::OnceLock::new(),
             done: Condvar::new(),
             live_tasks: std::sync::atomic::AtomicUsize::new(0),
         })
@@ -734,6 +762,19 @@ impl Kernel {
             self.send_to_process(st, *m, info);
         }
         !members.is_empty()
+    }
+
+    /// Sends SIGHUP and SIGCONT to process group `pgid` if it is orphaned and has
+    /// stopped members (an exit just orphaned it).
+    pub fn hup_orphaned_stopped(&self, st: &mut KState, pgid: Tid) {
+        let stopped = st
+            .procs
+            .values()
+            .any(|p| p.pgid == pgid && p.state == ProcState::Running && p.stopped);
+        if stopped && st.is_orphaned_pgrp(pgid) {
+            self.send_to_pgrp(st, pgid, SigInfo::user(SIGHUP, SI_KERNEL, 0, 0));
+            self.send_to_pgrp(st, pgid, SigInfo::user(SIGCONT, SI_KERNEL, 0, 0));
+        }
     }
 
     /// Kills every process of the sandbox (init exited, or the host asked).

@@ -95,6 +95,13 @@ impl TaskCtx {
                 return;
             };
             let sig = info.si_signo;
+            // Linux discards the job-control stops (not SIGSTOP) of orphaned groups.
+            let orphan_stop = sig != SIGSTOP
+                && default_action(sig) == DefaultAction::Stop
+                && st
+                    .procs
+                    .get(&self.tgid)
+                    .is_some_and(|p| st.is_orphaned_pgrp(p.pgid));
             let Some(p) = st.procs.get_mut(&self.tgid) else {
                 return;
             };
@@ -103,6 +110,7 @@ impl TaskCtx {
                 1 => continue,
                 0 => match default_action(sig) {
                     DefaultAction::Ignore | DefaultAction::Continue => continue,
+                    DefaultAction::Stop if orphan_stop => continue,
                     DefaultAction::Stop => {
                         p.stopped = true;
                         p.stop_sig = sig;

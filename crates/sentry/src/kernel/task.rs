@@ -101,8 +101,7 @@ pub const CLONE_IO: u64 = 0x80000000;
 
 /// Namespaces husk cannot create: clone and unshare fail with EINVAL for them, as a
 /// kernel built without them does. (Mount, PID, user, network, cgroup.)
-pub const UNSUPPORTED_NS: u64 =
-    CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP;
+pub const UNSUPPORTED_NS: u64 = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP;
 
 impl Namespaces {
     /// The namespaces of a new process created with clone `flags` (or of the caller
@@ -118,6 +117,11 @@ impl Namespaces {
                 Arc::new(super::ipc::IpcNs::new())
             } else {
                 self.ipc.clone()
+            },
+            mnt: if flags & CLONE_NEWNS != 0 {
+                Arc::new(self.mnt.copy())
+            } else {
+                self.mnt.clone()
             },
         }
     }
@@ -469,6 +473,11 @@ impl TaskCtx {
         Ok(len.min((limit - pos).min(usize::MAX as u64) as usize))
     }
 
+    /// The mount table of the task's process.
+    pub fn vfs(&self) -> Arc<Vfs> {
+        self.k.ns_of(self.tgid).mnt
+    }
+
     /// The IPC namespace of the task's process.
     pub fn ipc_ns(&self) -> Arc<super::ipc::IpcNs> {
         self.k.ns_of(self.tgid).ipc
@@ -499,9 +508,10 @@ impl TaskCtx {
         if f & UNSUPPORTED_NS != 0 {
             return Err(Errno::EINVAL);
         }
-        if f & (CLONE_NEWUTS | CLONE_NEWIPC) != 0 {
-            // Namespaces are per process here: a thread cannot have its own.
-            if f & CLONE_THREAD != 0 {
+        if f & (CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNS) != 0 {
+            // Namespaces are per process here: a thread cannot have its own. A new mount
+            // namespace with a shared file-system context is refused as on Linux.
+            if f & CLONE_THREAD != 0 || (f & CLONE_NEWNS != 0 && f & CLONE_FS != 0) {
                 return Err(Errno::EINVAL);
             }
             if f & CLONE_NEWIPC != 0 && f & CLONE_SYSVSEM != 0 {
@@ -810,6 +820,12 @@ impl TaskCtx {
         let parent = p.parent;
         let exit_signal = p.exit_signal;
         let uid = p.creds.ruid;
+        if p.sid == tgid {
+            // A session leader's exit hangs up its controlling terminal's foreground group.
+            if let Some(ttys) = self.k.ttys.get() {
+                ttys.session_leader_exit(&self.k, st, tgid);
+            }
+        }
         if tgid == 1 {
             self.k.init_exit(st, status);
             return;
@@ -840,6 +856,31 @@ impl TaskCtx {
         if let Some(r) = st.procs.get_mut(&reaper) {
             r.children.extend(children.iter().copied());
             r.child_wq.notify_all();
+        }
+        // Process groups this exit orphans get SIGHUP and SIGCONT if they have stopped
+        // members: our own (if we linked it to our parent's) and our children's.
+        let (pgid, sid) = st
+            .procs
+            .get(&tgid)
+            .map(|p| (p.pgid, p.sid))
+            .unwrap_or((0, 0));
+        let mut groups = Vec::new();
+        if st
+            .procs
+            .get(&parent)
+            .is_some_and(|pp| pp.pgid != pgid && pp.sid == sid)
+        {
+            groups.push(pgid);
+        }
+        for c in &children {
+            if let Some(cp) = st.procs.get(c) {
+                if cp.pgid != pgid && cp.sid == sid && !groups.contains(&cp.pgid) {
+                    groups.push(cp.pgid);
+                }
+            }
+        }
+        for g in groups {
+            self.k.hup_orphaned_stopped(st, g);
         }
         let (code, st_val) = if status & 0x7f == 0 {
             (CLD_EXITED, (status >> 8) & 0xff)

@@ -459,8 +459,8 @@ pub fn open_path_res(
     };
     let walk = |t: &TaskCtx, p: &[u8], follow: bool| -> Result<Arc<Dentry>, Errno> {
         match res {
-            Some(r) => t.k.vfs.walk_resolve(&root, &start, p, follow, r),
-            None => t.k.vfs.walk(&root, &start, p, WalkFlags { follow }),
+            Some(r) => t.vfs().walk_resolve(&root, &start, p, follow, r),
+            None => t.vfs().walk(&root, &start, p, WalkFlags { follow }),
         }
     };
     if flags & O_TMPFILE == O_TMPFILE {
@@ -496,20 +496,19 @@ pub fn open_path_res(
         if path.ends_with(b"/") {
             return Err(Errno::EISDIR);
         }
-        let (mut parent, mut name) = t.k.vfs.walk_parent_resolve(&root, &start, path, res)?;
+        let (mut parent, mut name) = t.vfs().walk_parent_resolve(&root, &start, path, res)?;
         let mut budget = 40u32;
         loop {
             if name == b"." || name == b".." {
                 // An existing directory: the open below fails with EISDIR.
                 break match res {
-                    Some(r) => t.k.vfs.walk_resolve(&root, &parent, &name, true, r)?,
-                    None => {
-                        t.k.vfs
-                            .walk(&root, &parent, &name, WalkFlags { follow: true })?
-                    }
+                    Some(r) => t.vfs().walk_resolve(&root, &parent, &name, true, r)?,
+                    None => t
+                        .vfs()
+                        .walk(&root, &parent, &name, WalkFlags { follow: true })?,
                 };
             }
-            match t.k.vfs.child(&parent, &name) {
+            match t.vfs().child(&parent, &name) {
                 Ok(d) => {
                     if res.is_some_and(|r| r.no_xdev) && !Arc::ptr_eq(&d.mount, &parent.mount) {
                         return Err(Errno::EXDEV);
@@ -543,7 +542,7 @@ pub fn open_path_res(
                     if target.ends_with(b"/") {
                         return Err(Errno::EISDIR);
                     }
-                    (parent, name) = t.k.vfs.walk_parent_resolve(&root, &parent, &target, res)?;
+                    (parent, name) = t.vfs().walk_parent_resolve(&root, &parent, &target, res)?;
                     continue;
                 }
                 Err(Errno::ENOENT) => {}
@@ -607,6 +606,10 @@ pub fn open_path_res(
         _ => 6,
     } | if flags & O_TRUNC != 0 { 2 } else { 0 };
     if !may_access(t, &attr, want) {
+        return Err(Errno::EACCES);
+    }
+    // A device node on a nodev mount cannot be opened.
+    if dentry.mount.flags.nodev && matches!(attr.file_type(), S_IFCHR | S_IFBLK) {
         return Err(Errno::EACCES);
     }
     if want & 2 != 0 && dentry.mount.flags.readonly && matches!(attr.file_type(), S_IFREG | S_IFDIR)
@@ -1593,7 +1596,7 @@ fn create_at(t: &mut TaskCtx, dirfd: u64, path_addr: u64, node: NewNode, mode: u
     if path.ends_with(b"/") && !matches!(node, NewNode::Dir) {
         return Err(Errno::ENOENT);
     }
-    if t.k.vfs.child(&parent, &name).is_ok() {
+    if t.vfs().child(&parent, &name).is_ok() {
         return Err(Errno::EEXIST);
     }
     check_writable_dir(t, &parent)?;
@@ -1668,7 +1671,7 @@ pub fn linkat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         return Err(Errno::EPERM);
     }
     let (parent, name) = t.walk_parent_at(a[2], &new)?;
-    if t.k.vfs.child(&parent, &name).is_ok() {
+    if t.vfs().child(&parent, &name).is_ok() {
         return Err(Errno::EEXIST);
     }
     if !Arc::ptr_eq(&parent.mount, &src.mount) {
@@ -1698,7 +1701,7 @@ pub fn unlinkat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     if dir && name == b".." {
         return Err(Errno::ENOTEMPTY);
     }
-    let child = t.k.vfs.child(&parent, &name)?;
+    let child = t.vfs().child(&parent, &name)?;
     if !dir && path.ends_with(b"/") {
         return Err(if child.inode.attr()?.is_dir() {
             Errno::EISDIR
@@ -1751,8 +1754,8 @@ pub fn renameat2(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     if oname == b"." || oname == b".." || nname == b"." || nname == b".." {
         return Err(Errno::EBUSY);
     }
-    let src = t.k.vfs.child(&op, &oname)?;
-    let dst = match t.k.vfs.child(&np, &nname) {
+    let src = t.vfs().child(&op, &oname)?;
+    let dst = match t.vfs().child(&np, &nname) {
         Ok(d) => Some(d),
         Err(Errno::ENOENT) if !exchange => None,
         Err(e) => return Err(e),

@@ -9,6 +9,7 @@ mod identity;
 mod inotify;
 mod ipc;
 mod mmap;
+mod mount;
 mod mqueue;
 mod poll;
 mod process;
@@ -227,8 +228,8 @@ table! {
     __NR_sync "sync" Some(file::sync), [];
     __NR_acct "acct" None, [P];
     __NR_settimeofday "settimeofday" Some(time::settimeofday), [X, X];
-    __NR_mount "mount" None, [P, P, P, X, X];
-    __NR_umount2 "umount2" None, [P, X];
+    __NR_mount "mount" Some(mount::mount), [P, P, P, X, X];
+    __NR_umount2 "umount2" Some(mount::umount2), [P, X];
     __NR_swapon "swapon" None, [P, X];
     __NR_swapoff "swapoff" None, [P];
     __NR_reboot "reboot" None, [X, X, X, X];
@@ -578,7 +579,7 @@ impl TaskCtx {
         } else {
             self.at_start(dirfd)?
         };
-        self.k.vfs.walk(&root, &start, path, WalkFlags { follow })
+        self.vfs().walk(&root, &start, path, WalkFlags { follow })
     }
 
     /// Walks to the parent of `path`'s last component relative to `dirfd`.
@@ -594,7 +595,7 @@ impl TaskCtx {
         } else {
             self.at_start(dirfd)?
         };
-        self.k.vfs.walk_parent(&root, &start, path)
+        self.vfs().walk_parent(&root, &start, path)
     }
 }
 

@@ -45,7 +45,7 @@ pub fn clone3(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 }
 
 /// unshare: the file table, file-system context, System V semaphore undo list, and
-/// UTS and IPC namespaces. Namespaces are per process in husk (Linux: per thread), so
+/// UTS, IPC and mount namespaces. Namespaces are per process in husk (Linux: per thread), so
 /// in a multi-threaded process a new UTS or IPC namespace applies to all its threads.
 pub fn unshare(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     use crate::kernel::caps::CAP_SYS_ADMIN;
@@ -83,11 +83,12 @@ pub fn unshare(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     if f & (UNSUPPORTED_NS | CLONE_NEWTIME) != 0 {
         return Err(Errno::EINVAL);
     }
-    let new_ns = f & (CLONE_NEWUTS | CLONE_NEWIPC);
+    let new_ns = f & (CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNS);
     if new_ns != 0 && !t.capable(CAP_SYS_ADMIN) {
         return Err(Errno::EPERM);
     }
-    if f & CLONE_FS != 0 {
+    // A new mount namespace needs a file-system context of its own.
+    if f & (CLONE_FS | CLONE_NEWNS) != 0 {
         let copy = t.fs.lock().unwrap_or_else(|p| p.into_inner()).clone();
         t.fs = std::sync::Arc::new(std::sync::Mutex::new(copy));
     }

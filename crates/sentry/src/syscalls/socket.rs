@@ -229,7 +229,7 @@ pub fn bind(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
             // As Linux, the socket file is made first: an existing name wins over an
             // already bound socket.
             let (parent, name) = t.walk_parent_at(AT_FDCWD, p)?;
-            if name == b"." || name == b".." || t.k.vfs.child(&parent, &name).is_ok() {
+            if name == b"." || name == b".." || t.vfs().child(&parent, &name).is_ok() {
                 return Err(Errno::EADDRINUSE);
             }
             if s.is_bound() {

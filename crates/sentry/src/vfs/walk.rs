@@ -81,6 +81,57 @@ impl Vfs {
         Ok(())
     }
 
+    /// A copy of the mount table for a new mount namespace: the same mounts (and file
+    /// systems) now, but mounts and unmounts made afterwards in either stay private.
+    pub fn copy(&self) -> Vfs {
+        Vfs {
+            root: self.root.clone(),
+            mounts: RwLock::new(self.mounts.read().map(|m| m.clone()).unwrap_or_default()),
+            order: RwLock::new(self.order.read().map(|o| o.clone()).unwrap_or_default()),
+        }
+    }
+
+    /// Whether `d` is the root of a mount other than the namespace's root mount.
+    pub fn is_mount_root(&self, d: &Arc<Dentry>) -> bool {
+        same_inode(&d.inode, &d.mount.root)
+            && self
+                .mounts
+                .read()
+                .is_ok_and(|m| m.values().any(|(_, mm)| Arc::ptr_eq(mm, &d.mount)))
+    }
+
+    /// Unmounts the mount whose root is `d` (lazily: open files keep working).
+    pub fn umount(&self, d: &Arc<Dentry>) -> Result<(), Errno> {
+        let mut map = self.mounts.write().map_err(|_| Errno::EIO)?;
+        let key = map
+            .iter()
+            .find(|(_, (_, m))| Arc::ptr_eq(m, &d.mount))
+            .map(|(k, _)| *k)
+            .ok_or(Errno::EINVAL)?;
+        map.remove(&key);
+        self.order
+            .write()
+            .map_err(|_| Errno::EIO)?
+            .retain(|(_, m)| !Arc::ptr_eq(m, &d.mount));
+        Ok(())
+    }
+
+    /// Replaces mount `old` by `new` (a remount with other flags).
+    pub fn replace_mount(&self, old: &Arc<Mount>, new: Arc<Mount>) -> Result<(), Errno> {
+        let mut map = self.mounts.write().map_err(|_| Errno::EIO)?;
+        let entry = map
+            .values_mut()
+            .find(|(_, m)| Arc::ptr_eq(m, old))
+            .ok_or(Errno::EINVAL)?;
+        entry.1 = new.clone();
+        for e in self.order.write().map_err(|_| Errno::EIO)?.iter_mut() {
+            if Arc::ptr_eq(&e.1, old) {
+                e.1 = new.clone();
+            }
+        }
+        Ok(())
+    }
+
     /// All mounts with their mount points, in mount order.
     pub fn mounts(&self) -> Vec<(String, Arc<Mount>)> {
         self.order
