@@ -1,18 +1,27 @@
 //! Blocking: every task has a `Waker`; objects it waits on keep `WaitQueue`s of wakers.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// How long a task spins before it sleeps: waking a sleeping thread on another CPU costs
+/// tens of microseconds on these (nested-virtualisation) machines, so short waits (a
+/// pipe's reader and writer taking turns) are cheaper spun.
+const SPIN: Duration = Duration::from_micros(30);
 
 /// Wakes one sleeping task.
 #[derive(Default)]
 pub struct Waker {
     flag: Mutex<bool>,
     cv: Condvar,
+    /// Mirrors `flag` for the lock-free spin.
+    quick: AtomicBool,
 }
 
 impl Waker {
     /// Marks the waker notified and wakes its task.
     pub fn notify(&self) {
+        self.quick.store(true, Ordering::SeqCst);
         let mut f = self.flag.lock().unwrap_or_else(|p| p.into_inner());
         *f = true;
         self.cv.notify_all();
@@ -21,6 +30,14 @@ impl Waker {
     /// Sleeps until notified or `deadline`; consumes the notification. Returns whether it
     /// was notified.
     pub fn wait(&self, deadline: Option<Instant>) -> bool {
+        let spin_end = Instant::now() + SPIN;
+        while !self.quick.load(Ordering::SeqCst) {
+            let now = Instant::now();
+            if now >= spin_end || deadline.is_some_and(|d| now >= d) {
+                break;
+            }
+            std::hint::spin_loop();
+        }
         let mut f = self.flag.lock().unwrap_or_else(|p| p.into_inner());
         while !*f {
             match deadline {
@@ -39,12 +56,15 @@ impl Waker {
             }
         }
         *f = false;
+        self.quick.store(false, Ordering::SeqCst);
         true
     }
 
     /// Clears a pending notification without sleeping.
     pub fn clear(&self) {
-        *self.flag.lock().unwrap_or_else(|p| p.into_inner()) = false;
+        let mut f = self.flag.lock().unwrap_or_else(|p| p.into_inner());
+        *f = false;
+        self.quick.store(false, Ordering::SeqCst);
     }
 }
 

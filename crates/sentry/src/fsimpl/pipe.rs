@@ -34,11 +34,14 @@ impl PipeState {
     /// at most `out.len()` of them to `out`; returns how many were copied.
     fn take(&mut self, out: &mut [u8], n: usize, packet: bool) -> usize {
         let k = n.min(out.len());
-        for (i, b) in self.buf.drain(..n).enumerate() {
-            if i < k {
-                out[i] = b;
-            }
+        // Copy slice-wise (the ring may wrap), then drop the `n` bytes.
+        let (a, b) = self.buf.as_slices();
+        let from_a = k.min(a.len());
+        out[..from_a].copy_from_slice(&a[..from_a]);
+        if k > from_a {
+            out[from_a..k].copy_from_slice(&b[..k - from_a]);
         }
+        self.buf.drain(..n);
         self.head += n as u64;
         self.used -= if packet { PIPE_BUF } else { n };
         k

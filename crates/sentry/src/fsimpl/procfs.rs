@@ -218,6 +218,9 @@ const PID_FILES: &[&str] = &[
     "cgroup",
     "oom_score_adj",
     "mountinfo",
+    "uid_map",
+    "gid_map",
+    "setgroups",
 ];
 const PID_LINKS: &[&str] = &["cwd", "exe", "root"];
 const ROOT_FILES: &[&str] = &[
@@ -452,9 +455,21 @@ impl Inode for ProcDir {
 
 fn state_char(k: &Kernel, pid: Tid) -> char {
     let st = k.lock();
+    let (_, me) = CURRENT.with(|c| c.get());
     match st.procs.get(&pid) {
         Some(p) if matches!(p.state, ProcState::Zombie(_)) => 'Z',
         Some(p) if p.stopped => 'T',
+        // Running: the reader itself, or a thread executing application code.
+        Some(p)
+            if p.tgid == me
+                || p.threads.iter().any(|t| {
+                    st.threads.get(t).is_some_and(|ti| {
+                        ti.handle.in_app.load(std::sync::atomic::Ordering::Relaxed)
+                    })
+                }) =>
+        {
+            'R'
+        }
         _ => 'S',
     }
 }
@@ -471,6 +486,7 @@ impl ProcFile {
         };
         let tgid_of = |p: Tid| k.lock().threads.get(&p).map(|t| t.tgid).unwrap_or(p);
         let s = match self.what {
+            "uid_map" | "gid_map" | "setgroups" => k.userns_file_text(pid, self.what)?,
             "cpuinfo" => return Ok(self.fs.host.cpuinfo.clone()),
             "meminfo" => {
                 let total = self.fs.host.mem_total_kb;
@@ -655,6 +671,7 @@ impl ProcFile {
                 let state = match state_char(&k, tg) {
                     'Z' => "Z (zombie)",
                     'T' => "T (stopped)",
+                    'R' => "R (running)",
                     _ => "S (sleeping)",
                 };
                 let st = k.lock();
@@ -697,7 +714,12 @@ impl Inode for ProcFile {
         Ok(Attr {
             dev: 0x16,
             ino: self.ino,
-            mode: S_IFREG | 0o444,
+            mode: S_IFREG
+                | if matches!(self.what, "uid_map" | "gid_map" | "setgroups") {
+                    0o644
+                } else {
+                    0o444
+                },
             nlink: 1,
             blksize: 4096,
             atime: now(),
@@ -707,6 +729,12 @@ impl Inode for ProcFile {
         })
     }
     fn open(self: Arc<Self>, flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
+        if matches!(self.what, "uid_map" | "gid_map" | "setgroups") {
+            let k = self.fs.k()?;
+            return Ok(Arc::new(crate::kernel::userns::IdMapFile::open(
+                &k, self.tid, self.what,
+            )?));
+        }
         if flags & O_ACCMODE != O_RDONLY {
             return Err(Errno::EACCES);
         }
