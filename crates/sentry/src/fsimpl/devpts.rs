@@ -240,6 +240,8 @@ struct PtyState {
     excl: bool,
     /// Readers waiting with VMIN 0 and VTIME > 0: when they give up.
     vtime: HashMap<Tid, Instant>,
+    /// When the master last wrote input (the VTIME inter-byte timer).
+    last_input: Instant,
     /// Tasks whose last read of the slave found nothing (they are waiting).
     blocked: BTreeSet<Tid>,
     /// The slave node's mode, owner and group.
@@ -720,6 +722,7 @@ impl Pty {
             st.receive(c, &mut sigs);
             n += 1;
         }
+        st.last_input = Instant::now();
         let pgrp = st.pgrp;
         drop(st);
         self.wq.notify_all();
@@ -787,10 +790,19 @@ impl Pty {
                     return Ok(0);
                 }
             }
+            st.vtime.remove(&tid);
             return Err(Errno::EAGAIN);
         }
-        if vtime == 0 && st.raw.len() < vmin.min(buf.len()) {
-            return Err(Errno::EAGAIN);
+        if st.raw.len() < vmin.min(buf.len()) {
+            if vtime == 0 {
+                return Err(Errno::EAGAIN);
+            }
+            // The inter-byte timer: VTIME after the last byte arrived.
+            let end = st.last_input + Duration::from_millis(100 * vtime);
+            if Instant::now() < end {
+                st.vtime.insert(tid, end);
+                return Err(Errno::EAGAIN);
+            }
         }
         st.vtime.remove(&tid);
         let n = buf.len().min(st.raw.len());
@@ -854,8 +866,13 @@ impl Pty {
                     return POLLIN | POLLOUT | POLLERR | POLLHUP;
                 }
                 let mut r = 0;
+                let (tid, _) = CURRENT.with(|c| c.get());
+                let timing = st.vtime.get(&tid).is_some_and(|&d| Instant::now() < d);
                 let avail = if st.lflag(ICANON) {
                     !st.lines.is_empty()
+                } else if timing {
+                    // This task's read waits for VMIN bytes or its VTIME timer.
+                    st.raw.len() >= (st.termios.cc[VMIN] as usize).max(1)
                 } else {
                     let vmin = st.termios.cc[VMIN] as usize;
                     let need = if st.termios.cc[VTIME] == 0 && vmin > 0 {
@@ -907,10 +924,8 @@ impl Pty {
             return Err(Errno::EIO);
         }
         if let Some(s) = st.session {
-            if s != c.sid && session_alive(&ks, s) {
-                if quiet || !(steal && c.euid == 0) {
-                    return Err(Errno::EPERM);
-                }
+            if s != c.sid && session_alive(&ks, s) && (quiet || !(steal && c.euid == 0)) {
+                return Err(Errno::EPERM);
             }
         }
         st.session = Some(c.sid);
@@ -964,7 +979,7 @@ impl Pty {
         if let Some(dp) = self.devpts.upgrade() {
             let mut m = lock(&dp.ptys);
             if m.get(&self.index)
-                .is_some_and(|w| w.as_ptr() == self as *const Pty)
+                .is_some_and(|w| std::ptr::eq(w.as_ptr(), self))
             {
                 m.remove(&self.index);
             }
@@ -1392,6 +1407,7 @@ impl DevPts {
                 excl: false,
                 vtime: HashMap::new(),
                 blocked: BTreeSet::new(),
+                last_input: Instant::now(),
                 node: (0o620, uid, 5),
             }),
         });

@@ -75,8 +75,8 @@ pub struct Caller {
 impl Caller {
     pub fn from_creds(c: &crate::kernel::Creds, tgid: i32) -> Caller {
         Caller {
-            privileged: c.has_cap(crate::kernel::caps::CAP_IPC_OWNER)
-                || c.has_cap(crate::kernel::caps::CAP_SYS_ADMIN),
+            privileged: c.capable_init(crate::kernel::caps::CAP_IPC_OWNER)
+                || c.capable_init(crate::kernel::caps::CAP_SYS_ADMIN),
             euid: c.euid,
             egid: c.egid,
             groups: c.groups.clone(),

@@ -216,14 +216,17 @@ pub fn next_ns_id() -> u64 {
 #[derive(Debug)]
 pub struct UtsNs {
     pub id: u64,
+    /// The user namespace that owns it (sethostname needs CAP_SYS_ADMIN over it).
+    pub owner: Arc<userns::UserNs>,
     pub hostname: Mutex<String>,
     pub domainname: Mutex<String>,
 }
 
 impl UtsNs {
-    pub fn new(hostname: String, domainname: String) -> Arc<UtsNs> {
+    pub fn new(hostname: String, domainname: String, owner: Arc<userns::UserNs>) -> Arc<UtsNs> {
         Arc::new(UtsNs {
             id: next_ns_id(),
+            owner,
             hostname: Mutex::new(hostname),
             domainname: Mutex::new(domainname),
         })
@@ -241,20 +244,21 @@ impl UtsNs {
             .clone()
     }
     /// A copy (unshare, clone with CLONE_NEWUTS).
-    pub fn copy(&self) -> Arc<UtsNs> {
-        UtsNs::new(self.hostname(), self.domainname())
+    pub fn copy(&self, owner: Arc<userns::UserNs>) -> Arc<UtsNs> {
+        UtsNs::new(self.hostname(), self.domainname(), owner)
     }
 }
 
 /// The namespaces of a process (Linux's nsproxy; per process here, not per thread).
-/// PID, user, network and cgroup namespaces are not supported: there is one of each
-/// per sandbox.
+/// PID, network and cgroup namespaces are not supported: there is one of each per
+/// sandbox. The user namespace is part of the credentials (`Creds::userns`).
 #[derive(Clone)]
 pub struct Namespaces {
     pub uts: Arc<UtsNs>,
     pub ipc: Arc<ipc::IpcNs>,
-    /// The mount namespace: its mount table.
+    /// The mount namespace: its mount table, and the user namespace that owns it.
     pub mnt: Arc<Vfs>,
+    pub mnt_owner: Arc<userns::UserNs>,
 }
 
 /// The part of a task other threads touch without the kernel lock.
@@ -550,9 +554,10 @@ impl Kernel {
             boot: Instant::now(),
             unix_sockets: Default::default(),
             root_ns: Namespaces {
-                uts: UtsNs::new(hostname, "(none)".into()),
+                uts: UtsNs::new(hostname, "(none)".into(), userns::INIT_USERNS.clone()),
                 ipc: Arc::new(ipc::IpcNs::new()),
                 mnt: vfs.clone(),
+                mnt_owner: userns::INIT_USERNS.clone(),
             },
             unimplemented_logged: Mutex::new(HashSet::new()),
             ttys: std::sync::OnceLock::new(),

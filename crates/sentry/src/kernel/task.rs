@@ -101,15 +101,15 @@ pub const CLONE_IO: u64 = 0x80000000;
 
 /// Namespaces husk cannot create: clone and unshare fail with EINVAL for them, as a
 /// kernel built without them does. (Mount, PID, user, network, cgroup.)
-pub const UNSUPPORTED_NS: u64 = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP;
+pub const UNSUPPORTED_NS: u64 = CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP;
 
 impl Namespaces {
     /// The namespaces of a new process created with clone `flags` (or of the caller
-    /// after unshare): new UTS and IPC namespaces where asked.
-    pub fn copy_for(&self, flags: u64) -> Namespaces {
+    /// after unshare): new UTS, IPC and mount namespaces where asked, owned by `owner`.
+    pub fn copy_for(&self, flags: u64, owner: &Arc<super::userns::UserNs>) -> Namespaces {
         Namespaces {
             uts: if flags & CLONE_NEWUTS != 0 {
-                self.uts.copy()
+                self.uts.copy(owner.clone())
             } else {
                 self.uts.clone()
             },
@@ -122,6 +122,11 @@ impl Namespaces {
                 Arc::new(self.mnt.copy())
             } else {
                 self.mnt.clone()
+            },
+            mnt_owner: if flags & CLONE_NEWNS != 0 {
+                owner.clone()
+            } else {
+                self.mnt_owner.clone()
             },
         }
     }
@@ -508,6 +513,16 @@ impl TaskCtx {
         if f & UNSUPPORTED_NS != 0 {
             return Err(Errno::EINVAL);
         }
+        // A new user namespace comes first: the other new namespaces belong to it, and
+        // the child has all capabilities in it.
+        let mut child_creds = self.creds();
+        if f & CLONE_NEWUSER != 0 {
+            if f & (CLONE_THREAD | CLONE_PARENT | CLONE_FS) != 0 {
+                return Err(Errno::EINVAL);
+            }
+            let ns = super::userns::UserNs::new_child(&child_creds)?;
+            child_creds.enter_userns(ns);
+        }
         if f & (CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNS) != 0 {
             // Namespaces are per process here: a thread cannot have its own. A new mount
             // namespace with a shared file-system context is refused as on Linux.
@@ -517,7 +532,7 @@ impl TaskCtx {
             if f & CLONE_NEWIPC != 0 && f & CLONE_SYSVSEM != 0 {
                 return Err(Errno::EINVAL);
             }
-            if !self.capable(caps::CAP_SYS_ADMIN) {
+            if !child_creds.has_cap(caps::CAP_SYS_ADMIN) {
                 return Err(Errno::EPERM);
             }
         }
@@ -656,7 +671,7 @@ impl TaskCtx {
                 stop_report: false,
                 cont_report: false,
                 rlimits: pp.rlimits,
-                creds: pp.creds.clone(),
+                creds: child_creds.clone(),
                 child_wq: WaitQueue::new(),
                 usage: Usage::default(),
                 child_usage: Usage::default(),
@@ -669,7 +684,7 @@ impl TaskCtx {
                 exited_threads_time: Duration::ZERO,
                 nice: pp.nice,
                 did_exec: false,
-                ns: pp.ns.copy_for(f),
+                ns: pp.ns.copy_for(f, &child_creds.userns),
             };
             st.procs.insert(tgid, proc);
             if let Some(par) = st.procs.get_mut(&parent) {

@@ -14,7 +14,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 
 /// The id shown for an unmapped id (/proc/sys/kernel/overflowuid).
 pub const OVERFLOW_ID: u32 = 65534;
-/// Nesting limit of user namespaces (Linux: 32).
+/// Nesting limit of user namespaces (Linux: 32; beyond it ENOSPC).
 const MAX_LEVEL: u32 = 32;
 /// Lines a map may have (Linux 4.15+: 340).
 const MAX_EXTENTS: usize = 340;
@@ -81,7 +81,7 @@ impl UserNs {
     pub fn new_child(creds: &Creds) -> Result<Arc<UserNs>, Errno> {
         let parent = creds.userns.clone();
         if parent.level + 1 > MAX_LEVEL {
-            return Err(Errno::EUSERS);
+            return Err(Errno::ENOSPC);
         }
         Ok(Arc::new(UserNs {
             id: super::next_ns_id(),
@@ -163,7 +163,9 @@ impl UserNs {
 
     /// A write to /proc/PID/setgroups by `writer`.
     pub fn write_setgroups(&self, data: &[u8], writer: &Creds) -> Result<usize, Errno> {
-        let word = std::str::from_utf8(data).map_err(|_| Errno::EINVAL)?.trim_end();
+        let word = std::str::from_utf8(data)
+            .map_err(|_| Errno::EINVAL)?
+            .trim_end();
         let allow = match word {
             "allow" => true,
             "deny" => false,
@@ -225,7 +227,9 @@ impl UserNs {
             }
             // The range must be mapped (contiguously) in the parent.
             let k = parent.to_kernel(uid, lower).ok_or(Errno::EPERM)?;
-            let last = parent.to_kernel(uid, lower + (count - 1)).ok_or(Errno::EPERM)?;
+            let last = parent
+                .to_kernel(uid, lower + (count - 1))
+                .ok_or(Errno::EPERM)?;
             if last.wrapping_sub(k) != count - 1 {
                 return Err(Errno::EPERM);
             }
@@ -312,5 +316,90 @@ impl Creds {
         self.cap_effective = super::caps::CAP_FULL;
         self.cap_bset = super::caps::CAP_FULL;
         self.cap_ambient = 0;
+    }
+}
+
+/// An open /proc/PID/uid_map, gid_map or setgroups: reads show the map as the opener
+/// sees it, a write (one, at offset 0) sets it.
+pub struct IdMapFile {
+    kernel: std::sync::Weak<super::Kernel>,
+    tid: super::Tid,
+    what: &'static str,
+    text: Vec<u8>,
+}
+
+impl IdMapFile {
+    pub fn open(
+        k: &Arc<super::Kernel>,
+        tid: super::Tid,
+        what: &'static str,
+    ) -> Result<IdMapFile, Errno> {
+        let text = k.userns_file_text(tid, what)?.into_bytes();
+        Ok(IdMapFile {
+            kernel: Arc::downgrade(k),
+            tid,
+            what,
+            text,
+        })
+    }
+}
+
+impl crate::vfs::FileOps for IdMapFile {
+    fn read(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+        let off = (off as usize).min(self.text.len());
+        let n = buf.len().min(self.text.len() - off);
+        buf[..n].copy_from_slice(&self.text[off..off + n]);
+        Ok(n)
+    }
+    fn write(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
+        if off != 0 || buf.len() >= 4096 {
+            return Err(Errno::EINVAL);
+        }
+        let k = self.kernel.upgrade().ok_or(Errno::ESRCH)?;
+        k.write_userns_file(self.tid, self.what, buf)
+    }
+    fn size(&self) -> Option<u64> {
+        Some(self.text.len() as u64)
+    }
+}
+
+impl super::Kernel {
+    fn creds_of(&self, tid: super::Tid) -> Option<Creds> {
+        let st = self.lock();
+        st.proc_of(tid)
+            .or_else(|| st.procs.get(&tid))
+            .map(|p| p.creds.clone())
+    }
+
+    fn current_creds(&self) -> Creds {
+        let (tid, _) = super::CURRENT.with(|c| c.get());
+        self.creds_of(tid).unwrap_or_default()
+    }
+
+    /// The content of /proc/PID/{uid_map,gid_map,setgroups} for the current reader.
+    pub fn userns_file_text(&self, tid: super::Tid, what: &str) -> Result<String, Errno> {
+        let ns = self.creds_of(tid).ok_or(Errno::ESRCH)?.userns;
+        let reader = self.current_creds().userns;
+        Ok(match what {
+            "uid_map" => ns.map_text(true, &reader),
+            "gid_map" => ns.map_text(false, &reader),
+            _ => ns.setgroups_text().to_string(),
+        })
+    }
+
+    /// A write to /proc/PID/{uid_map,gid_map,setgroups} by the current task.
+    pub fn write_userns_file(
+        &self,
+        tid: super::Tid,
+        what: &str,
+        data: &[u8],
+    ) -> Result<usize, Errno> {
+        let ns = self.creds_of(tid).ok_or(Errno::ESRCH)?.userns;
+        let writer = self.current_creds();
+        match what {
+            "uid_map" => ns.write_map(true, data, &writer),
+            "gid_map" => ns.write_map(false, data, &writer),
+            _ => ns.write_setgroups(data, &writer),
+        }
     }
 }

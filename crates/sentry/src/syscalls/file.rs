@@ -44,16 +44,17 @@ fn may_access_as(c: &crate::kernel::Creds, attr: &Attr, want: u32) -> bool {
     if bits & want == want {
         return true;
     }
+    let cap = |cap: u32| c.capable_wrt_inode(cap, attr.uid, attr.gid);
     if attr.is_dir() {
-        if want & 2 == 0 && c.has_cap(CAP_DAC_READ_SEARCH) {
+        if want & 2 == 0 && cap(CAP_DAC_READ_SEARCH) {
             return true;
         }
-        return c.has_cap(CAP_DAC_OVERRIDE);
+        return cap(CAP_DAC_OVERRIDE);
     }
-    if want == 4 && c.has_cap(CAP_DAC_READ_SEARCH) {
+    if want == 4 && cap(CAP_DAC_READ_SEARCH) {
         return true;
     }
-    (want & 1 == 0 || attr.mode & 0o111 != 0) && c.has_cap(CAP_DAC_OVERRIDE)
+    (want & 1 == 0 || attr.mode & 0o111 != 0) && cap(CAP_DAC_OVERRIDE)
 }
 
 fn stat_of(a: &Attr) -> Stat {
@@ -1092,7 +1093,9 @@ pub fn fcntl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         }
         // F_SETPIPE_SZ
         1031 => {
-            let privileged = t.capable(crate::kernel::caps::CAP_SYS_RESOURCE);
+            let privileged = t
+                .creds()
+                .capable_init(crate::kernel::caps::CAP_SYS_RESOURCE);
             e.file.ops.set_pipe_size(a[2], privileged)
         }
         // F_GETPIPE_SZ
@@ -1625,7 +1628,7 @@ pub fn mknodat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         S_IFIFO => NewNode::Fifo,
         S_IFSOCK => NewNode::Socket,
         S_IFCHR | S_IFBLK => {
-            if !t.capable(crate::kernel::caps::CAP_MKNOD) {
+            if !t.creds().capable_init(crate::kernel::caps::CAP_MKNOD) {
                 return Err(Errno::EPERM);
             }
             NewNode::Device(a[3])
@@ -1869,10 +1872,10 @@ fn setattr_dentry(t: &mut TaskCtx, d: &Dentry, c: SetAttr) -> SysResult {
     {
         use crate::kernel::caps::{CAP_CHOWN, CAP_FOWNER};
         let owner = cr.fsuid == attr.uid;
-        if c.mode.is_some() && !owner && !cr.has_cap(CAP_FOWNER) {
+        if c.mode.is_some() && !owner && !cr.capable_wrt_inode(CAP_FOWNER, attr.uid, attr.gid) {
             return Err(Errno::EPERM);
         }
-        let chown_ok = cr.has_cap(CAP_CHOWN);
+        let chown_ok = cr.capable_wrt_inode(CAP_CHOWN, attr.uid, attr.gid);
         if c.uid.is_some_and(|u| u != attr.uid || !owner) && !chown_ok {
             return Err(Errno::EPERM);
         }

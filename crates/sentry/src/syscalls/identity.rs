@@ -32,7 +32,8 @@ pub fn uname(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 /// sethostname / setdomainname: CAP_SYS_ADMIN, at most 64 bytes, into the caller's UTS
 /// namespace.
 fn set_uts_name(t: &mut TaskCtx, a: &[u64; 6], domain: bool) -> SysResult {
-    if !t.capable(caps::CAP_SYS_ADMIN) {
+    let owner = t.k.ns_of(t.tgid).uts.owner.clone();
+    if !t.creds().capable_in(&owner, caps::CAP_SYS_ADMIN) {
         return Err(Errno::EPERM);
     }
     if a[1] > 64 {
@@ -78,37 +79,52 @@ fn with_creds<R>(
 }
 
 pub fn getuid(t: &mut TaskCtx, _a: &[u64; 6]) -> SysResult {
-    Ok(t.creds().ruid as u64)
+    let c = t.creds();
+    Ok(c.userns.show(true, c.ruid) as u64)
 }
 pub fn geteuid(t: &mut TaskCtx, _a: &[u64; 6]) -> SysResult {
-    Ok(t.creds().euid as u64)
+    let c = t.creds();
+    Ok(c.userns.show(true, c.euid) as u64)
 }
 pub fn getgid(t: &mut TaskCtx, _a: &[u64; 6]) -> SysResult {
-    Ok(t.creds().rgid as u64)
+    let c = t.creds();
+    Ok(c.userns.show(false, c.rgid) as u64)
 }
 pub fn getegid(t: &mut TaskCtx, _a: &[u64; 6]) -> SysResult {
-    Ok(t.creds().egid as u64)
+    let c = t.creds();
+    Ok(c.userns.show(false, c.egid) as u64)
 }
 
 pub fn getresuid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let c = t.creds();
-    t.mm.write_obj(a[0], &c.ruid)?;
-    t.mm.write_obj(a[1], &c.euid)?;
-    t.mm.write_obj(a[2], &c.suid)?;
+    let ns = &c.userns;
+    t.mm.write_obj(a[0], &ns.show(true, c.ruid))?;
+    t.mm.write_obj(a[1], &ns.show(true, c.euid))?;
+    t.mm.write_obj(a[2], &ns.show(true, c.suid))?;
     Ok(0)
 }
 
 pub fn getresgid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let c = t.creds();
-    t.mm.write_obj(a[0], &c.rgid)?;
-    t.mm.write_obj(a[1], &c.egid)?;
-    t.mm.write_obj(a[2], &c.sgid)?;
+    let ns = &c.userns;
+    t.mm.write_obj(a[0], &ns.show(false, c.rgid))?;
+    t.mm.write_obj(a[1], &ns.show(false, c.egid))?;
+    t.mm.write_obj(a[2], &ns.show(false, c.sgid))?;
     Ok(0)
 }
 
-fn opt(v: u64) -> Option<u32> {
+/// An id argument: None for -1, else the kernel id of the caller's namespace id
+/// (EINVAL when it has no mapping).
+fn id_arg(t: &TaskCtx, uid: bool, v: u64) -> Result<Option<u32>, Errno> {
     let v = v as u32;
-    (v != u32::MAX).then_some(v)
+    if v == u32::MAX {
+        return Ok(None);
+    }
+    t.creds()
+        .userns
+        .to_kernel(uid, v)
+        .map(Some)
+        .ok_or(Errno::EINVAL)
 }
 
 /// setresuid/setresgid core: `ids` is (real, effective, saved, fs).
@@ -141,38 +157,45 @@ fn set_res(
 }
 
 pub fn setresuid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let (r, e, s) = (
+        id_arg(t, true, a[0])?,
+        id_arg(t, true, a[1])?,
+        id_arg(t, true, a[2])?,
+    );
     with_creds(t, true, |c| {
         let p = c.has_cap(caps::CAP_SETUID);
         set_res(
             (&mut c.ruid, &mut c.euid, &mut c.suid, &mut c.fsuid),
             p,
-            opt(a[0]),
-            opt(a[1]),
-            opt(a[2]),
+            r,
+            e,
+            s,
         )
     })?;
     Ok(0)
 }
 
 pub fn setresgid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let (r, e, s) = (
+        id_arg(t, false, a[0])?,
+        id_arg(t, false, a[1])?,
+        id_arg(t, false, a[2])?,
+    );
     with_creds(t, false, |c| {
         let p = c.has_cap(caps::CAP_SETGID);
         set_res(
             (&mut c.rgid, &mut c.egid, &mut c.sgid, &mut c.fsgid),
             p,
-            opt(a[0]),
-            opt(a[1]),
-            opt(a[2]),
+            r,
+            e,
+            s,
         )
     })?;
     Ok(0)
 }
 
 pub fn setuid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    let u = a[0] as u32;
-    if u == u32::MAX {
-        return Err(Errno::EINVAL);
-    }
+    let u = id_arg(t, true, a[0])?.ok_or(Errno::EINVAL)?;
     with_creds(t, true, |c| {
         if c.has_cap(caps::CAP_SETUID) {
             c.ruid = u;
@@ -189,10 +212,7 @@ pub fn setuid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 }
 
 pub fn setgid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    let g = a[0] as u32;
-    if g == u32::MAX {
-        return Err(Errno::EINVAL);
-    }
+    let g = id_arg(t, false, a[0])?.ok_or(Errno::EINVAL)?;
     with_creds(t, false, |c| {
         if c.has_cap(caps::CAP_SETGID) {
             c.rgid = g;
@@ -209,7 +229,7 @@ pub fn setgid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 }
 
 pub fn setreuid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    let (r, e) = (opt(a[0]), opt(a[1]));
+    let (r, e) = (id_arg(t, true, a[0])?, id_arg(t, true, a[1])?);
     with_creds(t, true, |c| {
         let p = c.has_cap(caps::CAP_SETUID);
         if !p
@@ -234,7 +254,7 @@ pub fn setreuid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 }
 
 pub fn setregid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    let (r, e) = (opt(a[0]), opt(a[1]));
+    let (r, e) = (id_arg(t, false, a[0])?, id_arg(t, false, a[1])?);
     with_creds(t, false, |c| {
         let p = c.has_cap(caps::CAP_SETGID);
         if !p
@@ -259,34 +279,36 @@ pub fn setregid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 }
 
 pub fn setfsuid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    let u = a[0] as u32;
+    // An unmapped id changes nothing; the old fsuid is returned either way.
+    let u = id_arg(t, true, a[0]).ok().flatten();
     with_creds(t, false, |c| {
         let old = c.fsuid;
-        if u != u32::MAX
-            && (c.has_cap(caps::CAP_SETUID) || [c.ruid, c.euid, c.suid, c.fsuid].contains(&u))
-        {
-            c.fsuid = u;
-            c.fixup_setfsuid(old);
+        if let Some(u) = u {
+            if c.has_cap(caps::CAP_SETUID) || [c.ruid, c.euid, c.suid, c.fsuid].contains(&u) {
+                c.fsuid = u;
+                c.fixup_setfsuid(old);
+            }
         }
-        Ok(old as u64)
+        Ok(c.userns.show(true, old) as u64)
     })
 }
 
 pub fn setfsgid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    let g = a[0] as u32;
+    let g = id_arg(t, false, a[0]).ok().flatten();
     with_creds(t, false, |c| {
         let old = c.fsgid;
-        if g != u32::MAX
-            && (c.has_cap(caps::CAP_SETGID) || [c.rgid, c.egid, c.sgid, c.fsgid].contains(&g))
-        {
-            c.fsgid = g;
+        if let Some(g) = g {
+            if c.has_cap(caps::CAP_SETGID) || [c.rgid, c.egid, c.sgid, c.fsgid].contains(&g) {
+                c.fsgid = g;
+            }
         }
-        Ok(old as u64)
+        Ok(c.userns.show(false, old) as u64)
     })
 }
 
 pub fn getgroups(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    let g = t.creds().groups;
+    let c = t.creds();
+    let g: Vec<u32> = c.groups.iter().map(|&k| c.userns.show(false, k)).collect();
     let size = a[0] as i32;
     if size < 0 {
         return Err(Errno::EINVAL);
@@ -309,12 +331,16 @@ pub fn setgroups(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     }
     let mut b = vec![0u8; n * 4];
     t.mm.copy_in(a[1], &mut b)?;
-    let groups: Vec<u32> = b
-        .chunks(4)
-        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect();
+    let ns = t.creds().userns;
+    let mut groups = Vec::with_capacity(n);
+    for c in b.chunks(4) {
+        let g = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+        groups.push(ns.to_kernel(false, g).ok_or(Errno::EINVAL)?);
+    }
     with_creds(t, false, |c| {
-        if !c.has_cap(caps::CAP_SETGID) {
+        // In a user namespace also: gid_map written and setgroups not denied.
+        let ns_ok = c.userns.parent.is_none() || c.userns.may_setgroups();
+        if !c.has_cap(caps::CAP_SETGID) || !ns_ok {
             return Err(Errno::EPERM);
         }
         c.groups = groups;
@@ -374,7 +400,7 @@ pub fn prlimit64(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         let res_cap = st
             .procs
             .get(&t.tgid)
-            .is_some_and(|p| p.creds.has_cap(caps::CAP_SYS_RESOURCE));
+            .is_some_and(|p| p.creds.capable_init(caps::CAP_SYS_RESOURCE));
         let p = st.procs.get_mut(&tg).ok_or(Errno::ESRCH)?;
         let old = p.rlimits[res];
         if let Some(n) = new {

@@ -43,6 +43,12 @@ const MS_LAZYTIME: u64 = 1 << 25;
 const MS_MGC_MSK: u64 = 0xffff_0000;
 const MS_MGC_VAL: u64 = 0xC0ED_0000;
 
+/// CAP_SYS_ADMIN over the user namespace that owns the caller's mount namespace.
+fn may_mount(t: &TaskCtx) -> bool {
+    let owner = t.k.ns_of(t.tgid).mnt_owner;
+    t.creds().capable_in(&owner, CAP_SYS_ADMIN)
+}
+
 fn mount_flags(f: u64) -> MountFlags {
     MountFlags {
         readonly: f & MS_RDONLY != 0,
@@ -88,7 +94,7 @@ pub fn mount(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     if flags & MS_MGC_MSK == MS_MGC_VAL {
         flags &= !MS_MGC_MSK;
     }
-    if !t.capable(CAP_SYS_ADMIN) {
+    if !may_mount(t) {
         return Err(Errno::EPERM);
     }
     let source = opt_string(t, a[0])?;
@@ -176,6 +182,11 @@ pub fn mount(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
                 let node = crate::fsimpl::memfs::MemFs::new_root(t.k.mf.clone(), None, mode)?;
                 (node, "tmpfs")
             }
+            // The PID and network namespaces are the sandbox's: mounting their views
+            // needs privilege over the initial user namespace.
+            b"proc" | b"sysfs" if !t.creds().capable_init(CAP_SYS_ADMIN) => {
+                return Err(Errno::EPERM)
+            }
             b"proc" => (sandbox_fs(t, "proc").ok_or(Errno::ENODEV)?, "proc"),
             b"sysfs" => (sandbox_fs(t, "sysfs").ok_or(Errno::ENODEV)?, "sysfs"),
             _ => return Err(Errno::ENODEV),
@@ -206,7 +217,7 @@ pub fn umount2(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     if flags & MNT_EXPIRE != 0 && flags & (MNT_FORCE | MNT_DETACH) != 0 {
         return Err(Errno::EINVAL);
     }
-    if !t.capable(CAP_SYS_ADMIN) {
+    if !may_mount(t) {
         return Err(Errno::EPERM);
     }
     let target = t.path_arg(a[0])?;

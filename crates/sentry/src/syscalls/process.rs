@@ -45,13 +45,17 @@ pub fn clone3(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 }
 
 /// unshare: the file table, file-system context, System V semaphore undo list, and
-/// UTS, IPC and mount namespaces. Namespaces are per process in husk (Linux: per thread), so
+/// user, UTS, IPC and mount namespaces. Namespaces are per process in husk (Linux: per thread), so
 /// in a multi-threaded process a new UTS or IPC namespace applies to all its threads.
 pub fn unshare(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     use crate::kernel::caps::CAP_SYS_ADMIN;
     use crate::kernel::task::*;
     const CLONE_NEWTIME: u64 = 0x80;
-    let f = a[0];
+    let mut f = a[0];
+    // A new user namespace implies an unshared thread group and file-system context.
+    if f & CLONE_NEWUSER != 0 {
+        f |= CLONE_THREAD | CLONE_FS;
+    }
     let allowed = CLONE_THREAD
         | CLONE_FS
         | CLONE_NEWNS
@@ -83,8 +87,21 @@ pub fn unshare(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     if f & (UNSUPPORTED_NS | CLONE_NEWTIME) != 0 {
         return Err(Errno::EINVAL);
     }
+    let mut creds = t.creds();
+    if f & CLONE_NEWUSER != 0 {
+        // Not from a chroot (the new namespace's root could escape it).
+        let root = t.fs.lock().unwrap_or_else(|p| p.into_inner()).root.clone();
+        let vfs = t.vfs();
+        if !std::sync::Arc::ptr_eq(&root.mount, &vfs.root.mount)
+            || !crate::vfs::walk_same(&root.inode, &vfs.root.inode)
+        {
+            return Err(Errno::EPERM);
+        }
+        let ns = crate::kernel::userns::UserNs::new_child(&creds)?;
+        creds.enter_userns(ns);
+    }
     let new_ns = f & (CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNS);
-    if new_ns != 0 && !t.capable(CAP_SYS_ADMIN) {
+    if new_ns != 0 && !creds.has_cap(CAP_SYS_ADMIN) {
         return Err(Errno::EPERM);
     }
     // A new mount namespace needs a file-system context of its own.
@@ -104,9 +121,12 @@ pub fn unshare(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         ti.fs = t.fs.clone();
         ti.files = t.files.clone();
     }
-    if new_ns != 0 {
-        if let Some(p) = st.procs.get_mut(&t.tgid) {
-            p.ns = p.ns.copy_for(new_ns);
+    if let Some(p) = st.procs.get_mut(&t.tgid) {
+        if new_ns != 0 {
+            p.ns = p.ns.copy_for(new_ns, &creds.userns);
+        }
+        if f & CLONE_NEWUSER != 0 {
+            p.creds = creds;
         }
     }
     Ok(0)
@@ -627,7 +647,7 @@ pub fn setpriority(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let nice_cap = st
         .procs
         .get(&t.tgid)
-        .is_some_and(|p| p.creds.has_cap(crate::kernel::caps::CAP_SYS_NICE));
+        .is_some_and(|p| p.creds.capable_init(crate::kernel::caps::CAP_SYS_NICE));
     let tg = st.threads.get(&who).map(|x| x.tgid).unwrap_or(who);
     let p = st.procs.get_mut(&tg).ok_or(Errno::ESRCH)?;
     if nice < p.nice && !nice_cap {

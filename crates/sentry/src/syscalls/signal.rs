@@ -168,13 +168,13 @@ fn may_signal(st: &KState, sender: Tid, target: Tid, sig: i32) -> bool {
         return false;
     };
     let c = &s.creds;
-    if c.has_cap(crate::kernel::caps::CAP_KILL) {
+    let tc = &p.creds;
+    if c.capable_in(&tc.userns, crate::kernel::caps::CAP_KILL) {
         return true;
     }
     if sig == SIGCONT && s.sid == p.sid {
         return true;
     }
-    let tc = &p.creds;
     c.euid == tc.ruid || c.euid == tc.suid || c.ruid == tc.ruid || c.ruid == tc.suid
 }
 
