@@ -1,8 +1,9 @@
 /* Pseudo-terminals: posix_openpt/grantpt/unlockpt/ptsname, a locked slave, ttyname and
  * /proc/self/fd, the default termios, canonical reads with echo and line editing
- * (VERASE, VKILL, VWERASE, VEOF), ONLCR, non-canonical VMIN/VTIME 0 and 1, FIONREAD,
- * window size, TCFLSH, poll on both ends, TIOCGPTPEER, closing the slave (EIO on the
- * master) and the master (hangup of the slave), and /dev/tty without a controlling tty. */
+ * (VERASE, VKILL, VWERASE, VEOF), ONLCR, non-canonical VMIN/VTIME (0/0, 1/0, 0/2 and
+ * the 5/3 inter-byte timer), FIONREAD, window size, TCFLSH, poll on both ends,
+ * TIOCGPTPEER, closing the slave (EIO on the master) and the master (hangup of the
+ * slave), and /dev/tty without a controlling tty. */
 #include "common.h"
 #include <poll.h>
 #include <sys/ioctl.h>
@@ -179,6 +180,17 @@ int main(void) {
     show_read("VMIN=0 VTIME=2 empty", s, 100);
     long long el = (now_ns(CLOCK_MONOTONIC) - t0) / 1000000;
     YN("waited about 0.2s", el >= 150 && el < 1500);
+    t.c_cc[VMIN] = 5;
+    t.c_cc[VTIME] = 3;
+    tcsetattr(s, TCSANOW, &t);
+    write(m, "ab", 2);
+    t0 = now_ns(CLOCK_MONOTONIC);
+    show_read("VMIN=5 VTIME=3 with 2 bytes", s, 100);
+    el = (now_ns(CLOCK_MONOTONIC) - t0) / 1000000;
+    YN("waited about 0.3s (inter-byte timer)", el >= 200 && el < 1500);
+    write(m, "abcdef", 6);
+    wait_readable(s);
+    show_read("VMIN=5 VTIME=3 with 6 bytes", s, 100);
     write(s, "abc", 3);
     wait_readable(m);
     RET("FIONREAD master", ioctl(m, FIONREAD, &n));

@@ -155,10 +155,11 @@ static int leader(void) {
     fflush(stdout);
     pid_t x = fork();
     if (x == 0) {
+        pid_t x0 = getpid();
         pid_t g = fork();
         if (g == 0) {
             setpgid(0, 0);
-            sleep_ms(100); /* until the parent is gone */
+            while (getppid() == x0) sleep_ms(10); /* until the parent is gone */
             char r = (char)do_read();
             write(pp[1], &r, 1);
             _exit(0);
@@ -184,11 +185,13 @@ static int rep[2];
 static void leader_exits(int foreground) {
     setsid();
     s = open(name, O_RDWR);
+    int go[2];
+    if (pipe(go)) DIE("pipe");
     pid_t b = fork();
     if (b == 0) {
         setpgid(0, 0);
         char x;
-        read(rep[0], &x, 1); /* wait until the group is in the foreground */
+        read(go[0], &x, 1); /* wait until the group is in the foreground */
         char buf[16];
         ssize_t n = read(s, buf, sizeof buf);
         char r[64];
@@ -198,7 +201,7 @@ static void leader_exits(int foreground) {
     }
     setpgid(b, b);
     if (foreground) tcsetpgrp(s, b);
-    write(rep[1], "g", 1);
+    write(go[1], "g", 1);
     if (!foreground) {
         int st;
         waitpid(b, &st, WUNTRACED);

@@ -67,6 +67,13 @@ static int mapped(void) {
     show_file("  setgroups now", "/proc/self/setgroups");
     ids();
     caps("  caps");
+    {
+        FILE *f = fopen("/proc/self/status", "r");
+        char line[256];
+        while (f && fgets(line, sizeof line, f))
+            if (!strncmp(line, "Uid:", 4) || !strncmp(line, "Gid:", 4)) printf("  status %s", line);
+        if (f) fclose(f);
+    }
     RET("  setgroups() denied", setgroups(0, NULL));
     RET("  setuid(0)", setuid(0));
     RET("  setuid(5) unmapped", setuid(5));
@@ -93,6 +100,13 @@ static int mapped(void) {
 static int unmapped_child(void) {
     RET("  unshare NEWUSER", unshare(CLONE_NEWUSER));
     ids();
+    {
+        FILE *f = fopen("/proc/self/status", "r");
+        char line[256];
+        while (f && fgets(line, sizeof line, f))
+            if (!strncmp(line, "Uid:", 4)) printf("  status %s", line);
+        if (f) fclose(f);
+    }
     RET("  open /proc/self/status", ({ int fd = open("/proc/self/status", O_RDONLY); if (fd >= 0) close(fd); fd; }) >= 0 ? 0 : -1);
     gid_t g[4];
     int n = getgroups(4, g);

@@ -13,6 +13,19 @@ pub struct Cli {
     /// Log at debug level (also: HUSK_LOG=filter).
     #[arg(long, global = true)]
     pub debug: bool,
+    /// Directory for the state of containers (runc's --root).
+    #[arg(long, global = true, value_name = "DIR", default_value = "/run/husk")]
+    pub root: PathBuf,
+    /// Write logs to FILE instead of stderr.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+    /// Log format.
+    #[arg(long = "log-format", global = true, value_name = "FORMAT", default_value = "text",
+          value_parser = ["text", "json"])]
+    pub log_format: String,
+    /// Accepted for compatibility with runc (husk does not create cgroups yet).
+    #[arg(long = "systemd-cgroup", global = true)]
+    pub systemd_cgroup: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -26,6 +39,119 @@ pub enum Command {
     Gofer(GoferArgs),
     /// Print the system call support table.
     Syscalls,
+    /// Write a default config.json (OCI runtime spec) into the bundle directory.
+    Spec(SpecArgs),
+    /// Create a container (its first process waits for `start`).
+    Create(CreateArgs),
+    /// Start the first process of a created container.
+    Start(IdArgs),
+    /// Print the state of a container (OCI state JSON).
+    State(IdArgs),
+    /// Send a signal to a container's first process.
+    Kill(KillArgs),
+    /// Delete a stopped container (running too with --force).
+    Delete(DeleteArgs),
+    /// Create and start a container; in the foreground, wait and exit with its status.
+    Run(RunArgs),
+    /// List the containers under --root.
+    List(ListArgs),
+    /// Print the features this runtime supports (JSON).
+    Features,
+    /// The sandbox process of a container (started by `husk create`).
+    #[command(hide = true)]
+    Boot(BootArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SpecArgs {
+    /// Directory to write config.json into.
+    #[arg(long, short = 'b', value_name = "DIR", default_value = ".")]
+    pub bundle: PathBuf,
+    /// A configuration for a rootless container.
+    #[arg(long)]
+    pub rootless: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CreateArgs {
+    /// The bundle directory (holds config.json).
+    #[arg(long, short = 'b', value_name = "DIR", default_value = ".")]
+    pub bundle: PathBuf,
+    /// Write the sandbox process's pid to this file.
+    #[arg(long = "pid-file", value_name = "FILE")]
+    pub pid_file: Option<PathBuf>,
+    /// Unix socket to send the pseudo-terminal's master to (not supported yet).
+    #[arg(long = "console-socket", value_name = "PATH")]
+    pub console_socket: Option<PathBuf>,
+    /// Accepted for compatibility with runc.
+    #[arg(long = "no-pivot")]
+    pub no_pivot: bool,
+    /// Accepted for compatibility with runc.
+    #[arg(long = "no-new-keyring")]
+    pub no_new_keyring: bool,
+    /// Container id.
+    pub id: String,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub create: CreateArgs,
+    /// Detach: return once the container has started.
+    #[arg(long, short = 'd')]
+    pub detach: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct IdArgs {
+    /// Container id.
+    pub id: String,
+}
+
+#[derive(Args, Debug)]
+pub struct KillArgs {
+    /// Container id.
+    pub id: String,
+    /// Signal name (TERM, SIGTERM) or number (default: SIGTERM).
+    #[arg(default_value = "SIGTERM")]
+    pub signal: String,
+    /// Accepted for compatibility with runc (husk signals the first process).
+    #[arg(long, short = 'a')]
+    pub all: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DeleteArgs {
+    /// Kill the container first if it is still running.
+    #[arg(long, short = 'f')]
+    pub force: bool,
+    /// Container id.
+    pub id: String,
+}
+
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// Output format.
+    #[arg(long, short = 'f', default_value = "table", value_parser = ["table", "json"])]
+    pub format: String,
+    /// Print only the container ids.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct BootArgs {
+    /// The bundle directory (absolute).
+    #[arg(long)]
+    pub bundle: PathBuf,
+    /// The container's state directory.
+    #[arg(long)]
+    pub state: PathBuf,
+    /// Pipe fd to report readiness (or an error) to `husk create`.
+    #[arg(long = "sync-fd")]
+    pub sync_fd: i32,
+    /// Container id.
+    pub id: String,
 }
 
 #[derive(Args, Debug)]

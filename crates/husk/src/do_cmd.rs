@@ -20,7 +20,7 @@ const FORWARDED: [Signal; 6] = [
     Signal::SIGWINCH,
 ];
 
-fn host_info() -> HostInfo {
+pub(crate) fn host_info() -> HostInfo {
     let cpuinfo = std::fs::read("/proc/cpuinfo").unwrap_or_default();
     let ncpus = rustix::thread::sched_getaffinity(None)
         .map(|s| s.count() as u64)
@@ -42,7 +42,7 @@ fn host_info() -> HostInfo {
     }
 }
 
-fn start_gofer(root: &std::path::Path) -> Result<(Child, rustix::fd::OwnedFd), String> {
+pub(crate) fn start_gofer(root: &std::path::Path) -> Result<(Child, rustix::fd::OwnedFd), String> {
     let (ours, theirs) = socketpair(
         AddressFamily::UNIX,
         SocketType::STREAM,
@@ -66,7 +66,7 @@ fn start_gofer(root: &std::path::Path) -> Result<(Child, rustix::fd::OwnedFd), S
     Ok((child, ours))
 }
 
-fn exit_code(status: i32) -> i32 {
+pub(crate) fn exit_code(status: i32) -> i32 {
     if status & 0x7f == 0 {
         (status >> 8) & 0xff
     } else {

@@ -5,6 +5,7 @@ mod cli;
 mod do_cmd;
 mod gofer_cmd;
 mod hostfd;
+mod oci;
 mod seccomp;
 
 use clap::Parser;
@@ -33,15 +34,40 @@ fn main() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("HUSK_LOG").unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(if cli.debug { "debug" } else { "warn" })
     });
-    tracing_subscriber::fmt()
+    // --log FILE (runc's flag): logs go there instead of stderr.
+    let log_file = cli.log.as_ref().and_then(|p| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(p)
+            .ok()
+    });
+    let fmt = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .without_time()
-        .with_target(false)
-        .init();
+        .with_target(false);
+    match log_file {
+        Some(f) => fmt
+            .with_writer(std::sync::Mutex::new(f))
+            .with_ansi(false)
+            .init(),
+        None => fmt.with_writer(std::io::stderr).without_time().init(),
+    }
+    let g = oci::Global {
+        root: cli.root.clone(),
+    };
     let code = match cli.command {
         cli::Command::Do(args) => do_cmd::run(args, cli.debug),
         cli::Command::Gofer(args) => gofer_cmd::run(args),
+        cli::Command::Spec(a) => oci::report(oci::spec(a)),
+        cli::Command::Create(a) => oci::report(oci::create(&g, a)),
+        cli::Command::Start(a) => oci::report(oci::start(&g, a)),
+        cli::Command::State(a) => oci::report(oci::state_cmd(&g, a)),
+        cli::Command::Kill(a) => oci::report(oci::kill(&g, a)),
+        cli::Command::Delete(a) => oci::report(oci::delete(&g, a)),
+        cli::Command::Run(a) => oci::report(oci::run(&g, a)),
+        cli::Command::List(a) => oci::report(oci::list(&g, a)),
+        cli::Command::Features => oci::report(oci::features()),
+        cli::Command::Boot(a) => oci::boot::run(a),
         cli::Command::Syscalls => {
             print!("{}", husk_sentry::syscalls::support_table());
             0

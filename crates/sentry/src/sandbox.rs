@@ -43,6 +43,8 @@ pub enum RootfsMode {
     Memory,
     /// No overlay: writes go to the host tree through the gofer.
     None,
+    /// The host tree under an in-memory layer, mounted read-only (OCI `root.readonly`).
+    ReadOnly,
 }
 
 /// A booted sandbox.
@@ -78,7 +80,7 @@ impl Sandbox {
             .map_err(|e| setup(format!("platform: {e}")))?;
         let gofer = Arc::new(gofer);
         let (root, fstype): (crate::vfs::InodeRef, &'static str) = match rootfs {
-            RootfsMode::Memory => (
+            RootfsMode::Memory | RootfsMode::ReadOnly => (
                 MemFs::new_root(mf.clone(), Some(gofer), 0o755)
                     .map_err(|e| setup(format!("rootfs: {e}")))?,
                 "overlay",
@@ -90,7 +92,10 @@ impl Sandbox {
         };
         let vfs = Arc::new(Vfs::new(Arc::new(Mount {
             root,
-            flags: MountFlags::default(),
+            flags: MountFlags {
+                readonly: rootfs == RootfsMode::ReadOnly,
+                ..MountFlags::default()
+            },
             fstype,
             source: if fstype == "9p" { "none" } else { "overlay" }.into(),
         })));

@@ -789,8 +789,10 @@ impl Pty {
                     st.vtime.remove(&tid);
                     return Ok(0);
                 }
+            } else {
+                // VMIN > 0: the timer starts with the first byte.
+                st.vtime.remove(&tid);
             }
-            st.vtime.remove(&tid);
             return Err(Errno::EAGAIN);
         }
         if st.raw.len() < vmin.min(buf.len()) {

@@ -299,6 +299,11 @@ impl Inode for ProcDir {
                 "fdinfo" => Ok(self.child(DirKind::FdInfo(pid), stable_ino(pid as u64, 4))),
                 "net" => Ok(self.child(DirKind::Net, stable_ino(pid as u64, 5))),
                 "task" => Ok(self.child(DirKind::Task(pid), stable_ino(pid as u64, 2))),
+                "ns" => Ok(crate::kernel::nsfs::ns_dir(
+                    &k,
+                    pid,
+                    stable_ino(pid as u64, 6),
+                )),
                 f => {
                     if let Some(w) = PID_FILES.iter().find(|x| **x == f) {
                         return Ok(self.file(pid, w));
@@ -396,6 +401,7 @@ impl Inode for ProcDir {
                 out.push(ent("fdinfo", stable_ino(pid as u64, 4), 4));
                 out.push(ent("net", stable_ino(pid as u64, 5), 4));
                 out.push(ent("task", stable_ino(pid as u64, 2), 4));
+                out.push(ent("ns", stable_ino(pid as u64, 6), 4));
             }
             DirKind::Fd(pid) => {
                 let files = k
@@ -685,18 +691,20 @@ impl ProcFile {
                 let cgt = (1..=64).filter(|&s| p.actions[s].handler > 1).fold(0u64, |m, s| m | 1 << (s - 1));
                 let c = &p.creds;
                 let (ci, cp, ce, cb, ca) = (c.cap_inheritable, c.cap_permitted, c.cap_effective, c.cap_bset, c.cap_ambient);
+                // Ids as the reader's user namespace sees them.
+                let rns = st.proc_of(CURRENT.with(|x| x.get().0)).map(|r| r.creds.userns.clone()).unwrap_or_else(|| c.userns.clone());
                 format!(
                     "Name:\t{comm}\nUmask:\t0022\nState:\t{state}\nTgid:\t{tg}\nNgid:\t0\nPid:\t{pid}\nPPid:\t{}\nTracerPid:\t0\nUid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\nFDSize:\t64\nGroups:\t{}\nVmPeak:\t{vsz:>8} kB\nVmSize:\t{vsz:>8} kB\nVmRSS:\t{rss:>8} kB\nThreads:\t{}\nSigQ:\t0/63000\nSigPnd:\t{tpend:016x}\nShdPnd:\t{:016x}\nSigBlk:\t{mask:016x}\nSigIgn:\t{ign:016x}\nSigCgt:\t{cgt:016x}\nCapInh:\t{ci:016x}\nCapPrm:\t{cp:016x}\nCapEff:\t{ce:016x}\nCapBnd:\t{cb:016x}\nCapAmb:\t{ca:016x}\nNoNewPrivs:\t{}\nSeccomp:\t0\nCpus_allowed_list:\t0-{}\n",
                     p.parent,
-                    c.ruid,
-                    c.euid,
-                    c.suid,
-                    c.fsuid,
-                    c.rgid,
-                    c.egid,
-                    c.sgid,
-                    c.fsgid,
-                    c.groups.iter().map(|g| g.to_string()).collect::<Vec<_>>().join(" "),
+                    rns.show(true, c.ruid),
+                    rns.show(true, c.euid),
+                    rns.show(true, c.suid),
+                    rns.show(true, c.fsuid),
+                    rns.show(false, c.rgid),
+                    rns.show(false, c.egid),
+                    rns.show(false, c.sgid),
+                    rns.show(false, c.fsgid),
+                    c.groups.iter().map(|g| rns.show(false, *g).to_string()).collect::<Vec<_>>().join(" "),
                     p.threads.len().max(1),
                     p.shared_pending.set(),
                     p.no_new_privs as u8,

@@ -5,6 +5,7 @@
 pub mod exec;
 pub mod futex;
 pub mod ipc;
+pub mod nsfs;
 pub mod signal;
 pub mod sigqueue;
 pub mod task;
@@ -99,6 +100,7 @@ pub mod caps {
     pub const CAP_SETPCAP: u32 = 8;
     pub const CAP_LINUX_IMMUTABLE: u32 = 9;
     pub const CAP_NET_BIND_SERVICE: u32 = 10;
+    pub const CAP_NET_ADMIN: u32 = 12;
     pub const CAP_IPC_OWNER: u32 = 15;
     pub const CAP_SYS_CHROOT: u32 = 18;
     pub const CAP_SYS_ADMIN: u32 = 21;
@@ -206,7 +208,7 @@ impl Creds {
 }
 
 /// Inode numbers of namespaces (as /proc/PID/ns/* would show them).
-static NEXT_NS_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(4026531836);
+static NEXT_NS_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(4026531838);
 
 pub fn next_ns_id() -> u64 {
     NEXT_NS_ID.fetch_add(1, Ordering::Relaxed)
@@ -259,6 +261,8 @@ pub struct Namespaces {
     /// The mount namespace: its mount table, and the user namespace that owns it.
     pub mnt: Arc<Vfs>,
     pub mnt_owner: Arc<userns::UserNs>,
+    /// The mount namespace's inode number (/proc/PID/ns/mnt).
+    pub mnt_id: u64,
 }
 
 /// The part of a task other threads touch without the kernel lock.
@@ -558,6 +562,7 @@ impl Kernel {
                 ipc: Arc::new(ipc::IpcNs::new()),
                 mnt: vfs.clone(),
                 mnt_owner: userns::INIT_USERNS.clone(),
+                mnt_id: next_ns_id(),
             },
             unimplemented_logged: Mutex::new(HashSet::new()),
             ttys: std::sync::OnceLock::new(),

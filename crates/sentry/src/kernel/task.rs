@@ -128,6 +128,11 @@ impl Namespaces {
             } else {
                 self.mnt_owner.clone()
             },
+            mnt_id: if flags & CLONE_NEWNS != 0 {
+                super::next_ns_id()
+            } else {
+                self.mnt_id
+            },
         }
     }
 }

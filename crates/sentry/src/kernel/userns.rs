@@ -194,12 +194,17 @@ impl UserNs {
     /// map_write: once only, by a process in the namespace or its parent, ids mapped
     /// in the parent; without CAP_SETUID/CAP_SETGID over the parent only the writer's
     /// own effective id (and for gid_map only after setgroups was denied).
-    pub fn write_map(&self, uid: bool, data: &[u8], writer: &Creds) -> Result<usize, Errno> {
+    pub fn write_map(
+        self: &Arc<Self>,
+        uid: bool,
+        data: &[u8],
+        writer: &Creds,
+    ) -> Result<usize, Errno> {
         let parent = self.parent.clone().ok_or(Errno::EPERM)?;
         if !self.is_self_or_child_of(&writer.userns) {
             return Err(Errno::EPERM);
         }
-        if self.map(uid).is_some() {
+        if self.map(uid).is_some() || !writer.capable_in(self, super::caps::CAP_SYS_ADMIN) {
             return Err(Errno::EPERM);
         }
         let text = std::str::from_utf8(data).map_err(|_| Errno::EINVAL)?;
@@ -252,9 +257,10 @@ impl UserNs {
             super::caps::CAP_SETGID
         };
         let own = if uid { writer.euid } else { writer.egid };
-        let only_own = ext.len() == 1 && ext[0].count == 1 && ext[0].lower == own;
+        let only_own =
+            ext.len() == 1 && ext[0].count == 1 && ext[0].lower == own && self.owner == writer.euid;
         let gid_ok = uid || !self.setgroups_allowed.load(Ordering::SeqCst);
-        if !(only_own && gid_ok) && !writer.capable_in(&parent, cap) {
+        if !(writer.capable_in(&parent, cap) || only_own && gid_ok) {
             return Err(Errno::EPERM);
         }
         let mut m = self.map(uid);

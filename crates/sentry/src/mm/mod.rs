@@ -513,7 +513,7 @@ impl Mm {
             match entry {
                 Some(pte) if pte.mapped == Access::NONE => {
                     let mut prot = vma.prot;
-                    if !vma.shared && !(pte.private && self.mf.refcount(pte.frame) == 1) {
+                    if !(vma.shared || pte.private && self.mf.refcount(pte.frame) == 1) {
                         prot.write = false;
                     }
                     let extend = matches!(run, Some((va, fr, n, rp)) if va + n * PAGE_SIZE == a && fr + n * PAGE_SIZE == pte.frame && rp == prot);

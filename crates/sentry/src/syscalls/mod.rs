@@ -357,7 +357,7 @@ table! {
     __NR_clock_adjtime "clock_adjtime" None, [I, X];
     __NR_syncfs "syncfs" Some(file::fsync), [F];
     __NR_sendmmsg "sendmmsg" Some(socket::sendmmsg), [F, X, U, X];
-    __NR_setns "setns" None, [F, X];
+    __NR_setns "setns" Some(process::setns), [F, X];
     __NR_getcpu "getcpu" Some(process::getcpu), [X, X, X];
     __NR_process_vm_readv "process_vm_readv" None, [I, X, U, X, U, X];
     __NR_process_vm_writev "process_vm_writev" None, [I, X, U, X, U, X];

@@ -620,12 +620,12 @@ fn parse_control(t: &TaskCtx, addr: u64, len: u64) -> Result<Control, Errno> {
                         gid: get(8),
                     };
                     let c = t.creds();
-                    // Root (all capabilities) may claim anything; others only their
-                    // own pid and ids.
-                    let ok = c.euid == 0
-                        || (u.pid == t.tgid
-                            && [c.ruid, c.euid, c.suid].contains(&u.uid)
-                            && [c.rgid, c.egid, c.sgid].contains(&u.gid));
+                    // Another pid needs CAP_SYS_ADMIN, other ids CAP_SETUID and
+                    // CAP_SETGID; without them only the sender's own.
+                    use crate::kernel::caps::{CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN};
+                    let ok = (u.pid == t.tgid || c.capable_init(CAP_SYS_ADMIN))
+                        && ([c.ruid, c.euid, c.suid].contains(&u.uid) || c.has_cap(CAP_SETUID))
+                        && ([c.rgid, c.egid, c.sgid].contains(&u.gid) || c.has_cap(CAP_SETGID));
                     if !ok {
                         return Err(Errno::EPERM);
                     }
@@ -905,7 +905,8 @@ pub fn setsockopt(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     if level != SOL_SOCKET {
         return Err(Errno::EOPNOTSUPP);
     }
-    let privileged = t.creds().euid == 0;
+    // SO_SNDBUFFORCE / SO_RCVBUFFORCE: CAP_NET_ADMIN.
+    let privileged = t.creds().capable_init(crate::kernel::caps::CAP_NET_ADMIN);
     match opt {
         SO_SNDBUF | SO_SNDBUFFORCE => {
             let v = read_int_opt(t, val, len)?;

@@ -1,0 +1,423 @@
+//! The OCI runtime commands, with runc's command line: spec, create, start, state, kill,
+//! delete, run, list, features (and the hidden `boot`, the sandbox process).
+//!
+//! A container is one sandbox process (`husk boot`, the Sentry) started detached by
+//! `create`; its pid is the container's pid in `state`, as runsc reports. The CLI
+//! keeps `<root>/<id>/state.json` and talks to the sandbox over `<root>/<id>/control.sock`.
+
+pub mod boot;
+pub mod config;
+pub mod state;
+
+use crate::cli::{CreateArgs, DeleteArgs, IdArgs, KillArgs, ListArgs, RunArgs, SpecArgs};
+use state::State;
+use std::io::BufRead;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+use std::os::unix::io::AsRawFd;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+/// Global flags the OCI commands use.
+pub struct Global {
+    pub root: PathBuf,
+}
+
+type Res<T> = Result<T, String>;
+
+/// Prints `err` like runc does (one line on stderr) and returns the exit code.
+pub fn report(res: Res<i32>) -> i32 {
+    match res {
+        Ok(code) => code,
+        Err(e) => {
+            tracing::debug!("error: {e}");
+            eprintln!("husk: {e}");
+            1
+        }
+    }
+}
+
+pub fn spec(args: SpecArgs) -> Res<i32> {
+    let path = args.bundle.join("config.json");
+    if path.exists() {
+        return Err(format!("File {} exists. Remove it first", path.display()));
+    }
+    let json = config::default_spec(args.rootless)?;
+    std::fs::write(&path, json).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(0)
+}
+
+/// Creates the container; returns the sandbox process (a child of ours) and its state.
+fn create_container(g: &Global, args: &CreateArgs) -> Res<(Child, PathBuf, State)> {
+    state::validate_id(&args.id)?;
+    if args.console_socket.is_some() {
+        return Err("--console-socket: not supported yet (husk has no terminal support)".into());
+    }
+    let bundle = args
+        .bundle
+        .canonicalize()
+        .map_err(|e| format!("bundle {}: {e}", args.bundle.display()))?;
+    let cfg = config::load(&bundle)?;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o711)
+        .create(&g.root)
+        .map_err(|e| format!("--root {}: {e}", g.root.display()))?;
+    let dir = state::container_dir(&g.root, &args.id)?;
+    match std::fs::DirBuilder::new().mode(0o711).create(&dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(format!("container with id exists: {}", args.id))
+        }
+        Err(e) => return Err(format!("{}: {e}", dir.display())),
+    }
+    match spawn_sandbox(&bundle, &dir, &cfg, args) {
+        Ok((child, st)) => Ok((child, dir, st)),
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            Err(e)
+        }
+    }
+}
+
+fn spawn_sandbox(
+    bundle: &Path,
+    dir: &Path,
+    cfg: &config::Config,
+    args: &CreateArgs,
+) -> Res<(Child, State)> {
+    let (rd, wr) = rustix::pipe::pipe().map_err(|e| format!("pipe: {e}"))?;
+    rustix::io::fcntl_setfd(&rd, rustix::io::FdFlags::CLOEXEC)
+        .map_err(|e| format!("fcntl: {e}"))?;
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find the husk binary: {e}"))?;
+    let mut child = Command::new(exe)
+        .arg("boot")
+        .arg("--bundle")
+        .arg(bundle)
+        .arg("--state")
+        .arg(dir)
+        .arg("--sync-fd")
+        .arg(wr.as_raw_fd().to_string())
+        .arg("--")
+        .arg(&args.id)
+        .process_group(0)
+        .spawn()
+        .map_err(|e| format!("cannot start the sandbox: {e}"))?;
+    drop(wr);
+    let mut msg = String::new();
+    // One line: "ok" or "error MSG" (EOF if the sandbox died).
+    let read = std::io::BufReader::new(std::fs::File::from(rd)).read_line(&mut msg);
+    let fail = |child: &mut Child, e: String| {
+        let _ = child.kill();
+        let _ = child.wait();
+        Err(e)
+    };
+    match (read, msg.lines().next()) {
+        (Ok(_), Some("ok")) => {}
+        (Ok(_), Some(line)) => {
+            let e = line.strip_prefix("error ").unwrap_or(line).to_string();
+            return fail(&mut child, e);
+        }
+        (Ok(_), None) => {
+            return fail(
+                &mut child,
+                "the sandbox process exited during start-up".into(),
+            )
+        }
+        (Err(e), _) => return fail(&mut child, format!("reading from the sandbox: {e}")),
+    }
+    let pid = child.id() as i32;
+    let Some((_, start_time)) = state::proc_stat(pid) else {
+        return fail(
+            &mut child,
+            "the sandbox process exited during start-up".into(),
+        );
+    };
+    let st = State {
+        oci_version: state::OCI_VERSION.into(),
+        id: args.id.clone(),
+        status: "created".into(),
+        pid,
+        bundle: bundle.to_string_lossy().into_owned(),
+        rootfs: cfg.rootfs.to_string_lossy().into_owned(),
+        created: state::rfc3339_now(),
+        owner: String::new(),
+        annotations: cfg.annotations.clone(),
+        start_time,
+    };
+    if let Err(e) = state::save(dir, &st) {
+        return fail(&mut child, e);
+    }
+    if let Some(pf) = &args.pid_file {
+        if let Err(e) = state::write_atomic(pf, pid.to_string().as_bytes()) {
+            return fail(&mut child, e);
+        }
+    }
+    Ok((child, st))
+}
+
+pub fn create(g: &Global, args: CreateArgs) -> Res<i32> {
+    // The sandbox outlives us; it is reparented when we exit.
+    create_container(g, &args).map(|_| 0)
+}
+
+fn start_container(dir: &Path, st: &mut State) -> Res<()> {
+    match state::status(dir, st).as_str() {
+        "created" => {}
+        "running" => return Err("cannot start an already running container".into()),
+        _ => return Err("cannot start a container that has stopped".into()),
+    }
+    state::request(dir, "start", Duration::from_secs(60))?;
+    st.status = "running".into();
+    state::save(dir, st)
+}
+
+pub fn start(g: &Global, args: IdArgs) -> Res<i32> {
+    let (dir, mut st) = state::load(&g.root, &args.id)?;
+    start_container(&dir, &mut st).map(|_| 0)
+}
+
+pub fn state_cmd(g: &Global, args: IdArgs) -> Res<i32> {
+    let (dir, mut st) = state::load(&g.root, &args.id)?;
+    st.status = state::status(&dir, &st);
+    let json =
+        serde_json::to_string_pretty(&st.oci()).map_err(|e| format!("encoding state: {e}"))?;
+    println!("{json}");
+    Ok(0)
+}
+
+pub fn kill(g: &Global, args: KillArgs) -> Res<i32> {
+    let sig = state::parse_signal(&args.signal)?;
+    let (dir, st) = state::load(&g.root, &args.id)?;
+    if state::status(&dir, &st) == "stopped" {
+        return Err("container not running".into());
+    }
+    state::request(&dir, &format!("kill {sig}"), Duration::from_secs(10))?;
+    Ok(0)
+}
+
+/// Waits until the sandbox process is gone, at most `limit`.
+fn wait_gone(st: &State, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    while state::sandbox_alive(st) {
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    true
+}
+
+/// Ends the sandbox (SIGKILL to the container, then to the sandbox process itself if it
+/// does not exit) and removes the state directory.
+fn destroy(dir: &Path, st: &State) -> Res<()> {
+    if state::sandbox_alive(st) {
+        let _ = state::request(dir, "kill 9", Duration::from_secs(5));
+        if !wait_gone(st, Duration::from_secs(10)) {
+            // Still the same process (checked by its start time): end it.
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(st.pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+            if !wait_gone(st, Duration::from_secs(5)) {
+                return Err(format!("the sandbox process {} does not exit", st.pid));
+            }
+        }
+    }
+    std::fs::remove_dir_all(dir).map_err(|e| format!("removing {}: {e}", dir.display()))
+}
+
+pub fn delete(g: &Global, args: DeleteArgs) -> Res<i32> {
+    let (dir, st) = match state::load(&g.root, &args.id) {
+        Ok(x) => x,
+        Err(e) if args.force && e == "container does not exist" => {
+            // runc: --force on a missing container is not an error.
+            state::validate_id(&args.id)?;
+            return Ok(0);
+        }
+        Err(e) => return Err(e),
+    };
+    match state::status(&dir, &st).as_str() {
+        "stopped" | "created" => {}
+        s if !args.force => {
+            return Err(format!(
+                "cannot delete container {} that is not stopped: {s}",
+                args.id
+            ))
+        }
+        _ => {}
+    }
+    destroy(&dir, &st).map(|_| 0)
+}
+
+/// Signals `husk run` passes on to the container, as runc does.
+const FORWARDED: [nix::sys::signal::Signal; 6] = [
+    nix::sys::signal::Signal::SIGINT,
+    nix::sys::signal::Signal::SIGTERM,
+    nix::sys::signal::Signal::SIGHUP,
+    nix::sys::signal::Signal::SIGQUIT,
+    nix::sys::signal::Signal::SIGUSR1,
+    nix::sys::signal::Signal::SIGUSR2,
+];
+
+pub fn run(g: &Global, args: RunArgs) -> Res<i32> {
+    let (mut child, dir, mut st) = create_container(g, &args.create)?;
+    if let Err(e) = start_container(&dir, &mut st) {
+        let _ = destroy(&dir, &st);
+        let _ = child.wait();
+        return Err(e);
+    }
+    if args.detach {
+        return Ok(0);
+    }
+    let mut sigs = nix::sys::signal::SigSet::empty();
+    for s in FORWARDED {
+        sigs.add(s);
+    }
+    if sigs.thread_block().is_ok() {
+        let fdir = dir.clone();
+        let _ = std::thread::Builder::new().spawn(move || loop {
+            match sigs.wait() {
+                Ok(sig) => {
+                    let _ = state::request(
+                        &fdir,
+                        &format!("kill {}", sig as i32),
+                        Duration::from_secs(5),
+                    );
+                }
+                Err(_) => return,
+            }
+        });
+    }
+    let status = child
+        .wait()
+        .map_err(|e| format!("waiting for the sandbox: {e}"))?;
+    use std::os::unix::process::ExitStatusExt;
+    let code = match (status.code(), status.signal()) {
+        (Some(c), _) => c,
+        (None, Some(s)) => 128 + s,
+        _ => 125,
+    };
+    destroy(&dir, &st)?;
+    Ok(code)
+}
+
+fn containers(g: &Global) -> Vec<(PathBuf, State)> {
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir(&g.root) else {
+        return out;
+    };
+    for e in rd.flatten() {
+        let Some(id) = e.file_name().to_str().map(str::to_string) else {
+            continue;
+        };
+        if let Ok((dir, mut st)) = state::load(&g.root, &id) {
+            st.status = state::status(&dir, &st);
+            out.push((dir, st));
+        }
+    }
+    out.sort_by(|a, b| a.1.id.cmp(&b.1.id));
+    out
+}
+
+fn owner_name(dir: &Path) -> String {
+    let uid = std::fs::metadata(dir.join(state::STATE_FILE))
+        .map(|m| m.uid())
+        .unwrap_or(0);
+    nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
+        .ok()
+        .flatten()
+        .map(|u| u.name)
+        .unwrap_or_else(|| format!("#{uid}"))
+}
+
+pub fn list(g: &Global, args: ListArgs) -> Res<i32> {
+    let items = containers(g);
+    if args.quiet {
+        for (_, st) in &items {
+            println!("{}", st.id);
+        }
+        return Ok(0);
+    }
+    let rows: Vec<(State, String)> = items
+        .into_iter()
+        .map(|(dir, st)| {
+            let owner = owner_name(&dir);
+            (st, owner)
+        })
+        .collect();
+    if args.format == "json" {
+        if rows.is_empty() {
+            println!("null");
+            return Ok(0);
+        }
+        let v: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(st, owner)| {
+                let mut o = st.oci();
+                o.owner = owner;
+                serde_json::to_value(o).unwrap_or_default()
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(v));
+        return Ok(0);
+    }
+    // runc's tabwriter: minimum width 12, padding 3.
+    let mut table = vec![["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"].map(String::from)];
+    for (st, owner) in &rows {
+        table.push([
+            st.id.clone(),
+            st.pid.to_string(),
+            st.status.clone(),
+            st.bundle.clone(),
+            st.created.clone(),
+            owner.clone(),
+        ]);
+    }
+    let mut widths = [12usize; 6];
+    for row in &table {
+        for (i, c) in row.iter().enumerate() {
+            widths[i] = widths[i].max(c.len() + 3);
+        }
+    }
+    for row in &table {
+        let mut line = String::new();
+        for (i, c) in row.iter().enumerate() {
+            if i + 1 == row.len() {
+                line.push_str(c);
+            } else {
+                line.push_str(&format!("{c:<w$}", w = widths[i]));
+            }
+        }
+        println!("{line}");
+    }
+    Ok(0)
+}
+
+pub fn features() -> Res<i32> {
+    let v = serde_json::json!({
+        "ociVersionMin": "1.0.0",
+        "ociVersionMax": state::OCI_VERSION,
+        "hooks": [],
+        "mountOptions": [],
+        "linux": {
+            "namespaces": [],
+            "capabilities": [],
+            "cgroup": { "v1": false, "v2": false, "systemd": false, "systemdUser": false },
+            "seccomp": { "enabled": false },
+            "apparmor": { "enabled": false },
+            "selinux": { "enabled": false }
+        },
+        "annotations": {
+            "io.github.husk.version": env!("CARGO_PKG_VERSION"),
+            "io.github.husk.platform": "ptrace"
+        }
+    });
+    let mut out = Vec::new();
+    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
+    serde::Serialize::serialize(&v, &mut ser).map_err(|e| format!("encoding: {e}"))?;
+    println!("{}", String::from_utf8_lossy(&out));
+    Ok(0)
+}
