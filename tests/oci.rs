@@ -522,3 +522,201 @@ fn spec_and_features() {
         "{f}"
     );
 }
+
+#[test]
+fn exec_into_running_container() {
+    let bundle = Bundle::new(&["sleep", "1000"]);
+    let b = bundle.dir.to_string_lossy().into_owned();
+    for rt in Runtime::all() {
+        let n = rt.name;
+        assert_eq!(
+            rt.quiet(&["run", "-d", "--bundle", &b, "e1"]),
+            0,
+            "{n}: run -d"
+        );
+        assert_eq!(rt.wait_status("e1", "running"), "running", "{n}");
+
+        let out = rt.out(&["exec", "e1", "echo", "hi"]);
+        assert_eq!(status_code(out.status), 0, "{n}: {out:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "hi\n", "{n}");
+
+        let out = rt.out(&["exec", "e1", "sh", "-c", "exit 3"]);
+        assert_eq!(status_code(out.status), 3, "{n}: {out:?}");
+
+        let out = rt.out(&[
+            "exec",
+            "-e",
+            "FOO=bar",
+            "--cwd",
+            "/bin",
+            "e1",
+            "sh",
+            "-c",
+            "echo $FOO; pwd",
+        ]);
+        assert_eq!(status_code(out.status), 0, "{n}: {out:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "bar\n/bin\n", "{n}");
+
+        let out = rt.out(&["exec", "e1", "sh", "-c", "kill -9 $$"]);
+        assert_eq!(status_code(out.status), 137, "{n}: {out:?}");
+
+        // A missing program: an error naming it, and runc's 255.
+        let out = rt.out(&["exec", "e1", "no-such-program"]);
+        assert_eq!(status_code(out.status), 255, "{n}: {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("no-such-program"), "{n}: {err}");
+
+        let out = rt.out(&["exec", "--cwd", "/no-such-dir", "e1", "true"]);
+        assert_eq!(status_code(out.status), 255, "{n}: {out:?}");
+
+        // Detached: returns once started, with the pid written.
+        let pid_file = rt.root.with_extension("exec-pid");
+        let pf = pid_file.to_string_lossy().into_owned();
+        assert_eq!(
+            rt.quiet(&["exec", "-d", "--pid-file", &pf, "e1", "sleep", "1"]),
+            0,
+            "{n}: exec -d"
+        );
+        let written = std::fs::read_to_string(&pid_file).unwrap_or_default();
+        let _ = std::fs::remove_file(&pid_file);
+        assert!(
+            written.trim().parse::<u32>().is_ok(),
+            "{n}: pid file {written:?}"
+        );
+
+        assert_eq!(rt.quiet(&["kill", "e1", "KILL"]), 0, "{n}: kill");
+        assert_eq!(rt.wait_status("e1", "stopped"), "stopped", "{n}");
+        assert_eq!(
+            rt.quiet(&["exec", "e1", "true"]),
+            255,
+            "{n}: exec when stopped"
+        );
+        assert_eq!(rt.quiet(&["delete", "e1"]), 0, "{n}: delete");
+        if n == "husk" {
+            assert_no_sandbox_left(&rt);
+        }
+    }
+}
+
+#[test]
+fn rlimits_are_applied() {
+    let bundle = Bundle::new(&["sh", "-c", "ulimit -n; ulimit -Hn"]);
+    bundle.edit(|c| {
+        c["process"]["rlimits"] =
+            serde_json::json!([{"type": "RLIMIT_NOFILE", "soft": 123, "hard": 456}]);
+    });
+    let b = bundle.dir.to_string_lossy().into_owned();
+    for rt in Runtime::all() {
+        let n = rt.name;
+        let out = rt.out(&["run", "--bundle", &b, "l1"]);
+        assert_eq!(status_code(out.status), 0, "{n}: {out:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "123\n456\n", "{n}");
+        if n == "husk" {
+            assert_no_sandbox_left(&rt);
+        }
+    }
+}
+
+#[test]
+fn ps_lists_processes() {
+    let bundle = Bundle::new(&["sleep", "1000"]);
+    let b = bundle.dir.to_string_lossy().into_owned();
+    for rt in Runtime::all() {
+        let n = rt.name;
+        assert_eq!(
+            rt.quiet(&["run", "-d", "--bundle", &b, "p1"]),
+            0,
+            "{n}: run -d"
+        );
+        assert_eq!(rt.wait_status("p1", "running"), "running", "{n}");
+        assert_eq!(
+            rt.quiet(&["exec", "-d", "p1", "sleep", "1000"]),
+            0,
+            "{n}: exec -d"
+        );
+        // Pids: runc's are host pids, husk's the sandbox's (as runsc reports).
+        let out = rt.out(&["ps", "--format", "json", "p1"]);
+        assert_eq!(status_code(out.status), 0, "{n}: {out:?}");
+        let pids: Vec<u64> = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{n}: ps json: {e}: {out:?}"));
+        assert_eq!(pids.len(), 2, "{n}: {pids:?}");
+        let out = rt.out(&["ps", "p1"]);
+        assert_eq!(status_code(out.status), 0, "{n}: {out:?}");
+        let table = String::from_utf8_lossy(&out.stdout).into_owned();
+        let mut lines = table.lines();
+        let header = lines.next().unwrap_or_default();
+        assert!(
+            header.split_whitespace().any(|w| w == "PID"),
+            "{n}: {table}"
+        );
+        assert_eq!(
+            lines.filter(|l| l.contains("sleep")).count(),
+            2,
+            "{n}: {table}"
+        );
+        assert_eq!(rt.quiet(&["delete", "-f", "p1"]), 0, "{n}: delete -f");
+        if n == "husk" {
+            assert_no_sandbox_left(&rt);
+        }
+    }
+}
+
+#[test]
+fn pause_and_resume() {
+    let bundle = Bundle::new(&[
+        "sh",
+        "-c",
+        "i=0; while true; do i=$((i+1)); echo $i; sleep 0.02; done",
+    ]);
+    let b = bundle.dir.to_string_lossy().into_owned();
+    for rt in Runtime::all() {
+        let n = rt.name;
+        let out_path = rt.root.with_extension("out");
+        let lines = || {
+            std::fs::read_to_string(&out_path)
+                .unwrap_or_default()
+                .lines()
+                .count()
+        };
+        let out_file = std::fs::File::create(&out_path).expect("output file");
+        let child = rt
+            .cmd(&["run", "-d", "--bundle", &b, "z1"])
+            .stdin(Stdio::null())
+            .stdout(out_file)
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("run -d");
+        let out = wait_output(child, TIMEOUT).expect("run -d");
+        assert_eq!(status_code(out.status), 0, "{n}: run -d");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while lines() < 3 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(lines() >= 3, "{n}: the counter does not run");
+
+        assert_ne!(rt.quiet(&["resume", "z1"]), 0, "{n}: resume when running");
+        assert_eq!(rt.quiet(&["pause", "z1"]), 0, "{n}: pause");
+        assert_eq!(rt.status("z1"), "paused", "{n}");
+        assert_ne!(rt.quiet(&["pause", "z1"]), 0, "{n}: pause twice");
+        let at_pause = lines();
+        std::thread::sleep(Duration::from_millis(400));
+        assert_eq!(lines(), at_pause, "{n}: the counter advanced while paused");
+
+        assert_eq!(rt.quiet(&["resume", "z1"]), 0, "{n}: resume");
+        assert_eq!(rt.status("z1"), "running", "{n}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while lines() < at_pause + 3 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(lines() >= at_pause + 3, "{n}: the counter did not continue");
+
+        // A paused container can still be force-deleted.
+        assert_eq!(rt.quiet(&["pause", "z1"]), 0, "{n}: pause again");
+        assert_eq!(rt.quiet(&["delete", "--force", "z1"]), 0, "{n}: delete -f");
+        assert!(rt.ids().is_empty(), "{n}: left {:?}", rt.ids());
+        let _ = std::fs::remove_file(&out_path);
+        if n == "husk" {
+            assert_no_sandbox_left(&rt);
+        }
+    }
+}

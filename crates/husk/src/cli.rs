@@ -53,6 +53,14 @@ pub enum Command {
     Delete(DeleteArgs),
     /// Create and start a container; in the foreground, wait and exit with its status.
     Run(RunArgs),
+    /// Run another process in a running container; wait and exit with its status.
+    Exec(ExecArgs),
+    /// List the processes of a container (pids as the sandbox sees them).
+    Ps(PsArgs),
+    /// Pause every process of a running container.
+    Pause(IdArgs),
+    /// Resume a paused container.
+    Resume(IdArgs),
     /// List the containers under --root.
     List(ListArgs),
     /// Print the features this runtime supports (JSON).
@@ -100,6 +108,56 @@ pub struct RunArgs {
     /// Detach: return once the container has started.
     #[arg(long, short = 'd')]
     pub detach: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ExecArgs {
+    /// JSON file with an OCI `process` object (args, env, cwd, user) to run.
+    #[arg(long, short = 'p', value_name = "FILE")]
+    pub process: Option<PathBuf>,
+    /// Set an environment variable (K=V); repeatable.
+    #[arg(long = "env", short = 'e', value_name = "K=V")]
+    pub env: Vec<String>,
+    /// Working directory inside the container.
+    #[arg(long, value_name = "DIR")]
+    pub cwd: Option<String>,
+    /// User (and group) to run as: UID[:GID].
+    #[arg(long, short = 'u', value_name = "UID[:GID]")]
+    pub user: Option<String>,
+    /// Detach: return once the process has started.
+    #[arg(long, short = 'd')]
+    pub detach: bool,
+    /// Write the process's pid (in the sandbox) to this file.
+    #[arg(long = "pid-file", value_name = "FILE")]
+    pub pid_file: Option<PathBuf>,
+    /// Allocate a terminal (not supported yet).
+    #[arg(long, short = 't')]
+    pub tty: bool,
+    /// Container id.
+    pub id: String,
+    /// The command and its arguments (not with --process).
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD"
+    )]
+    pub cmd: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct PsArgs {
+    /// Output format: a table, or a JSON array of pids.
+    #[arg(long, short = 'f', default_value = "table", value_parser = ["table", "json"])]
+    pub format: String,
+    /// Container id.
+    pub id: String,
+    /// Options for ps(1) (runc passes them on; not supported).
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "PS_ARGS"
+    )]
+    pub ps_args: Vec<String>,
 }
 
 #[derive(Args, Debug)]

@@ -197,6 +197,7 @@ pub fn run(args: DoArgs, debug: bool) -> i32 {
         envp: env,
         cwd,
         creds,
+        rlimits: Vec::new(),
     };
     if let Err(e) = sandbox.start(prog) {
         eprintln!("husk: {cmd_name}: {e}");

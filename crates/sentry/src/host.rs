@@ -40,6 +40,16 @@ impl HostFd {
         Some(HostFd { fd: d, is_tty })
     }
 
+    /// Takes ownership of `fd` (e.g. one received over a socket).
+    pub fn from_owned(fd: std::os::fd::OwnedFd) -> HostFd {
+        use std::os::fd::IntoRawFd;
+        let is_tty = rustix::termios::isatty(&fd);
+        HostFd {
+            fd: fd.into_raw_fd(),
+            is_tty,
+        }
+    }
+
     fn poll(&self, events: i16, timeout_ms: i32) -> i16 {
         let mut p = libc::pollfd {
             fd: self.fd,

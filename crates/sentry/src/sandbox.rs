@@ -7,10 +7,11 @@ use crate::fsimpl::{
     procfs::{HostInfo, ProcFs},
 };
 use crate::host::HostFd;
-use crate::kernel::exec::{start_init, LaunchError};
-use crate::kernel::{Creds, Kernel, KernelOptions};
+use crate::kernel::exec::{start_init, start_process, LaunchError};
+use crate::kernel::{default_rlimits, Creds, Kernel, KernelOptions, Tid};
 use crate::memfile::MemoryFile;
 use crate::vfs::{Mount, MountFlags, NewNode, OpenFile, Vfs, O_RDWR};
+use husk_abi::Rlimit;
 use husk_gofer::Client;
 use std::sync::Arc;
 
@@ -47,7 +48,8 @@ pub enum RootfsMode {
     ReadOnly,
 }
 
-/// A booted sandbox.
+/// A booted sandbox (a handle: clones share the kernel).
+#[derive(Clone)]
 pub struct Sandbox {
     pub kernel: Arc<Kernel>,
 }
@@ -58,6 +60,32 @@ pub struct Program {
     pub envp: Vec<Vec<u8>>,
     pub cwd: Vec<u8>,
     pub creds: Creds,
+    /// Resource limits as (resource number, soft, hard); the others keep the defaults.
+    pub rlimits: Vec<(u32, u64, u64)>,
+}
+
+impl Program {
+    fn rlimits(&self) -> [Rlimit; 16] {
+        let mut r = default_rlimits();
+        for &(n, cur, max) in &self.rlimits {
+            if let Some(slot) = r.get_mut(n as usize) {
+                *slot = Rlimit {
+                    rlim_cur: cur,
+                    rlim_max: max,
+                };
+            }
+        }
+        r
+    }
+}
+
+fn launch_error(e: LaunchError) -> SandboxError {
+    match e {
+        LaunchError::NotFound => SandboxError::NotFound,
+        LaunchError::NotExecutable => SandboxError::NotExecutable,
+        LaunchError::Cwd(e) => SandboxError::Setup(format!("chdir to cwd: {e}")),
+        LaunchError::Other(e) => setup(e),
+    }
 }
 
 fn setup(e: impl std::fmt::Display) -> SandboxError {
@@ -158,6 +186,7 @@ impl Sandbox {
             };
             stdio.push(OpenFile::new_anon(Arc::new(host), O_RDWR, name));
         }
+        let rlimits = prog.rlimits();
         start_init(
             &self.kernel,
             prog.argv,
@@ -165,12 +194,44 @@ impl Sandbox {
             &prog.cwd,
             stdio,
             prog.creds,
+            rlimits,
         )
-        .map_err(|e| match e {
-            LaunchError::NotFound => SandboxError::NotFound,
-            LaunchError::NotExecutable => SandboxError::NotExecutable,
-            LaunchError::Other(e) => setup(e),
-        })
+        .map_err(launch_error)
+    }
+
+    /// Starts another process in the running sandbox with the given host fds as its
+    /// stdio (fd 0, 1, 2, ...); returns its pid in the sandbox. Wait for it with
+    /// [`Sandbox::wait_process`].
+    pub fn exec(
+        &self,
+        prog: Program,
+        stdio: Vec<std::os::fd::OwnedFd>,
+    ) -> Result<Tid, SandboxError> {
+        let files = stdio
+            .into_iter()
+            .enumerate()
+            .map(|(i, fd)| {
+                let host = HostFd::from_owned(fd);
+                let name = format!("host:[{i}]");
+                OpenFile::new_anon(Arc::new(host), O_RDWR, name)
+            })
+            .collect();
+        let rlimits = prog.rlimits();
+        start_process(
+            &self.kernel,
+            prog.argv,
+            prog.envp,
+            &prog.cwd,
+            files,
+            prog.creds,
+            rlimits,
+        )
+        .map_err(launch_error)
+    }
+
+    /// Waits for a process started with [`Sandbox::exec`]; returns its wait status.
+    pub fn wait_process(&self, pid: Tid) -> Option<i32> {
+        self.kernel.wait_external(pid)
     }
 
     /// Waits for the first process to exit; returns its wait status.

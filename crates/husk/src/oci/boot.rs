@@ -10,14 +10,21 @@
 //!
 //! Control protocol: one request line per connection, one answer line:
 //! `status` -> `created|running|stopped`; `start` -> `ok` or `error MSG`;
-//! `kill N` -> `ok` or `error MSG`.
+//! `kill N` -> `ok` or `error MSG`;
+//! `exec JSON` ([`ExecRequest`], with the caller's stdio fds attached as SCM_RIGHTS to
+//! the request) -> `ok PID` (the pid in the sandbox) or `error MSG`, then, when the
+//! process exits, `exit STATUS` (its wait status);
+//! `ps` -> `ok JSON` (an array of [`PsEntry`]) or `error MSG`;
+//! `pause` / `resume` -> `ok` or `error MSG` (status `paused` in between).
 
 use super::config::{self, Config};
 use super::state::{CONTROL_SOCKET, EXIT_STATUS_FILE};
 use crate::cli::BootArgs;
 use husk_sentry::kernel::{Creds, KernelOptions};
 use husk_sentry::{Program, RootfsMode, Sandbox, SandboxError};
-use std::io::{BufRead, BufReader, Write};
+use serde::{Deserialize, Serialize};
+use std::io::{Read, Write};
+use std::os::fd::OwnedFd;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::process::Child;
 use std::sync::mpsc;
@@ -27,6 +34,7 @@ use std::sync::{Arc, Mutex};
 enum Phase {
     Created,
     Running,
+    Paused,
     Stopped,
 }
 
@@ -35,6 +43,7 @@ impl Phase {
         match self {
             Phase::Created => "created",
             Phase::Running => "running",
+            Phase::Paused => "paused",
             Phase::Stopped => "stopped",
         }
     }
@@ -49,21 +58,137 @@ fn reply(mut s: &UnixStream, line: &str) {
     let _ = s.write_all(format!("{line}\n").as_bytes());
 }
 
-fn creds(cfg: &Config) -> Creds {
-    let mut groups = cfg.additional_gids.clone();
+/// What `husk exec` asks the sandbox to run.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct ExecRequest {
+    pub args: Vec<String>,
+    pub env: Vec<String>,
+    pub cwd: String,
+    pub uid: u32,
+    pub gid: u32,
+    #[serde(default)]
+    pub additional_gids: Vec<u32>,
+    /// (resource number, soft, hard), as in [`Config::rlimits`].
+    #[serde(default)]
+    pub rlimits: Vec<(u32, u64, u64)>,
+}
+
+fn creds(uid: u32, gid: u32, additional: &[u32]) -> Creds {
+    let mut groups = additional.to_vec();
     groups.sort_unstable();
     groups.dedup();
     Creds {
-        ruid: cfg.uid,
-        euid: cfg.uid,
-        suid: cfg.uid,
-        fsuid: cfg.uid,
-        rgid: cfg.gid,
-        egid: cfg.gid,
-        sgid: cfg.gid,
-        fsgid: cfg.gid,
+        ruid: uid,
+        euid: uid,
+        suid: uid,
+        fsuid: uid,
+        rgid: gid,
+        egid: gid,
+        sgid: gid,
+        fsgid: gid,
         groups,
         ..Default::default()
+    }
+}
+
+/// One process in the answer to `ps`.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct PsEntry {
+    /// The pid in the sandbox.
+    pub pid: i32,
+    pub ppid: i32,
+    pub uid: u32,
+    /// CPU time in milliseconds.
+    pub cpu_ms: u64,
+    /// Start time in seconds since the Unix epoch.
+    pub started: u64,
+    pub cmd: String,
+}
+
+fn ps(kernel: &husk_sentry::kernel::Kernel) -> String {
+    let list: Vec<PsEntry> = kernel
+        .processes()
+        .into_iter()
+        .map(|p| PsEntry {
+            pid: p.pid,
+            ppid: p.ppid,
+            uid: p.uid,
+            cpu_ms: p.cpu.as_millis() as u64,
+            started: p.started.as_secs(),
+            cmd: p.cmd,
+        })
+        .collect();
+    match serde_json::to_string(&list) {
+        Ok(j) => format!("ok {j}"),
+        Err(e) => format!("error encoding: {e}"),
+    }
+}
+
+/// Longest request line accepted.
+const MAX_REQUEST: usize = 1 << 20;
+
+/// Reads one request line and the fds sent with it.
+fn read_request(conn: &UnixStream) -> Option<(String, Vec<OwnedFd>)> {
+    use rustix::net::{recvmsg, RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags};
+    use std::mem::MaybeUninit;
+    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(8))];
+    let mut anc = RecvAncillaryBuffer::new(&mut space);
+    let mut buf = vec![0u8; 4096];
+    let r = recvmsg(
+        conn,
+        &mut [std::io::IoSliceMut::new(&mut buf)],
+        &mut anc,
+        RecvFlags::CMSG_CLOEXEC,
+    )
+    .ok()?;
+    let mut fds = Vec::new();
+    for msg in anc.drain() {
+        if let RecvAncillaryMessage::ScmRights(got) = msg {
+            fds.extend(got);
+        }
+    }
+    buf.truncate(r.bytes);
+    let mut byte = [0u8; 1];
+    while !buf.contains(&b'\n') && buf.len() < MAX_REQUEST {
+        match (&*conn).read(&mut byte) {
+            Ok(1) => buf.push(byte[0]),
+            _ => break,
+        }
+    }
+    let end = buf.iter().position(|&c| c == b'\n').unwrap_or(buf.len());
+    let line = String::from_utf8(buf[..end].to_vec()).ok()?;
+    Some((line, fds))
+}
+
+/// Runs an `exec` request (on a thread of its own: it answers when the process exits).
+fn exec(sandbox: &Sandbox, conn: UnixStream, json: &str, fds: Vec<OwnedFd>) {
+    let req: ExecRequest = match serde_json::from_str(json) {
+        Ok(r) => r,
+        Err(e) => return reply(&conn, &format!("error bad exec request: {e}")),
+    };
+    if req.args.is_empty() {
+        return reply(&conn, "error exec: no command");
+    }
+    if fds.len() != 3 {
+        return reply(
+            &conn,
+            &format!("error exec: expected 3 stdio fds, got {}", fds.len()),
+        );
+    }
+    let prog = Program {
+        argv: req.args.iter().map(|a| a.as_bytes().to_vec()).collect(),
+        envp: req.env.iter().map(|e| e.as_bytes().to_vec()).collect(),
+        cwd: req.cwd.as_bytes().to_vec(),
+        creds: creds(req.uid, req.gid, &req.additional_gids),
+        rlimits: req.rlimits.clone(),
+    };
+    let pid = match sandbox.exec(prog, fds) {
+        Ok(pid) => pid,
+        Err(e) => return reply(&conn, &format!("error exec failed: {}: {e}", req.args[0])),
+    };
+    reply(&conn, &format!("ok {pid}"));
+    if let Some(status) = sandbox.wait_process(pid) {
+        reply(&conn, &format!("exit {status}"));
     }
 }
 
@@ -77,9 +202,6 @@ struct Booted {
 
 fn boot(args: &BootArgs) -> Result<Booted, String> {
     let cfg = config::load(&args.bundle)?;
-    if !cfg.rlimits.is_empty() {
-        tracing::debug!("process.rlimits: not applied yet (the Sentry's defaults are used)");
-    }
     let host = crate::do_cmd::host_info();
     let (mut gofer, sock) = crate::do_cmd::start_gofer(&cfg.rootfs)?;
     let result = (|| {
@@ -130,25 +252,51 @@ fn boot(args: &BootArgs) -> Result<Booted, String> {
 fn serve(
     listener: UnixListener,
     phase: Arc<Mutex<Phase>>,
-    kernel: Arc<husk_sentry::kernel::Kernel>,
+    sandbox: Sandbox,
     tx: mpsc::Sender<Msg>,
 ) {
+    let kernel = sandbox.kernel.clone();
     for conn in listener.incoming() {
         let Ok(conn) = conn else { continue };
-        let mut line = String::new();
-        if BufReader::new(&conn).read_line(&mut line).is_err() {
+        let Some((line, fds)) = read_request(&conn) else {
+            continue;
+        };
+        let now = *phase.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(json) = line.strip_prefix("exec ") {
+            match now {
+                Phase::Running => {
+                    let sandbox = sandbox.clone();
+                    let json = json.to_string();
+                    let spawned = std::thread::Builder::new()
+                        .name("exec".into())
+                        .spawn(move || exec(&sandbox, conn, &json, fds));
+                    if let Err(e) = spawned {
+                        tracing::debug!("exec thread: {e}");
+                    }
+                }
+                Phase::Created => reply(&conn, "error cannot exec in a created container"),
+                Phase::Paused => reply(&conn, "error cannot exec in a paused container"),
+                Phase::Stopped => reply(&conn, "error cannot exec in a stopped container"),
+            }
             continue;
         }
-        let now = *phase.lock().unwrap_or_else(|e| e.into_inner());
+        drop(fds);
         let mut words = line.split_whitespace();
         match (words.next(), words.next()) {
             (Some("status"), None) => reply(&conn, now.name()),
+            (Some("ps"), None) => match now {
+                Phase::Created => reply(&conn, "ok []"),
+                Phase::Running | Phase::Paused => reply(&conn, &ps(&kernel)),
+                Phase::Stopped => reply(&conn, "error container is not running"),
+            },
             (Some("start"), None) => match now {
                 Phase::Created => {
                     // The main thread answers once the first process runs.
                     let _ = tx.send(Msg::Start(conn));
                 }
-                Phase::Running => reply(&conn, "error cannot start an already running container"),
+                Phase::Running | Phase::Paused => {
+                    reply(&conn, "error cannot start an already running container")
+                }
                 Phase::Stopped => reply(&conn, "error cannot start a container that has stopped"),
             },
             (Some("kill"), Some(n)) => match (n.parse::<i32>(), now) {
@@ -158,12 +306,38 @@ fn serve(
                     let _ = tx.send(Msg::Kill(sig));
                     reply(&conn, "ok");
                 }
-                (Ok(sig), Phase::Running) => {
+                (Ok(sig), Phase::Running | Phase::Paused) => {
                     kernel.host_signal(sig);
                     reply(&conn, "ok");
                 }
                 (Ok(_), Phase::Stopped) => reply(&conn, "error container not running"),
             },
+            (Some("pause"), None) => {
+                let mut p = phase.lock().unwrap_or_else(|e| e.into_inner());
+                match *p {
+                    Phase::Running => {
+                        if kernel.freeze(std::time::Duration::from_secs(5)) {
+                            *p = Phase::Paused;
+                            reply(&conn, "ok");
+                        } else {
+                            kernel.thaw();
+                            reply(&conn, "error tasks did not stop in time");
+                        }
+                    }
+                    Phase::Paused => reply(&conn, "error container already paused"),
+                    _ => reply(&conn, "error container not running"),
+                }
+            }
+            (Some("resume"), None) => {
+                let mut p = phase.lock().unwrap_or_else(|e| e.into_inner());
+                if *p == Phase::Paused {
+                    kernel.thaw();
+                    *p = Phase::Running;
+                    reply(&conn, "ok");
+                } else {
+                    reply(&conn, "error container not paused");
+                }
+            }
             _ => reply(&conn, "error unknown request"),
         }
     }
@@ -197,10 +371,10 @@ pub fn run(args: BootArgs) -> i32 {
     let (tx, rx) = mpsc::channel();
     {
         let phase = phase.clone();
-        let kernel = sandbox.kernel.clone();
+        let sb = sandbox.clone();
         let spawned = std::thread::Builder::new()
             .name("control".into())
-            .spawn(move || serve(listener, phase, kernel, tx));
+            .spawn(move || serve(listener, phase, sb, tx));
         if let Err(e) = spawned {
             let _ = sync.write_all(format!("error control thread: {e}\n").as_bytes());
             let _ = gofer.kill();
@@ -240,7 +414,8 @@ pub fn run(args: BootArgs) -> i32 {
         argv: cfg.args.iter().map(|a| a.as_bytes().to_vec()).collect(),
         envp: cfg.env.iter().map(|e| e.as_bytes().to_vec()).collect(),
         cwd: cfg.cwd.as_bytes().to_vec(),
-        creds: creds(&cfg),
+        creds: creds(cfg.uid, cfg.gid, &cfg.additional_gids),
+        rlimits: cfg.rlimits.clone(),
     };
     if let Err(e) = sandbox.start(prog) {
         let cmd = cfg.args.first().map(String::as_str).unwrap_or_default();

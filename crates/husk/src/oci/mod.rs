@@ -1,5 +1,6 @@
 //! The OCI runtime commands, with runc's command line: spec, create, start, state, kill,
-//! delete, run, list, features (and the hidden `boot`, the sandbox process).
+//! delete, run, list, features, exec, ps, pause, resume (and the hidden `boot`, the
+//! sandbox process).
 //!
 //! A container is one sandbox process (`husk boot`, the Sentry) started detached by
 //! `create`; its pid is the container's pid in `state`, as runsc reports. The CLI
@@ -7,9 +8,10 @@
 
 pub mod boot;
 pub mod config;
+pub mod exec;
 pub mod state;
 
-use crate::cli::{CreateArgs, DeleteArgs, IdArgs, KillArgs, ListArgs, RunArgs, SpecArgs};
+use crate::cli::{CreateArgs, DeleteArgs, IdArgs, KillArgs, ListArgs, PsArgs, RunArgs, SpecArgs};
 use state::State;
 use std::io::BufRead;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt};
@@ -301,6 +303,64 @@ pub fn run(g: &Global, args: RunArgs) -> Res<i32> {
     };
     destroy(&dir, &st)?;
     Ok(code)
+}
+
+/// `husk pause` (`pause` true) and `husk resume`.
+pub fn pause(g: &Global, args: IdArgs, pause: bool) -> Res<i32> {
+    let (dir, mut st) = state::load(&g.root, &args.id)?;
+    match (state::status(&dir, &st).as_str(), pause) {
+        ("running", true) | ("paused", false) => {}
+        ("paused", true) => return Err("container already paused".into()),
+        (_, true) => return Err("container not running".into()),
+        (_, false) => return Err("container not paused".into()),
+    }
+    let req = if pause { "pause" } else { "resume" };
+    state::request(&dir, req, Duration::from_secs(10))?;
+    st.status = if pause { "paused" } else { "running" }.into();
+    state::save(&dir, &st)?;
+    Ok(0)
+}
+
+/// `HH:MM` (UTC) of a time in seconds since the epoch.
+fn clock_time(secs: u64) -> String {
+    format!("{:02}:{:02}", secs / 3600 % 24, secs / 60 % 60)
+}
+
+/// `husk ps`: the container's processes with the pids the sandbox gives them (as runsc
+/// reports; the ptrace platform's host processes are not the container's processes).
+pub fn ps(g: &Global, args: PsArgs) -> Res<i32> {
+    if !args.ps_args.is_empty() {
+        return Err("ps options are not supported (husk prints its own table)".into());
+    }
+    let (dir, st) = state::load(&g.root, &args.id)?;
+    if state::status(&dir, &st) == "stopped" {
+        return Err("container is not running".into());
+    }
+    let answer = state::request(&dir, "ps", Duration::from_secs(10))?;
+    let json = answer.strip_prefix("ok ").unwrap_or(&answer);
+    let list: Vec<boot::PsEntry> = serde_json::from_str(json)
+        .map_err(|e| format!("unexpected answer from the sandbox: {e}"))?;
+    if args.format == "json" {
+        let pids: Vec<i32> = list.iter().map(|p| p.pid).collect();
+        println!("{}", serde_json::Value::from(pids));
+        return Ok(0);
+    }
+    println!("UID        PID  PPID  C STIME TTY          TIME CMD");
+    for p in &list {
+        let t = p.cpu_ms / 1000;
+        println!(
+            "{:<8} {:>5} {:>5}  0 {:<5} ?        {:02}:{:02}:{:02} {}",
+            p.uid,
+            p.pid,
+            p.ppid,
+            clock_time(p.started),
+            t / 3600,
+            t / 60 % 60,
+            t % 60,
+            p.cmd
+        );
+    }
+    Ok(0)
 }
 
 fn containers(g: &Global) -> Vec<(PathBuf, State)> {

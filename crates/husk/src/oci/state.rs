@@ -183,7 +183,7 @@ pub fn status(dir: &Path, st: &State) -> String {
         return "stopped".into();
     }
     match request(dir, "status", Duration::from_secs(5)) {
-        Ok(s) if ["created", "running", "stopped"].contains(&s.as_str()) => s,
+        Ok(s) if ["created", "running", "paused", "stopped"].contains(&s.as_str()) => s,
         // Alive but not answering (starting up or shutting down): what was recorded.
         _ => st.status.clone(),
     }

@@ -12,6 +12,8 @@ use husk_abi::{Errno, PtRegs, SysResult};
 pub enum LaunchError {
     NotFound,
     NotExecutable,
+    /// The working directory cannot be reached (only for [`start_process`]).
+    Cwd(Errno),
     Other(Errno),
 }
 
@@ -63,20 +65,56 @@ fn resolve_command(
 }
 
 /// Starts the sandbox's init process (pid 1) running `argv` with `envp`.
+#[allow(clippy::too_many_arguments)]
 pub fn start_init(
     k: &Arc<Kernel>,
     argv: Vec<Vec<u8>>,
     envp: Vec<Vec<u8>>,
     cwd: &[u8],
     stdio: Vec<Arc<OpenFile>>,
-    mut creds: Creds,
+    creds: Creds,
+    rlimits: [Rlimit; 16],
 ) -> Result<(), LaunchError> {
+    launch(k, argv, envp, cwd, stdio, creds, rlimits, false).map(|_| ())
+}
+
+/// Starts another process in the running sandbox (`husk exec`): a new thread group and
+/// session whose parent is the host; [`Kernel::wait_external`] waits for it. Unlike
+/// init's, a working directory that does not exist is an error. Returns its pid.
+#[allow(clippy::too_many_arguments)]
+pub fn start_process(
+    k: &Arc<Kernel>,
+    argv: Vec<Vec<u8>>,
+    envp: Vec<Vec<u8>>,
+    cwd: &[u8],
+    stdio: Vec<Arc<OpenFile>>,
+    creds: Creds,
+    rlimits: [Rlimit; 16],
+) -> Result<Tid, LaunchError> {
+    if k.init_exited() {
+        return Err(LaunchError::Other(Errno::ESRCH));
+    }
+    launch(k, argv, envp, cwd, stdio, creds, rlimits, true)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn launch(
+    k: &Arc<Kernel>,
+    argv: Vec<Vec<u8>>,
+    envp: Vec<Vec<u8>>,
+    cwd: &[u8],
+    stdio: Vec<Arc<OpenFile>>,
+    mut creds: Creds,
+    rlimits: [Rlimit; 16],
+    external: bool,
+) -> Result<Tid, LaunchError> {
     creds.exec_transform();
     let root = k.vfs.root.clone();
-    let cwd_d = k
-        .vfs
-        .walk(&root, &root, cwd, WalkFlags { follow: true })
-        .unwrap_or_else(|_| root.clone());
+    let cwd_d = match k.vfs.walk(&root, &root, cwd, WalkFlags { follow: true }) {
+        Ok(d) => d,
+        Err(e) if external => return Err(LaunchError::Cwd(e)),
+        Err(_) => root.clone(),
+    };
     let fsctx = FsContext {
         root: root.clone(),
         cwd: cwd_d,
@@ -146,7 +184,7 @@ pub fn start_init(
             stop_sig: 0,
             stop_report: false,
             cont_report: false,
-            rlimits: default_rlimits(),
+            rlimits,
             creds,
             child_wq: WaitQueue::new(),
             usage: Usage::default(),
@@ -163,8 +201,19 @@ pub fn start_init(
             ns: k.root_ns.clone(),
         },
     );
+    if external {
+        st.external.insert(tid, None);
+    }
     drop(st);
-    task.spawn().map_err(|_| LaunchError::Other(Errno::EAGAIN))
+    match task.spawn() {
+        Ok(()) => Ok(tid),
+        Err(_) => {
+            if external {
+                k.lock().external.remove(&tid);
+            }
+            Err(LaunchError::Other(Errno::EAGAIN))
+        }
+    }
 }
 
 /// Records the absolute path of the executable for /proc/PID/exe.

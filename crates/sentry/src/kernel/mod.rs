@@ -381,6 +381,20 @@ pub struct ProcessInfo {
     pub ns: Namespaces,
 }
 
+/// One process as `husk ps` shows it.
+#[derive(Debug, Clone)]
+pub struct ProcessSummary {
+    pub pid: Tid,
+    /// 0 for init and processes started from the host.
+    pub ppid: Tid,
+    pub uid: u32,
+    /// User plus system CPU time.
+    pub cpu: Duration,
+    /// Start time, since the Unix epoch.
+    pub started: Duration,
+    pub cmd: String,
+}
+
 /// The kernel lock's content.
 pub struct KState {
     pub threads: BTreeMap<Tid, ThreadInfo>,
@@ -388,6 +402,9 @@ pub struct KState {
     next_tid: Tid,
     /// Wait status of init once it exited.
     pub init_status: Option<i32>,
+    /// Processes started from the host (`husk exec`): their parent is the host, which
+    /// learns their wait status here once they exit.
+    pub external: BTreeMap<Tid, Option<i32>>,
 }
 
 impl KState {
@@ -480,6 +497,9 @@ pub struct Kernel {
     /// Pseudo-terminals (devpts), for the controlling terminal of exiting session leaders.
     pub ttys: std::sync::OnceLock<Arc<crate::fsimpl::devpts::DevPts>>,
     done: Condvar,
+    /// Set while the sandbox is paused: no task returns to application code.
+    frozen: std::sync::atomic::AtomicBool,
+    thaw: (Mutex<()>, Condvar),
     /// Host threads running tasks (they end after their stub threads are gone).
     pub live_tasks: std::sync::atomic::AtomicUsize,
 }
@@ -551,6 +571,7 @@ impl Kernel {
                 procs: BTreeMap::new(),
                 next_tid: 1,
                 init_status: None,
+                external: BTreeMap::new(),
             }),
             futexes: futex::FutexTable::default(),
             timers: timer::TimerService::default(),
@@ -568,6 +589,8 @@ impl Kernel {
             ttys: std::sync::OnceLock::new(),
             done: Condvar::new(),
             live_tasks: std::sync::atomic::AtomicUsize::new(0),
+            frozen: std::sync::atomic::AtomicBool::new(false),
+            thaw: (Mutex::new(()), Condvar::new()),
         })
     }
 
@@ -601,6 +624,107 @@ impl Kernel {
                 return s;
             }
             st = self.done.wait(st).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// Blocks until process `tgid`, started from the host with
+    /// [`exec::start_process`], has exited; returns its wait status (SIGKILL's if the
+    /// sandbox ends first). `None` if `tgid` is not such a process.
+    pub fn wait_external(&self, tgid: Tid) -> Option<i32> {
+        let mut st = self.lock();
+        loop {
+            match st.external.get(&tgid) {
+                None => return None,
+                Some(Some(s)) => {
+                    let s = *s;
+                    st.external.remove(&tgid);
+                    return Some(s);
+                }
+                Some(None) if st.init_status.is_some() && !st.procs.contains_key(&tgid) => {
+                    return Some(SIGKILL);
+                }
+                Some(None) => {}
+            }
+            st = self.done.wait(st).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// The live processes (not zombies), by pid.
+    pub fn processes(&self) -> Vec<ProcessSummary> {
+        let st = self.lock();
+        let now = std::time::SystemTime::now();
+        st.procs
+            .values()
+            .filter(|p| p.state == ProcState::Running)
+            .map(|p| {
+                let (u, s) = st.process_cpu(p.tgid).unwrap_or_default();
+                let started = now
+                    .checked_sub(p.start.elapsed())
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .unwrap_or_default();
+                ProcessSummary {
+                    pid: p.tgid,
+                    ppid: p.parent,
+                    uid: p.creds.ruid,
+                    cpu: u + s,
+                    started,
+                    cmd: p
+                        .cmdline
+                        .iter()
+                        .map(|a| String::from_utf8_lossy(a).into_owned())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                }
+            })
+            .collect()
+    }
+
+    /// Pauses the sandbox: tasks stop before they return to application code (those
+    /// running it are interrupted; those in a system call stop when it ends). Waits, at
+    /// most `limit`, until no task runs application code; returns whether they all
+    /// stopped.
+    pub fn freeze(&self, limit: Duration) -> bool {
+        self.frozen.store(true, Ordering::SeqCst);
+        let deadline = Instant::now() + limit;
+        loop {
+            let running: Vec<Arc<ThreadHandle>> = self
+                .lock()
+                .threads
+                .values()
+                .filter(|t| t.handle.in_app.load(Ordering::SeqCst))
+                .map(|t| t.handle.clone())
+                .collect();
+            if running.is_empty() {
+                return true;
+            }
+            if Instant::now() > deadline {
+                return false;
+            }
+            for h in &running {
+                h.kick();
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// Resumes a paused sandbox.
+    pub fn thaw(&self) {
+        let _g = self.thaw.0.lock().unwrap_or_else(|p| p.into_inner());
+        self.frozen.store(false, Ordering::SeqCst);
+        self.thaw.1.notify_all();
+    }
+
+    /// Whether the sandbox is paused.
+    pub fn is_frozen(&self) -> bool {
+        self.frozen.load(Ordering::SeqCst)
+    }
+
+    /// While paused: waits until resumed, at most `limit` (so the task can look at its
+    /// signals: SIGKILL still ends it).
+    pub fn wait_thawed(&self, limit: Duration) {
+        let g = self.thaw.0.lock().unwrap_or_else(|p| p.into_inner());
+        if self.frozen.load(Ordering::SeqCst) {
+            let _ = self.thaw.1.wait_timeout(g, limit);
         }
     }
 

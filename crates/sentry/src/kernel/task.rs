@@ -262,8 +262,14 @@ impl TaskCtx {
             if self.exit.is_some() {
                 break;
             }
+            if self.k.is_frozen() {
+                // Paused: look at signals again now and then (SIGKILL ends the task).
+                self.k.wait_thawed(Duration::from_millis(50));
+                continue;
+            }
             self.handle.in_app.store(true, Ordering::SeqCst);
-            if self.handle.attention.load(Ordering::SeqCst) {
+            // Checked after in_app is set: `freeze` sets the flag, then looks at in_app.
+            if self.handle.attention.load(Ordering::SeqCst) || self.k.is_frozen() {
                 self.handle.in_app.store(false, Ordering::SeqCst);
                 continue;
             }
@@ -901,6 +907,10 @@ impl TaskCtx {
         }
         for g in groups {
             self.k.hup_orphaned_stopped(st, g);
+        }
+        if let Some(slot) = st.external.get_mut(&tgid) {
+            *slot = Some(status);
+            self.k.notify_done();
         }
         let (code, st_val) = if status & 0x7f == 0 {
             (CLD_EXITED, (status >> 8) & 0xff)

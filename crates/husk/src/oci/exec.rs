@@ -1,0 +1,260 @@
+//! `husk exec`: runs another process in a running container's sandbox.
+//!
+//! The request goes over the control socket with this process's fds 0, 1 and 2
+//! attached (SCM_RIGHTS), so the new process writes straight to our stdio. Defaults
+//! (env, cwd, user) come from the container's config.json, as runc takes them; `-e`
+//! adds or replaces variables, `--process FILE` replaces the whole process.
+//!
+//! Exit status: the process's (128+N if signal N ended it). As runc, a process that
+//! could not be started (missing program, bad cwd, container not running) gives an
+//! error and 255. Unlike runc, exec into a created (not yet started) container is
+//! refused: the sandbox's pid 1 must be the container's init. Signals sent to
+//! `husk exec` are not forwarded yet.
+
+use super::boot::ExecRequest;
+use super::state::{self, CONTROL_SOCKET};
+use super::{config, Global, Res};
+use crate::cli::ExecArgs;
+use std::io::{BufRead, BufReader};
+use std::os::unix::net::UnixStream;
+
+/// Exit status when the process could not be started (runc's).
+const EXEC_FAILED: i32 = 255;
+
+fn set_env(env: &mut Vec<String>, kv: &str) -> Res<()> {
+    let Some((k, _)) = kv.split_once('=') else {
+        return Err(format!("--env {kv:?}: not KEY=VALUE"));
+    };
+    let prefix = format!("{k}=");
+    match env.iter_mut().find(|e| e.starts_with(&prefix)) {
+        Some(e) => *e = kv.to_string(),
+        None => env.push(kv.to_string()),
+    }
+    Ok(())
+}
+
+fn parse_user(u: &str) -> Res<(u32, Option<u32>)> {
+    let bad = || format!("--user {u:?}: expected UID[:GID] (numbers)");
+    let (uid, gid) = match u.split_once(':') {
+        Some((a, b)) => (a, Some(b)),
+        None => (u, None),
+    };
+    let uid = uid.parse().map_err(|_| bad())?;
+    let gid = match gid {
+        Some(g) => Some(g.parse().map_err(|_| bad())?),
+        None => None,
+    };
+    Ok((uid, gid))
+}
+
+/// The process a `--process` file describes (an OCI `process` object).
+fn from_process_file(path: &std::path::Path) -> Res<ExecRequest> {
+    let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let v: serde_json::Value = serde_json::from_slice(&data)
+        .map_err(|e| format!("{}: invalid JSON: {e}", path.display()))?;
+    let strings = |key: &str| -> Res<Vec<String>> {
+        match &v[key] {
+            serde_json::Value::Null => Ok(Vec::new()),
+            serde_json::Value::Array(a) => a
+                .iter()
+                .map(|x| {
+                    x.as_str()
+                        .map(str::to_string)
+                        .ok_or_else(|| format!("{}: {key}: not a string array", path.display()))
+                })
+                .collect(),
+            _ => Err(format!("{}: {key}: not a string array", path.display())),
+        }
+    };
+    let num = |x: &serde_json::Value, key: &str| -> Res<u32> {
+        match x {
+            serde_json::Value::Null => Ok(0),
+            x => x
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| format!("{}: user.{key}: not a number", path.display())),
+        }
+    };
+    let user = &v["user"];
+    let mut additional_gids = Vec::new();
+    if let Some(a) = user["additionalGids"].as_array() {
+        for g in a {
+            additional_gids.push(num(g, "additionalGids")?);
+        }
+    }
+    if v["terminal"].as_bool() == Some(true) {
+        return Err("process.terminal: true is not supported yet".into());
+    }
+    Ok(ExecRequest {
+        args: strings("args")?,
+        env: strings("env")?,
+        cwd: v["cwd"].as_str().unwrap_or("/").to_string(),
+        uid: num(&user["uid"], "uid")?,
+        gid: num(&user["gid"], "gid")?,
+        additional_gids,
+        rlimits: Vec::new(),
+    })
+}
+
+fn request_for(args: &ExecArgs, cfg: Option<&config::Config>) -> Res<ExecRequest> {
+    let mut req = match (&args.process, cfg) {
+        (Some(p), _) => {
+            if !args.cmd.is_empty() {
+                return Err("--process and a command cannot both be given".into());
+            }
+            let mut req = from_process_file(p)?;
+            req.rlimits = cfg.map(|c| c.rlimits.clone()).unwrap_or_default();
+            req
+        }
+        (None, Some(cfg)) => ExecRequest {
+            args: args.cmd.clone(),
+            env: cfg.env.clone(),
+            cwd: cfg.cwd.clone(),
+            uid: cfg.uid,
+            gid: cfg.gid,
+            additional_gids: cfg.additional_gids.clone(),
+            rlimits: cfg.rlimits.clone(),
+        },
+        (None, None) => ExecRequest {
+            args: args.cmd.clone(),
+            env: Vec::new(),
+            cwd: "/".into(),
+            uid: 0,
+            gid: 0,
+            additional_gids: Vec::new(),
+            rlimits: Vec::new(),
+        },
+    };
+    if req.args.is_empty() {
+        return Err("exec: no command given (or process.args is empty)".into());
+    }
+    for kv in &args.env {
+        set_env(&mut req.env, kv)?;
+    }
+    if let Some(cwd) = &args.cwd {
+        req.cwd = cwd.clone();
+    }
+    if !req.cwd.starts_with('/') {
+        return Err(format!("--cwd {:?}: must be an absolute path", req.cwd));
+    }
+    if let Some(u) = &args.user {
+        let (uid, gid) = parse_user(u)?;
+        req.uid = uid;
+        req.gid = gid.unwrap_or(0);
+        req.additional_gids.clear();
+    }
+    Ok(req)
+}
+
+/// Sends `line` with our stdio fds attached.
+fn send_with_stdio(sock: &UnixStream, line: &str) -> Res<()> {
+    use rustix::net::{sendmsg, SendAncillaryBuffer, SendAncillaryMessage, SendFlags};
+    use std::mem::MaybeUninit;
+    use std::os::fd::AsFd;
+    let (i, o, e) = (std::io::stdin(), std::io::stdout(), std::io::stderr());
+    let fds = [i.as_fd(), o.as_fd(), e.as_fd()];
+    for (n, fd) in fds.iter().enumerate() {
+        if rustix::io::fcntl_getfd(fd).is_err() {
+            return Err(format!("stdio fd {n} is not open"));
+        }
+    }
+    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(3))];
+    let mut anc = SendAncillaryBuffer::new(&mut space);
+    anc.push(SendAncillaryMessage::ScmRights(&fds));
+    let data = format!("{line}\n");
+    let bytes = data.as_bytes();
+    let mut sent = sendmsg(
+        sock,
+        &[std::io::IoSlice::new(bytes)],
+        &mut anc,
+        SendFlags::NOSIGNAL,
+    )
+    .map_err(|e| format!("talking to the sandbox: {e}"))?;
+    while sent < bytes.len() {
+        sent += rustix::net::send(sock, &bytes[sent..], SendFlags::NOSIGNAL)
+            .map_err(|e| format!("talking to the sandbox: {e}"))?;
+    }
+    Ok(())
+}
+
+/// The exit code for wait status `status` (128+N for signal N).
+fn exit_code(status: i32) -> i32 {
+    if status & 0x7f == 0 {
+        (status >> 8) & 0xff
+    } else {
+        128 + (status & 0x7f)
+    }
+}
+
+/// `husk exec`. Every failure to start the process exits with 255 (runc's status).
+pub fn exec(g: &Global, args: ExecArgs) -> Res<i32> {
+    exec_inner(g, args).or_else(|e| {
+        eprintln!("husk: exec failed: {e}");
+        Ok(EXEC_FAILED)
+    })
+}
+
+fn exec_inner(g: &Global, args: ExecArgs) -> Res<i32> {
+    if args.tty {
+        return Err("--tty: not supported yet (husk has no terminal support)".into());
+    }
+    let (dir, st) = state::load(&g.root, &args.id)?;
+    match state::status(&dir, &st).as_str() {
+        "running" => {}
+        "created" => return Err("cannot exec in a created container".into()),
+        s => return Err(format!("cannot exec in a {s} container")),
+    }
+    let cfg = config::load(std::path::Path::new(&st.bundle)).ok();
+    let req = request_for(&args, cfg.as_ref())?;
+    let json = serde_json::to_string(&req).map_err(|e| format!("encoding: {e}"))?;
+    let sock = UnixStream::connect(dir.join(CONTROL_SOCKET))
+        .map_err(|e| format!("connecting to the sandbox: {e}"))?;
+    send_with_stdio(&sock, &format!("exec {json}"))?;
+    let mut lines = BufReader::new(&sock).lines();
+    let first = match lines.next() {
+        Some(Ok(l)) => l,
+        Some(Err(e)) => return Err(format!("talking to the sandbox: {e}")),
+        None => return Err("the sandbox closed the control connection".into()),
+    };
+    if let Some(e) = first.strip_prefix("error ") {
+        return Err(e.strip_prefix("exec failed: ").unwrap_or(e).to_string());
+    }
+    let pid = first
+        .strip_prefix("ok ")
+        .and_then(|p| p.trim().parse::<i32>().ok())
+        .ok_or_else(|| format!("unexpected answer from the sandbox: {first:?}"))?;
+    if let Some(pf) = &args.pid_file {
+        state::write_atomic(pf, pid.to_string().as_bytes())?;
+    }
+    if args.detach {
+        return Ok(0);
+    }
+    match lines.next() {
+        Some(Ok(l)) => l
+            .strip_prefix("exit ")
+            .and_then(|s| s.trim().parse::<i32>().ok())
+            .map(exit_code)
+            .ok_or_else(|| format!("unexpected answer from the sandbox: {l:?}")),
+        // The sandbox ended (the container was killed) before the process did.
+        _ => Ok(128 + libc::SIGKILL),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_and_user() {
+        let mut env = vec!["A=1".to_string(), "B=2".to_string()];
+        set_env(&mut env, "A=3").expect("set");
+        set_env(&mut env, "C=4").expect("set");
+        assert_eq!(env, ["A=3", "B=2", "C=4"]);
+        assert!(set_env(&mut env, "novalue").is_err());
+        assert_eq!(parse_user("5"), Ok((5, None)));
+        assert_eq!(parse_user("5:6"), Ok((5, Some(6))));
+        assert!(parse_user("x").is_err());
+        assert_eq!(exit_code(3 << 8), 3);
+        assert_eq!(exit_code(9), 137);
+    }
+}
