@@ -963,6 +963,17 @@ struct RegFile {
 }
 
 impl FileOps for RegFile {
+    fn read_source(&self) -> Option<Arc<rustix::fd::OwnedFd>> {
+        let Kind::File(f) = &self.node.kind else {
+            return None;
+        };
+        let f = lock(f);
+        match (&f.data, &f.lower) {
+            (None, Some(l)) => l.fd().ok(),
+            _ => None,
+        }
+    }
+
     fn read(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
         let Kind::File(f) = &self.node.kind else {
             return Err(Errno::EINVAL);

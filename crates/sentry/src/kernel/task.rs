@@ -48,6 +48,8 @@ pub struct TaskCtx {
     pub affinity: u64,
     /// The last fault that found its page already mapped: (address, rip).
     pub last_fault: Option<(u64, u64)>,
+    /// Reused by read and write to stage data between files and application memory.
+    pub io_buf: Vec<u8>,
 }
 
 /// Completion a vfork parent waits for.
@@ -206,6 +208,7 @@ impl TaskCtx {
             host_cpu_base: Duration::ZERO,
             affinity: u64::MAX,
             last_fault: None,
+            io_buf: Vec::new(),
         }
     }
 

@@ -71,6 +71,77 @@ impl Mm {
         )
     }
 
+    /// Reads up to `len` bytes of host file `fd` at `file_off` straight into application
+    /// memory at `addr` (runs of contiguous memory-file pages get one pread each).
+    /// Returns the bytes read; EFAULT if not even the first page is writable.
+    pub fn read_fd_into(
+        &self,
+        addr: u64,
+        len: usize,
+        fd: i32,
+        file_off: u64,
+    ) -> Result<usize, Errno> {
+        if len == 0 {
+            return Ok(0);
+        }
+        let end = addr.checked_add(len as u64).ok_or(Errno::EFAULT)?;
+        if end > self.max_addr {
+            return Err(Errno::EFAULT);
+        }
+        let want = Access {
+            read: false,
+            write: true,
+            exec: false,
+        };
+        let mut inner = self.lock();
+        let mut done = 0usize;
+        let mut cur = addr;
+        while cur < end {
+            let page = cur & !(PAGE_SIZE - 1);
+            if self
+                .fault_locked(&mut inner, cur, Some(want), false)
+                .is_err()
+            {
+                break;
+            }
+            let Some(frame) = inner.pages.get(&page).map(|p| p.frame + (cur - page)) else {
+                break;
+            };
+            let mut run = (page + PAGE_SIZE).min(end) - cur;
+            while cur + run < end {
+                let next = cur + run;
+                if self
+                    .fault_locked(&mut inner, next, Some(want), false)
+                    .is_err()
+                {
+                    break;
+                }
+                match inner.pages.get(&next) {
+                    Some(p) if p.frame == frame + run => run += (next + PAGE_SIZE).min(end) - next,
+                    _ => break,
+                }
+            }
+            let n = self
+                .mf
+                .fill_from_fd(frame, run, fd, file_off + done as u64)?;
+            done += n as usize;
+            cur += n;
+            if n < run {
+                break;
+            }
+        }
+        if done == 0
+            && cur == addr
+            && cur < end
+            && self
+                .fault_locked(&mut inner, cur, Some(want), false)
+                .is_err()
+        {
+            return Err(Errno::EFAULT);
+        }
+        Ok(done)
+    }
+
     /// Copies in as much of `[addr, addr+len)` as is readable, stopping at the first bad page.
     pub fn copy_in_partial(&self, addr: u64, len: usize) -> Vec<u8> {
         let mut out = Vec::with_capacity(len);

@@ -270,18 +270,44 @@ fn do_read(t: &mut TaskCtx, fd: u64, addr: u64, len: u64, pos: Option<u64>) -> S
         return Err(Errno::EISDIR);
     }
     let len = (len as usize).min(MAX_RW);
-    let mut buf = vec![0u8; len];
-    let n = read_file(t, &f, &mut buf, pos)?;
-    t.mm.copy_out(addr, &buf[..n])?;
-    Ok(n as u64)
+    // Read-only rootfs files: straight from the donated fd into application memory.
+    if f.readable() && f.ops.seekable() {
+        if let Some(src) = f.ops.read_source() {
+            use rustix::fd::AsRawFd;
+            let mut off = f.offset.lock().unwrap_or_else(|p| p.into_inner());
+            let at = pos.unwrap_or(*off);
+            let n = t.mm.read_fd_into(addr, len, src.as_raw_fd(), at)?;
+            if pos.is_none() {
+                *off += n as u64;
+            }
+            return Ok(n as u64);
+        }
+    }
+    // The task's reusable I/O buffer: no allocation and zeroing per call.
+    let mut buf = std::mem::take(&mut t.io_buf);
+    if buf.len() < len {
+        buf.resize(len, 0);
+    }
+    let r = read_file(t, &f, &mut buf[..len], pos).and_then(|n| {
+        t.mm.copy_out(addr, &buf[..n])?;
+        Ok(n as u64)
+    });
+    t.io_buf = buf;
+    r
 }
 
 fn do_write(t: &mut TaskCtx, fd: u64, addr: u64, len: u64, pos: Option<u64>) -> SysResult {
     let f = t.files.get(fd_of(fd))?;
     let len = (len as usize).min(MAX_RW);
-    let mut buf = vec![0u8; len];
-    t.mm.copy_in(addr, &mut buf)?;
-    Ok(write_file(t, &f, &buf, pos)? as u64)
+    let mut buf = std::mem::take(&mut t.io_buf);
+    if buf.len() < len {
+        buf.resize(len, 0);
+    }
+    let r =
+        t.mm.copy_in(addr, &mut buf[..len])
+            .and_then(|()| write_file(t, &f, &buf[..len], pos).map(|n| n as u64));
+    t.io_buf = buf;
+    r
 }
 
 pub fn read(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {

@@ -257,6 +257,11 @@ pub trait FileOps: Send + Sync {
     fn polls_host(&self) -> bool {
         false
     }
+    /// A donated host fd that holds exactly this file's bytes (read-only rootfs files):
+    /// `read` may then fill application memory straight from it.
+    fn read_source(&self) -> Option<Arc<rustix::fd::OwnedFd>> {
+        None
+    }
     /// Whether a write failing with EPIPE raises SIGPIPE (not for datagram and
     /// seqpacket sockets).
     fn sigpipe_on_epipe(&self) -> bool {
