@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use husk_tests::{husk_bin, status_code, wait_output};
+use husk_tests::{first_difference, husk_bin, status_code, tail, test_timeout, wait_output};
 use libtest_mimic::{Arguments, Failed, Trial};
 
 const ENV: &[(&str, &str)] = &[
@@ -125,11 +125,7 @@ fn rustix_uid() -> u32 {
 }
 
 fn timeout() -> Duration {
-    let secs = std::env::var("HUSK_TEST_TIMEOUT")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(180);
-    Duration::from_secs(secs)
+    test_timeout(180)
 }
 
 /// The command run inside the rootfs, both natively and under husk.
@@ -194,29 +190,6 @@ fn run(root: &Path, cmd: &[String], under_husk: bool) -> anyhow::Result<(i32, Ve
         .spawn()?;
     let out = wait_output(child, timeout())?;
     Ok((status_code(out.status), out.stdout, out.stderr))
-}
-
-/// The first differing line of `a` and `b`, with its 1-based number.
-fn first_difference(a: &str, b: &str) -> String {
-    let (mut la, mut lb) = (a.lines(), b.lines());
-    for n in 1.. {
-        match (la.next(), lb.next()) {
-            (None, None) => return "outputs differ only in line endings".into(),
-            (x, y) if x == y => continue,
-            (x, y) => {
-                return format!("first difference at line {n}:\n  native: {x:?}\n  husk:   {y:?}")
-            }
-        }
-    }
-    unreachable!()
-}
-
-fn tail(s: &str, max: usize) -> &str {
-    let mut start = s.len().saturating_sub(max);
-    while !s.is_char_boundary(start) {
-        start += 1;
-    }
-    &s[start..]
 }
 
 fn compare(root: &Path, w: &Workload) -> Result<(), Failed> {

@@ -143,3 +143,37 @@ pub fn wait_output(
         stderr,
     })
 }
+
+/// `HUSK_TEST_TIMEOUT` seconds, else `default`.
+pub fn test_timeout(default: u64) -> std::time::Duration {
+    let secs = std::env::var("HUSK_TEST_TIMEOUT")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default);
+    std::time::Duration::from_secs(secs)
+}
+
+/// The first differing line of `a` (native) and `b` (husk), with its 1-based number.
+pub fn first_difference(a: &str, b: &str) -> String {
+    let (mut la, mut lb) = (a.lines(), b.lines());
+    let mut n = 0;
+    loop {
+        n += 1;
+        match (la.next(), lb.next()) {
+            (None, None) => return "outputs differ only in line endings".into(),
+            (x, y) if x == y => continue,
+            (x, y) => {
+                return format!("first difference at line {n}:\n  native: {x:?}\n  husk:   {y:?}")
+            }
+        }
+    }
+}
+
+/// The last `max` bytes of `s` (on a character boundary).
+pub fn tail(s: &str, max: usize) -> &str {
+    let mut start = s.len().saturating_sub(max);
+    while !s.is_char_boundary(start) {
+        start += 1;
+    }
+    &s[start..]
+}

@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use husk_tests::{husk_bin, status_code, wait_output, workspace_root};
+use husk_tests::{
+    first_difference, husk_bin, status_code, tail, test_timeout, wait_output, workspace_root,
+};
 use libtest_mimic::{Arguments, Failed, Trial};
 
 /// How stdout is normalised before the comparison.
@@ -287,11 +289,7 @@ fn cases() -> Vec<Case> {
 }
 
 fn timeout() -> Duration {
-    let secs = std::env::var("HUSK_TEST_TIMEOUT")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(120);
-    Duration::from_secs(secs)
+    test_timeout(120)
 }
 
 /// Runs `cmd` (optionally under `husk do`) and returns (exit code, stdout, stderr).
@@ -324,29 +322,6 @@ fn normalise(filter: Filter, out: &[u8]) -> String {
             lines.join("\n")
         }
     }
-}
-
-/// The first differing line of `a` and `b`, with its 1-based number.
-fn first_difference(a: &str, b: &str) -> String {
-    let (mut la, mut lb) = (a.lines(), b.lines());
-    for n in 1.. {
-        match (la.next(), lb.next()) {
-            (None, None) => return "outputs differ only in line endings".into(),
-            (x, y) if x == y => continue,
-            (x, y) => {
-                return format!("first difference at line {n}:\n  native: {x:?}\n  husk:   {y:?}")
-            }
-        }
-    }
-    unreachable!()
-}
-
-fn tail(s: &str, max: usize) -> &str {
-    let mut start = s.len().saturating_sub(max);
-    while !s.is_char_boundary(start) {
-        start += 1;
-    }
-    &s[start..]
 }
 
 fn compare(c: &Case) -> Result<(), Failed> {

@@ -1481,10 +1481,7 @@ impl Inode for DevPts {
         Err(Errno::EACCES)
     }
     fn open(self: Arc<Self>, flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
-        if flags & O_ACCMODE != O_RDONLY {
-            return Err(Errno::EISDIR);
-        }
-        Ok(Arc::new(super::simple::NoData))
+        super::simple::open_dir(flags)
     }
     fn as_any(&self) -> &dyn Any {
         self

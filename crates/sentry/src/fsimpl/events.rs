@@ -1,6 +1,5 @@
 //! Event files: eventfd, timerfd, signalfd and epoll, all inside the Sentry.
 
-use crate::kernel::sigqueue::bit;
 use crate::kernel::{Kernel, CURRENT};
 use crate::vfs::*;
 use crate::waiter::WaitQueue;
@@ -460,9 +459,4 @@ impl FileOps for EpollFile {
 /// Whether `f` is an epoll instance.
 pub fn as_epoll(f: &OpenFile) -> Option<&EpollFile> {
     f.ops.as_any().and_then(|a| a.downcast_ref::<EpollFile>())
-}
-
-#[allow(dead_code)]
-fn _assert(_: u64) -> u64 {
-    bit(1)
 }

@@ -616,7 +616,7 @@ impl Inode for Node {
                 if flags & O_ACCMODE != O_RDONLY {
                     return Err(Errno::EISDIR);
                 }
-                Ok(Arc::new(DirFile))
+                Ok(Arc::new(super::simple::NoData))
             }
             S_IFREG => {
                 let write = flags & O_ACCMODE != O_RDONLY;
@@ -706,18 +706,6 @@ impl Mappable for Node {
         if !m.iter().any(|w| w.ptr_eq(mm)) {
             m.push(mm.clone());
         }
-    }
-}
-
-/// An open directory (listing is done through the inode).
-struct DirFile;
-
-impl FileOps for DirFile {
-    fn read(&self, _buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
-        Err(Errno::EISDIR)
-    }
-    fn write(&self, _buf: &[u8], _off: u64) -> Result<usize, Errno> {
-        Err(Errno::EISDIR)
     }
 }
 

@@ -748,7 +748,7 @@ impl Inode for Node {
                 if flags & O_ACCMODE != O_RDONLY {
                     return Err(Errno::EISDIR);
                 }
-                Ok(Arc::new(DirFile))
+                Ok(Arc::new(super::simple::NoData))
             }
             Kind::File(_) => {
                 let writable = flags & O_ACCMODE != O_RDONLY;
@@ -942,18 +942,6 @@ impl Inode for Node {
 
     fn as_any(&self) -> &dyn Any {
         self
-    }
-}
-
-/// An open directory (listing is done through the inode).
-struct DirFile;
-
-impl FileOps for DirFile {
-    fn read(&self, _buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
-        Err(Errno::EISDIR)
-    }
-    fn write(&self, _buf: &[u8], _off: u64) -> Result<usize, Errno> {
-        Err(Errno::EISDIR)
     }
 }
 

@@ -1,6 +1,6 @@
 //! procfs: the sandbox's processes (never the host's), and a few system files.
 
-use super::simple::{next_ino, NoData, Symlink};
+use super::simple::{next_ino, Symlink};
 use crate::kernel::{Kernel, ProcState, Tid, CURRENT};
 use crate::vfs::*;
 use husk_abi::Errno;
@@ -67,6 +67,15 @@ fn uuid_text(b: &[u8; 16]) -> String {
         h[8..10].concat(),
         h[10..16].concat()
     )
+}
+
+/// The fd table of thread `pid` (ENOENT if it is gone).
+fn files_of(k: &Kernel, pid: Tid) -> Result<Arc<crate::vfs::FdTable>, Errno> {
+    k.lock()
+        .threads
+        .get(&pid)
+        .map(|t| t.files.clone())
+        .ok_or(Errno::ENOENT)
 }
 
 fn dir_attr(ino: u64) -> Attr {
@@ -316,12 +325,7 @@ impl Inode for ProcDir {
             },
             DirKind::Fd(pid) => {
                 let fd: i32 = name_s.parse().map_err(|_| Errno::ENOENT)?;
-                let files = k
-                    .lock()
-                    .threads
-                    .get(&pid)
-                    .map(|t| t.files.clone())
-                    .ok_or(Errno::ENOENT)?;
+                let files = files_of(&k, pid)?;
                 files.get(fd).map_err(|_| Errno::ENOENT)?;
                 Ok(self.link(pid, "fd", fd))
             }
@@ -335,12 +339,7 @@ impl Inode for ProcDir {
             }
             DirKind::FdInfo(pid) => {
                 let fd: i32 = name_s.parse().map_err(|_| Errno::ENOENT)?;
-                let files = k
-                    .lock()
-                    .threads
-                    .get(&pid)
-                    .map(|t| t.files.clone())
-                    .ok_or(Errno::ENOENT)?;
+                let files = files_of(&k, pid)?;
                 files.get(fd).map_err(|_| Errno::ENOENT)?;
                 Ok(Arc::new(ProcFile {
                     fs: self.fs.clone(),
@@ -403,15 +402,15 @@ impl Inode for ProcDir {
                 out.push(ent("task", stable_ino(pid as u64, 2), 4));
                 out.push(ent("ns", stable_ino(pid as u64, 6), 4));
             }
-            DirKind::Fd(pid) => {
-                let files = k
-                    .lock()
-                    .threads
-                    .get(&pid)
-                    .map(|t| t.files.clone())
-                    .ok_or(Errno::ENOENT)?;
-                for (fd, _) in files.list() {
-                    out.push(ent(&fd.to_string(), next_ino(), 10));
+            DirKind::Fd(pid) | DirKind::FdInfo(pid) => {
+                // fd/ holds links, fdinfo/ regular files.
+                let dtype = if matches!(self.kind, DirKind::Fd(_)) {
+                    10
+                } else {
+                    8
+                };
+                for (fd, _) in files_of(&k, pid)?.list() {
+                    out.push(ent(&fd.to_string(), next_ino(), dtype));
                 }
             }
             DirKind::Task(pid) => {
@@ -420,17 +419,6 @@ impl Inode for ProcDir {
                     for t in &p.threads {
                         out.push(ent(&t.to_string(), stable_ino(*t as u64, 3), 4));
                     }
-                }
-            }
-            DirKind::FdInfo(pid) => {
-                let files = k
-                    .lock()
-                    .threads
-                    .get(&pid)
-                    .map(|t| t.files.clone())
-                    .ok_or(Errno::ENOENT)?;
-                for (fd, _) in files.list() {
-                    out.push(ent(&fd.to_string(), next_ino(), 8));
                 }
             }
             DirKind::Sys(dir) => {
@@ -448,10 +436,7 @@ impl Inode for ProcDir {
     }
 
     fn open(self: Arc<Self>, flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
-        if flags & O_ACCMODE != O_RDONLY {
-            return Err(Errno::EISDIR);
-        }
-        Ok(Arc::new(NoData))
+        super::simple::open_dir(flags)
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -91,14 +91,19 @@ impl Inode for StaticDir {
         Err(Errno::EACCES)
     }
     fn open(self: Arc<Self>, flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
-        if flags & O_ACCMODE != O_RDONLY {
-            return Err(Errno::EISDIR);
-        }
-        Ok(Arc::new(NoData))
+        open_dir(flags)
     }
     fn as_any(&self) -> &dyn Any {
         self
     }
+}
+
+/// Opening a synthetic directory: read-only (EISDIR otherwise), listed through its inode.
+pub fn open_dir(flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
+    if flags & O_ACCMODE != O_RDONLY {
+        return Err(Errno::EISDIR);
+    }
+    Ok(Arc::new(NoData))
 }
 
 /// File operations of something that has no data (directories).
@@ -106,6 +111,9 @@ pub struct NoData;
 
 impl FileOps for NoData {
     fn read(&self, _buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
+        Err(Errno::EISDIR)
+    }
+    fn write(&self, _buf: &[u8], _off: u64) -> Result<usize, Errno> {
         Err(Errno::EISDIR)
     }
 }

@@ -284,6 +284,27 @@ impl Mappable for ShmSeg {
     }
 }
 
+/// What the *_STAT commands need of a System V object.
+pub trait IpcObject {
+    fn perm(&self) -> &IpcPerm;
+    /// The object's `*id64_ds` as the application sees it.
+    fn encode(&self) -> Vec<u8>;
+}
+
+macro_rules! ipc_object {
+    ($($t:ty),*) => {$(
+        impl IpcObject for $t {
+            fn perm(&self) -> &IpcPerm {
+                &self.perm
+            }
+            fn encode(&self) -> Vec<u8> {
+                <$t>::encode(self)
+            }
+        }
+    )*};
+}
+ipc_object!(Shm, SemSet, MsgQueue);
+
 /// A segment's table entry.
 pub struct Shm {
     pub seg: Arc<ShmSeg>,

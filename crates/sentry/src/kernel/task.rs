@@ -50,6 +50,8 @@ pub struct TaskCtx {
     pub last_fault: Option<(u64, u64)>,
     /// Reused by read and write to stage data between files and application memory.
     pub io_buf: Vec<u8>,
+    /// When `sys_time` was last brought up to date from the host clock.
+    cpu_refreshed: Instant,
 }
 
 /// Completion a vfork parent waits for.
@@ -209,6 +211,7 @@ impl TaskCtx {
             affinity: u64::MAX,
             last_fault: None,
             io_buf: Vec::new(),
+            cpu_refreshed: Instant::now(),
         }
     }
 
@@ -349,7 +352,13 @@ impl TaskCtx {
                     self.exit = Some(ExitKind::Group(signal_status(SIGKILL, false)));
                 }
             }
-            self.update_cpu();
+            // Sentry time comes from the host thread's CPU clock, a real host syscall (the
+            // vDSO does not serve it): refresh it every millisecond, not every syscall.
+            // Readers of this task's own times call update_cpu() first.
+            if t1.duration_since(self.cpu_refreshed) >= Duration::from_millis(1) {
+                self.cpu_refreshed = t1;
+                self.update_cpu();
+            }
         }
         self.exit_task();
     }

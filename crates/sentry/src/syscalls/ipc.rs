@@ -63,6 +63,23 @@ fn stat_id<T>(t: &Table<T>, id: i32, by_index: bool) -> Result<i32, Errno> {
     }
 }
 
+/// IPC_STAT (by id) and the *_STAT / *_STAT_ANY commands (by index, `any` skipping the
+/// read permission check): the return value and the encoded `*id64_ds`.
+fn stat_of<T: IpcObject>(
+    table: &Table<T>,
+    id: i32,
+    by_index: bool,
+    any: bool,
+    c: &Caller,
+) -> Result<(i32, Vec<u8>), Errno> {
+    let id = stat_id(table, id, by_index)?;
+    let o = table.objs.get(&id).ok_or(Errno::EINVAL)?;
+    if !any {
+        o.perm().check(c, S_IRUGO)?;
+    }
+    Ok((if by_index { id } else { 0 }, o.encode()))
+}
+
 // ---- shared memory ----
 
 pub fn shmget(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
@@ -251,12 +268,7 @@ pub fn shmctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
                 let ipc_ns = t.ipc_ns();
                 let mut st = ipc_ns.lock();
                 st.purge_shm();
-                let id = stat_id(&st.shm, id, cmd != IPC_STAT)?;
-                let s = st.shm.objs.get(&id).ok_or(Errno::EINVAL)?;
-                if cmd != SHM_STAT_ANY {
-                    s.perm.check(&c, S_IRUGO)?;
-                }
-                (if cmd == IPC_STAT { 0 } else { id }, s.encode())
+                stat_of(&st.shm, id, cmd != IPC_STAT, cmd == SHM_STAT_ANY, &c)?
             };
             t.mm.copy_out(buf, &b)?;
             Ok(r as u64)
@@ -433,12 +445,7 @@ pub fn semctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
             let (r, b) = {
                 let ipc_ns = t.ipc_ns();
                 let st = ipc_ns.lock();
-                let id = stat_id(&st.sem, id, cmd != IPC_STAT)?;
-                let s = st.sem.objs.get(&id).ok_or(Errno::EINVAL)?;
-                if cmd != SEM_STAT_ANY {
-                    s.perm.check(&c, S_IRUGO)?;
-                }
-                (if cmd == IPC_STAT { 0 } else { id }, s.encode())
+                stat_of(&st.sem, id, cmd != IPC_STAT, cmd == SEM_STAT_ANY, &c)?
             };
             t.mm.copy_out(arg, &b)?;
             Ok(r as u64)
@@ -697,12 +704,7 @@ pub fn msgctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
             let (r, b) = {
                 let ipc_ns = t.ipc_ns();
                 let st = ipc_ns.lock();
-                let id = stat_id(&st.msg, id, cmd != IPC_STAT)?;
-                let q = st.msg.objs.get(&id).ok_or(Errno::EINVAL)?;
-                if cmd != MSG_STAT_ANY {
-                    q.perm.check(&c, S_IRUGO)?;
-                }
-                (if cmd == IPC_STAT { 0 } else { id }, q.encode())
+                stat_of(&st.msg, id, cmd != IPC_STAT, cmd == MSG_STAT_ANY, &c)?
             };
             t.mm.copy_out(buf, &b)?;
             Ok(r as u64)

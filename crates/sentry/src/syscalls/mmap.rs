@@ -5,7 +5,6 @@ use crate::fsimpl::tmpdata::TmpData;
 use crate::mm::{Backing, Vma, VmaFlags, MIN_ADDR};
 use husk_abi::{page_up, Errno, SysResult, PAGE_SIZE};
 use husk_platform::Access;
-use std::sync::Arc;
 
 const MAP_SHARED: u64 = 0x01;
 const MAP_PRIVATE: u64 = 0x02;
@@ -33,21 +32,8 @@ pub fn mmap(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let access = Access::from_prot(prot);
     // A shared mapping of a file opened read-only may never become writable.
     let mut deny_write = false;
-    let (backing, path) = if flags & MAP_ANONYMOUS != 0 {
-        if shared {
-            let data = TmpData::new(t.mm.mf.clone());
-            data.truncate(len)?;
-            (
-                Backing::File {
-                    obj: data,
-                    offset: 0,
-                    path: "/dev/zero (deleted)".into(),
-                },
-                String::new(),
-            )
-        } else {
-            (Backing::Anon, String::new())
-        }
+    let backing = if flags & MAP_ANONYMOUS != 0 {
+        anon_backing(t, shared, len)?
     } else {
         let f = t.files.get(fd)?;
         if !f.readable() {
@@ -67,66 +53,19 @@ pub fn mmap(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         if access.exec && d.mount.flags.noexec {
             return Err(Errno::EPERM);
         }
-        let path = d.path_string();
-        let obj = match d.inode.mappable() {
-            Some(o) => o,
-            None => {
-                // /dev/zero maps as anonymous memory.
-                if d.inode.attr()?.rdev == crate::fsimpl::simple::makedev(1, 5) {
-                    if shared {
-                        let data = TmpData::new(t.mm.mf.clone());
-                        data.truncate(len)?;
-                        return map_at(
-                            t,
-                            addr,
-                            len,
-                            flags,
-                            Vma {
-                                start: 0,
-                                end: 0,
-                                prot: access,
-                                shared,
-                                growsdown: false,
-                                backing: Backing::File {
-                                    obj: data,
-                                    offset: 0,
-                                    path: "/dev/zero (deleted)".into(),
-                                },
-                                name: "",
-                                flags: VmaFlags::default(),
-                            },
-                        );
-                    }
-                    return map_at(
-                        t,
-                        addr,
-                        len,
-                        flags,
-                        Vma {
-                            start: 0,
-                            end: 0,
-                            prot: access,
-                            shared,
-                            growsdown: false,
-                            backing: Backing::Anon,
-                            name: "",
-                            flags: VmaFlags::default(),
-                        },
-                    );
-                }
-                return Err(Errno::ENODEV);
-            }
-        };
-        (
-            Backing::File {
+        match d.inode.mappable() {
+            Some(obj) => Backing::File {
                 obj,
                 offset: off,
-                path: path.clone(),
+                path: d.path_string(),
             },
-            path,
-        )
+            // /dev/zero maps as anonymous memory.
+            None if d.inode.attr()?.rdev == crate::fsimpl::simple::makedev(1, 5) => {
+                anon_backing(t, shared, len)?
+            }
+            None => return Err(Errno::ENODEV),
+        }
     };
-    let _ = path;
     map_at(
         t,
         addr,
@@ -146,6 +85,20 @@ pub fn mmap(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
             },
         },
     )
+}
+
+/// Anonymous memory: private pages, or (shared) a zero-filled object of `len` bytes.
+fn anon_backing(t: &TaskCtx, shared: bool, len: u64) -> Result<Backing, Errno> {
+    if !shared {
+        return Ok(Backing::Anon);
+    }
+    let data = TmpData::new(t.mm.mf.clone());
+    data.truncate(len)?;
+    Ok(Backing::File {
+        obj: data,
+        offset: 0,
+        path: "/dev/zero (deleted)".into(),
+    })
 }
 
 fn map_at(t: &mut TaskCtx, addr: u64, len: u64, flags: u64, mut vma: Vma) -> SysResult {
@@ -281,6 +234,3 @@ pub fn mlockall(_t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     }
     Ok(0)
 }
-
-#[allow(dead_code)]
-fn _assert_arc(_: Arc<TmpData>) {}

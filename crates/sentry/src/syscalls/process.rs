@@ -1084,6 +1084,3 @@ pub fn prctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         _ => Err(Errno::EINVAL),
     }
 }
-
-#[allow(dead_code)]
-fn _unused(_: ProcState) {}
