@@ -53,6 +53,8 @@ struct StubCode {
     inject: u64,
     /// `syscall; test rax,rax; jz child; int3; child: prctl(PDEATHSIG, SIGKILL); idle`.
     clone: u64,
+    /// `prctl(PR_SET_PDEATHSIG, SIGKILL)`, then the idle loop.
+    child: u64,
     /// `loop { pause() }`.
     idle: u64,
 }
@@ -63,6 +65,7 @@ fn stub_code() -> StubCode {
     b.resize(0x10, 0xcc);
     let clone = b.len() as u64;
     b.extend([0x0f, 0x05, 0x48, 0x85, 0xc0, 0x74, 0x01, 0xcc]);
+    let child = b.len() as u64;
     // prctl(PR_SET_PDEATHSIG, SIGKILL)
     b.extend([0xb8, libc::SYS_prctl as u8, 0, 0, 0]);
     b.extend([0xbf, libc::PR_SET_PDEATHSIG as u8, 0, 0, 0]);
@@ -76,6 +79,7 @@ fn stub_code() -> StubCode {
         bytes: b,
         inject,
         clone,
+        child,
         idle,
     }
 }
@@ -207,7 +211,9 @@ fn inject(
 /// Puts stopped leader `pid` back into its idle loop and detaches from it.
 fn release_leader(shared: &Shared, pid: i32, base: &PtRegs) -> Result<()> {
     let mut r = *base;
-    r.rip = shared.site(shared.code.idle);
+    // Through the prctl: a leader seized right after its clone may not have run it yet,
+    // and without the parent-death signal it would outlive a killed Sentry.
+    r.rip = shared.site(shared.code.child);
     r.orig_rax = u64::MAX;
     sys::setregs(pid, &r).map_err(host("PTRACE_SETREGS"))?;
     sys::ptrace(libc::PTRACE_DETACH, pid, 0, 0).map_err(host("PTRACE_DETACH"))?;
@@ -707,6 +713,10 @@ mod tests {
             &c.bytes[c.clone as usize..c.clone as usize + 2],
             &[0x0f, 0x05]
         );
+        // The child path (where released leaders resume) sets the parent-death signal.
+        assert_eq!(c.bytes[c.child as usize], 0xb8);
+        assert_eq!(c.bytes[c.child as usize + 1], libc::SYS_prctl as u8);
+        assert!(c.child > c.clone && c.child < c.idle);
         // The idle loop jumps back to its own start.
         let end = c.bytes.len();
         let rel = c.bytes[end - 1] as i8 as i64;
