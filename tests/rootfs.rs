@@ -315,3 +315,93 @@ cat /proc/1/cmdline | tr '\\0' ' '; echo"
         show(&out)
     );
 }
+
+/// The gofer process of the running sandbox whose rootfs is `root`, by its command line.
+fn find_gofer(root: &Path) -> Option<u32> {
+    let want = root.to_string_lossy().into_owned();
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        let args: Vec<String> = cmdline
+            .split(|b| *b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        if args.iter().any(|a| a == "gofer") && args.iter().any(|a| *a == want) {
+            return Some(pid);
+        }
+    }
+    None
+}
+
+#[test]
+fn gofer_is_confined_to_the_rootfs() {
+    let r = Rootfs::new("gofer-confined");
+    let mut c = husk(&["--overlay=none"], &r, "cat /etc/shadow; sleep 30");
+    let child = c.spawn().expect("spawn husk");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut gofer = None;
+    while gofer.is_none() && std::time::Instant::now() < deadline {
+        gofer = find_gofer(&r.0);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Let the gofer finish confining itself: the sandbox has read a file by now.
+    std::thread::sleep(Duration::from_millis(500));
+    let observed = gofer.map(|pid| {
+        let ns = |p: String| std::fs::read_link(p).map(|l| l.to_string_lossy().into_owned());
+        let list = |p: &Path| -> Vec<String> {
+            let mut v: Vec<String> = std::fs::read_dir(p)
+                .map(|d| {
+                    d.flatten()
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            v.sort();
+            v
+        };
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        (
+            ns(format!("/proc/{pid}/ns/mnt")).ok(),
+            ns("/proc/self/ns/mnt".to_string()).ok(),
+            list(Path::new(&format!("/proc/{pid}/root"))),
+            status.lines().any(|l| l == "NoNewPrivs:\t1"),
+        )
+    });
+    // End the sandbox before asserting.
+    let _ = nix_kill(child.id());
+    let out = wait_output(child, TIMEOUT).unwrap_or_else(|e| panic!("{e:#}"));
+    let (gofer_ns, my_ns, root_list, nnp) =
+        observed.unwrap_or_else(|| panic!("no gofer process found\n{}", show(&out)));
+    assert!(gofer_ns.is_some(), "cannot read the gofer's mount namespace");
+    assert_ne!(gofer_ns, my_ns, "the gofer shares the host's mount namespace");
+    assert_eq!(
+        root_list,
+        {
+            let mut v: Vec<String> = std::fs::read_dir(&r.0)
+                .expect("read rootfs")
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            v.sort();
+            v
+        },
+        "the gofer's / is not the rootfs"
+    );
+    assert!(nnp, "the gofer lacks no_new_privs");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("rootfs-shadow"),
+        "{}",
+        show(&out)
+    );
+}
+
+/// Sends SIGKILL to `pid` with the kill(1) program (tests keep to safe Rust).
+fn nix_kill(pid: u32) -> std::io::Result<std::process::ExitStatus> {
+    Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+}

@@ -2,7 +2,7 @@
 
 use crate::wire::{recv, send};
 use crate::{valid_name, valid_path, DirEntry, FileStat, FsStat, Request, Response, SetAttr};
-use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{openat2, statat, AtFlags, Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
 use std::io;
@@ -156,16 +156,14 @@ fn set_attr(root: BorrowedFd<'_>, path: &[u8], a: &SetAttr) -> rustix::io::Resul
         (name, AtFlags::SYMLINK_NOFOLLOW)
     };
     if let Some(mode) = a.mode {
-        // fchmodat has no NOFOLLOW: open the file itself (a symlink gives ELOOP) as
-        // O_PATH and change it through its /proc/self/fd magic link.
-        let fd = open_beneath(root, path, OFlags::PATH)?;
-        let proc = format!("/proc/self/fd/{}", fd.as_raw_fd());
-        rustix::fs::chmodat(
-            rustix::fs::CWD,
-            proc.as_str(),
-            mode_bits(mode),
-            AtFlags::empty(),
-        )?;
+        // fchmodat has no NOFOLLOW, and the gofer has no /proc (it lives in its own
+        // mount namespace pivoted into the rootfs): check that the name is no symlink
+        // (opening it with RESOLVE_NO_SYMLINKS gives ELOOP for one), then change it by
+        // name in its parent. The gofer serves one request at a time, so the sandbox
+        // cannot swap a symlink in between.
+        drop(open_beneath(root, path, OFlags::PATH)?);
+        let target: &[u8] = if name.is_empty() { b"." } else { name };
+        rustix::fs::chmodat(&dir, target, mode_bits(mode), AtFlags::empty())?;
     }
     if a.uid.is_some() || a.gid.is_some() {
         rustix::fs::chownat(
