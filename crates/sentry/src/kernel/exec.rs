@@ -199,6 +199,7 @@ fn launch(
             nice: 0,
             did_exec: false,
             ns: k.root_ns.clone(),
+            pidns: k.root_ns.pid_for_children.clone(),
         },
     );
     if external {
@@ -266,6 +267,7 @@ impl TaskCtx {
                 info.tid = self.tgid;
                 st.threads.insert(self.tgid, info);
             }
+            st.release_id(self.tid, &self.pidns);
             if let Some(p) = st.procs.get_mut(&self.tgid) {
                 p.threads = vec![self.tgid];
             }
@@ -314,6 +316,8 @@ impl TaskCtx {
                 p.cmdline = img.argv.clone();
                 p.did_exec = true;
                 p.creds.exec_transform();
+                // Linux's begin_new_exec: dumpable again unless the ids differ.
+                p.dumpable = p.creds.ruid == p.creds.euid && p.creds.rgid == p.creds.egid;
                 // POSIX timers do not survive exec (interval timers do).
                 k.timers.clear_posix(self.tgid);
             }

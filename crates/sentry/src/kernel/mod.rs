@@ -6,6 +6,7 @@ pub mod exec;
 pub mod futex;
 pub mod ipc;
 pub mod nsfs;
+pub mod pidns;
 pub mod signal;
 pub mod sigqueue;
 pub mod task;
@@ -252,8 +253,9 @@ impl UtsNs {
 }
 
 /// The namespaces of a process (Linux's nsproxy; per process here, not per thread).
-/// PID, network and cgroup namespaces are not supported: there is one of each per
-/// sandbox. The user namespace is part of the credentials (`Creds::userns`).
+/// Network and cgroup namespaces are not supported: there is one of each per sandbox.
+/// The user namespace is part of the credentials (`Creds::userns`); the PID namespace a
+/// process is in is `ProcessInfo::pidns` (this holds the one its children go to).
 #[derive(Clone)]
 pub struct Namespaces {
     pub uts: Arc<UtsNs>,
@@ -263,6 +265,8 @@ pub struct Namespaces {
     pub mnt_owner: Arc<userns::UserNs>,
     /// The mount namespace's inode number (/proc/PID/ns/mnt).
     pub mnt_id: u64,
+    /// The PID namespace new children are created in (/proc/PID/ns/pid_for_children).
+    pub pid_for_children: Arc<pidns::PidNs>,
 }
 
 /// The part of a task other threads touch without the kernel lock.
@@ -379,6 +383,8 @@ pub struct ProcessInfo {
     /// The process called execve (its parent may no longer setpgid it).
     pub did_exec: bool,
     pub ns: Namespaces,
+    /// The PID namespace the process is in.
+    pub pidns: Arc<pidns::PidNs>,
 }
 
 /// One process as `husk ps` shows it.
@@ -424,6 +430,19 @@ impl KState {
                 return t;
             }
         }
+    }
+
+    /// Frees the namespace IDs of global ID `id` (a reaped process or an exited
+    /// thread) unless it is still in use as a thread, process, group or session ID.
+    pub fn release_id(&self, id: Tid, ns: &pidns::PidNs) {
+        if ns.is_root()
+            || self.threads.contains_key(&id)
+            || self.procs.contains_key(&id)
+            || self.is_pgid_in_use(id)
+        {
+            return;
+        }
+        ns.release(id);
     }
 
     fn is_pgid_in_use(&self, id: Tid) -> bool {
@@ -584,6 +603,7 @@ impl Kernel {
                 mnt: vfs.clone(),
                 mnt_owner: userns::INIT_USERNS.clone(),
                 mnt_id: next_ns_id(),
+                pid_for_children: pidns::PidNs::root(userns::INIT_USERNS.clone()),
             },
             unimplemented_logged: Mutex::new(HashSet::new()),
             ttys: std::sync::OnceLock::new(),

@@ -52,6 +52,8 @@ pub struct TaskCtx {
     pub io_buf: Vec<u8>,
     /// When `sys_time` was last brought up to date from the host clock.
     cpu_refreshed: Instant,
+    /// The PID namespace the task is in (it never changes).
+    pub pidns: Arc<super::pidns::PidNs>,
 }
 
 /// Completion a vfork parent waits for.
@@ -104,8 +106,8 @@ pub const CLONE_NEWNET: u64 = 0x40000000;
 pub const CLONE_IO: u64 = 0x80000000;
 
 /// Namespaces husk cannot create: clone and unshare fail with EINVAL for them, as a
-/// kernel built without them does. (Mount, PID, user, network, cgroup.)
-pub const UNSUPPORTED_NS: u64 = CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP;
+/// kernel built without them does. (Network, cgroup.)
+pub const UNSUPPORTED_NS: u64 = CLONE_NEWNET | CLONE_NEWCGROUP;
 
 impl Namespaces {
     /// The namespaces of a new process created with clone `flags` (or of the caller
@@ -137,6 +139,7 @@ impl Namespaces {
             } else {
                 self.mnt_id
             },
+            pid_for_children: self.pid_for_children.clone(),
         }
     }
 }
@@ -184,6 +187,7 @@ impl TaskCtx {
             intr: Mutex::new(Some(ctx.interrupter())),
             cpu: Mutex::new(CpuSnap::default()),
         });
+        let pidns = k.root_ns.pid_for_children.clone();
         TaskCtx {
             k,
             tid,
@@ -212,7 +216,18 @@ impl TaskCtx {
             last_fault: None,
             io_buf: Vec::new(),
             cpu_refreshed: Instant::now(),
+            pidns,
         }
+    }
+
+    /// Global ID `global` as this task sees it (0 if not visible from its namespace).
+    pub fn vpid(&self, global: Tid) -> Tid {
+        self.pidns.local(global)
+    }
+
+    /// The global ID of `local`, an ID in this task's PID namespace.
+    pub fn gpid(&self, local: Tid) -> Option<Tid> {
+        self.pidns.global(local)
     }
 
     /// The ThreadInfo to register for this task.
@@ -546,7 +561,7 @@ impl TaskCtx {
             let ns = super::userns::UserNs::new_child(&child_creds)?;
             child_creds.enter_userns(ns);
         }
-        if f & (CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNS) != 0 {
+        if f & (CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNS | CLONE_NEWPID) != 0 {
             // Namespaces are per process here: a thread cannot have its own. A new mount
             // namespace with a shared file-system context is refused as on Linux.
             if f & CLONE_THREAD != 0 || (f & CLONE_NEWNS != 0 && f & CLONE_FS != 0) {
@@ -587,6 +602,24 @@ impl TaskCtx {
         if f & CLONE_SETTLS != 0 {
             regs.fs_base = a.tls;
         }
+        // The PID namespace of the new task: a thread's is its process's; a process
+        // goes to the caller's namespace for children, or a new one below it.
+        let (for_children, own_pidns) = {
+            let st = k.lock();
+            let p = st.procs.get(&self.tgid).ok_or(Errno::ESRCH)?;
+            (p.ns.pid_for_children.clone(), p.pidns.clone())
+        };
+        let child_pidns = if f & CLONE_THREAD != 0 {
+            // Linux refuses threads once the process's children go to another namespace.
+            if !Arc::ptr_eq(&for_children, &own_pidns) {
+                return Err(Errno::EINVAL);
+            }
+            own_pidns
+        } else if f & CLONE_NEWPID != 0 {
+            super::pidns::PidNs::new_child(&for_children, child_creds.userns.clone())?
+        } else {
+            for_children
+        };
         let mut st = k.lock();
         let Some(parent_proc) = st.procs.get(&self.tgid) else {
             return Err(Errno::ESRCH);
@@ -611,6 +644,7 @@ impl TaskCtx {
             }
         }
         let tid = st.alloc_tid();
+        child_pidns.assign(tid)?;
         let tgid = if f & CLONE_THREAD != 0 {
             self.tgid
         } else {
@@ -618,6 +652,7 @@ impl TaskCtx {
         };
         drop(st);
         let mut child = TaskCtx::new(k.clone(), tid, tgid, ctx, regs, mm, files, fs);
+        child.pidns = child_pidns.clone();
         if let Ok(fp) = self.ctx.fpregs() {
             let _ = child.ctx.set_fpregs(&fp);
         }
@@ -633,16 +668,20 @@ impl TaskCtx {
         } else {
             child.altstack = self.altstack;
         }
+        // The parent sees the child's ID in its own namespace, the child its own.
+        let parent_view = self.vpid(tid);
         if f & CLONE_PARENT_SETTID != 0 {
-            self.mm
-                .write_obj(a.parent_tid, &tid)
-                .map_err(|_| Errno::EFAULT)?;
+            if self.mm.write_obj(a.parent_tid, &parent_view).is_err() {
+                k.lock().release_id(tid, &child_pidns);
+                return Err(Errno::EFAULT);
+            }
         }
         if f & CLONE_CHILD_SETTID != 0 {
-            child
-                .mm
-                .write_obj(a.child_tid, &tid)
-                .map_err(|_| Errno::EFAULT)?;
+            let own = child.vpid(tid);
+            if child.mm.write_obj(a.child_tid, &own).is_err() {
+                k.lock().release_id(tid, &child_pidns);
+                return Err(Errno::EFAULT);
+            }
         }
         let vfork = if f & CLONE_VFORK != 0 {
             let v = Arc::new(VforkDone::default());
@@ -707,7 +746,12 @@ impl TaskCtx {
                 exited_threads_time: Duration::ZERO,
                 nice: pp.nice,
                 did_exec: false,
-                ns: pp.ns.copy_for(f, &child_creds.userns),
+                ns: {
+                    let mut ns = pp.ns.copy_for(f, &child_creds.userns);
+                    ns.pid_for_children = child_pidns.clone();
+                    ns
+                },
+                pidns: child_pidns.clone(),
             };
             st.procs.insert(tgid, proc);
             if let Some(par) = st.procs.get_mut(&parent) {
@@ -729,6 +773,7 @@ impl TaskCtx {
                     p.children.remove(&tgid);
                 }
             }
+            st.release_id(tid, &child_pidns);
             return Err(Errno::EAGAIN);
         }
         if let Some(v) = vfork {
@@ -749,7 +794,7 @@ impl TaskCtx {
                 }
             }
         }
-        Ok(tid as u64)
+        Ok(parent_view as u64)
     }
 
     /// Writes 0 to clear_child_tid and wakes a futex waiter there; walks the robust list.
@@ -778,6 +823,9 @@ impl TaskCtx {
         let mut st = k.lock();
         let killed_by_exec = st.threads.get(&self.tid).is_some_and(|t| t.killed_by_exec);
         st.threads.remove(&self.tid);
+        if self.tid != self.tgid {
+            st.release_id(self.tid, &self.pidns);
+        }
         let cpu = self.app_time + self.sys_time;
         let mut last = false;
         let mut status = match kind {
@@ -868,17 +916,66 @@ impl TaskCtx {
             self.k.init_exit(st, status);
             return;
         }
-        // Reparent children to the nearest subreaper or init.
+        // The init of a nested PID namespace takes the namespace with it: every other
+        // process in it is killed and no new one may enter.
+        let ns = self.pidns.clone();
+        let ns_init = ns.init().unwrap_or(1);
+        let reaper_init = if tgid == ns_init && !ns.is_root() {
+            ns.set_dead();
+            let doomed: Vec<Tid> = st
+                .procs
+                .values()
+                .filter(|q| q.tgid != tgid && q.state == ProcState::Running && ns.sees(q.tgid))
+                .map(|q| q.tgid)
+                .collect();
+            for d in doomed {
+                self.k
+                    .send_to_process(st, d, SigInfo::user(SIGKILL, SI_KERNEL, 0, 0));
+            }
+            // Its children go to the reaper of the namespace above.
+            ns.parent.as_ref().and_then(|p| p.init()).unwrap_or(1)
+        } else {
+            ns_init
+        };
+        // Reparent children to the nearest subreaper or the namespace's init.
         let mut reaper = parent;
         loop {
             match st.procs.get(&reaper) {
+                Some(r) if r.tgid == reaper_init => break,
                 Some(r) if r.subreaper && r.state == ProcState::Running => break,
                 Some(r) if r.tgid != 1 => reaper = r.parent,
                 _ => {
-                    reaper = 1;
+                    reaper = if st.procs.contains_key(&reaper_init) {
+                        reaper_init
+                    } else {
+                        1
+                    };
                     break;
                 }
             }
+        }
+        // A namespace's init reaps everything left in its namespace as it goes (Linux's
+        // zap_pid_ns_processes): the children of a dying or dead init are reaped as they
+        // exit, by nobody outside.
+        let reaper_gone = st
+            .procs
+            .get(&reaper)
+            .is_none_or(|r| r.state != ProcState::Running);
+        if (tgid == ns_init && !ns.is_root()) || (reaper_gone && reaper != 1) {
+            for c in &children {
+                let zombie = st
+                    .procs
+                    .get(c)
+                    .is_some_and(|cp| cp.state != ProcState::Running);
+                if zombie {
+                    if let Some(gone) = st.procs.remove(c) {
+                        st.release_id(*c, &gone.pidns);
+                    }
+                } else if let Some(cp) = st.procs.get_mut(c) {
+                    cp.parent = 0;
+                }
+            }
+            reaper = 0;
         }
         for c in &children {
             let mut pdeath = 0;
@@ -943,21 +1040,29 @@ impl TaskCtx {
                 )
             }
         };
+        // The parent sees the child's ID in its own namespace.
+        let seen_pid = st
+            .procs
+            .get(&parent)
+            .map(|pp| pp.pidns.local(tgid))
+            .unwrap_or(tgid);
         if autoreap {
-            st.procs.remove(&tgid);
+            if let Some(gone) = st.procs.remove(&tgid) {
+                st.release_id(tgid, &gone.pidns);
+            }
             if let Some(pp) = st.procs.get_mut(&parent) {
                 pp.children.remove(&tgid);
                 pp.child_wq.notify_all();
             }
             if !ignored {
-                let mut si = SigInfo::user(SIGCHLD, code, tgid, uid);
+                let mut si = SigInfo::user(SIGCHLD, code, seen_pid, uid);
                 si.set_child(st_val, 0, 0);
                 self.k.send_to_process(st, parent, si);
             }
             return;
         }
         if exit_signal > 0 {
-            let mut si = SigInfo::user(exit_signal, code, tgid, uid);
+            let mut si = SigInfo::user(exit_signal, code, seen_pid, uid);
             si.set_child(st_val, 0, 0);
             if let Some(pp) = st.procs.get(&parent) {
                 pp.child_wq.notify_all();

@@ -101,9 +101,24 @@ pub fn unshare(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         creds.enter_userns(ns);
     }
     let new_ns = f & (CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNS);
-    if new_ns != 0 && !creds.has_cap(CAP_SYS_ADMIN) {
+    if (new_ns != 0 || f & CLONE_NEWPID != 0) && !creds.has_cap(CAP_SYS_ADMIN) {
         return Err(Errno::EPERM);
     }
+    // A new PID namespace is for the caller's children; the caller stays where it is,
+    // and may do this only while its children still go to its own namespace.
+    let new_pidns = if f & CLONE_NEWPID != 0 {
+        let st = t.k.lock();
+        let p = st.procs.get(&t.tgid).ok_or(Errno::ESRCH)?;
+        if !std::sync::Arc::ptr_eq(&p.ns.pid_for_children, &p.pidns) {
+            return Err(Errno::EINVAL);
+        }
+        Some(crate::kernel::pidns::PidNs::new_child(
+            &p.pidns,
+            creds.userns.clone(),
+        )?)
+    } else {
+        None
+    };
     // A new mount namespace needs a file-system context of its own.
     if f & (CLONE_FS | CLONE_NEWNS) != 0 {
         let copy = t.fs.lock().unwrap_or_else(|p| p.into_inner()).clone();
@@ -124,6 +139,9 @@ pub fn unshare(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     if let Some(p) = st.procs.get_mut(&t.tgid) {
         if new_ns != 0 {
             p.ns = p.ns.copy_for(new_ns, &creds.userns);
+        }
+        if let Some(ns) = new_pidns {
+            p.ns.pid_for_children = ns;
         }
         if f & CLONE_NEWUSER != 0 {
             p.creds = creds;
@@ -281,6 +299,7 @@ struct WaitOpts {
 }
 
 struct Waited {
+    /// The child's ID in the waiter's namespace.
     pid: Tid,
     status: i32,
     code: i32,
@@ -338,8 +357,11 @@ fn do_wait(t: &mut TaskCtx, sel: Sel, o: WaitOpts) -> Result<Option<Waited>, Err
                     usage.utime += cp.child_usage.utime;
                     usage.stime += cp.child_usage.stime;
                     let (code, _) = code_of(status);
+                    let local = t.vpid(c);
                     if !o.nowait {
-                        st.procs.remove(&c);
+                        if let Some(gone) = st.procs.remove(&c) {
+                            st.release_id(c, &gone.pidns);
+                        }
                         if let Some(me) = st.procs.get_mut(&t.tgid) {
                             me.children.remove(&c);
                             me.child_usage.utime += usage.utime;
@@ -349,7 +371,7 @@ fn do_wait(t: &mut TaskCtx, sel: Sel, o: WaitOpts) -> Result<Option<Waited>, Err
                         }
                     }
                     return Ok(Some(Waited {
-                        pid: c,
+                        pid: local,
                         status,
                         code,
                         uid,
@@ -362,7 +384,7 @@ fn do_wait(t: &mut TaskCtx, sel: Sel, o: WaitOpts) -> Result<Option<Waited>, Err
                     }
                     let sig = cp.stop_sig;
                     return Ok(Some(Waited {
-                        pid: c,
+                        pid: t.vpid(c),
                         status: 0x7f | (sig << 8),
                         code: CLD_STOPPED,
                         uid,
@@ -374,7 +396,7 @@ fn do_wait(t: &mut TaskCtx, sel: Sel, o: WaitOpts) -> Result<Option<Waited>, Err
                         cp.cont_report = false;
                     }
                     return Ok(Some(Waited {
-                        pid: c,
+                        pid: t.vpid(c),
                         status: 0xffff,
                         code: CLD_CONTINUED,
                         uid,
@@ -412,14 +434,15 @@ pub fn wait4(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     if opts & !(1 | 2 | 8 | 0x2000_0000 | 0x4000_0000 | 0x8000_0000) != 0 {
         return Err(Errno::EINVAL);
     }
+    // IDs from the caller's PID namespace; one it cannot see matches no child.
     let sel = if pid > 0 {
-        Sel::Pid(pid)
+        Sel::Pid(t.gpid(pid).unwrap_or(0))
     } else if pid == -1 {
         Sel::Any
     } else if pid == 0 {
         Sel::Pgid(t.k.lock().procs.get(&t.tgid).map(|p| p.pgid).unwrap_or(0))
     } else {
-        Sel::Pgid(-pid)
+        Sel::Pgid(t.gpid(pid.wrapping_neg()).unwrap_or(0))
     };
     let o = WaitOpts {
         exited: true,
@@ -457,11 +480,11 @@ pub fn waitid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     }
     let sel = match idtype {
         0 => Sel::Any,
-        1 => Sel::Pid(id),
+        1 => Sel::Pid(t.gpid(id).unwrap_or(0)),
         2 => Sel::Pgid(if id == 0 {
             t.k.lock().procs.get(&t.tgid).map(|p| p.pgid).unwrap_or(0)
         } else {
-            id
+            t.gpid(id).unwrap_or(0)
         }),
         _ => return Err(Errno::EINVAL),
     };
@@ -503,21 +526,23 @@ pub fn waitid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 }
 
 pub fn getpid(t: &mut TaskCtx, _a: &[u64; 6]) -> SysResult {
-    Ok(t.tgid as u64)
+    Ok(t.vpid(t.tgid) as u64)
 }
 
 pub fn gettid(t: &mut TaskCtx, _a: &[u64; 6]) -> SysResult {
-    Ok(t.tid as u64)
+    Ok(t.vpid(t.tid) as u64)
 }
 
+/// The parent's ID in the caller's namespace: 0 for a namespace's init, whose parent
+/// is outside it.
 pub fn getppid(t: &mut TaskCtx, _a: &[u64; 6]) -> SysResult {
-    let st = t.k.lock();
-    Ok(st.procs.get(&t.tgid).map(|p| p.parent).unwrap_or(0) as u64)
+    let parent = t.k.lock().procs.get(&t.tgid).map(|p| p.parent).unwrap_or(0);
+    Ok(t.vpid(parent) as u64)
 }
 
 pub fn set_tid_address(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     t.clear_child_tid = a[0];
-    Ok(t.tid as u64)
+    Ok(t.vpid(t.tid) as u64)
 }
 
 pub fn set_robust_list(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
@@ -541,11 +566,13 @@ pub fn get_robust_list(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     Ok(0)
 }
 
+/// The global ID of `pid` from the caller's namespace, the caller for 0; -1 (no such
+/// task) for an ID the caller cannot see.
 fn target_proc(t: &TaskCtx, pid: i32) -> Tid {
     if pid == 0 {
         t.tgid
     } else {
-        pid
+        t.gpid(pid).unwrap_or(-1)
     }
 }
 
@@ -555,7 +582,11 @@ pub fn setpgid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     if pgid < 0 {
         return Err(Errno::EINVAL);
     }
-    let pgid = if pgid == 0 { pid } else { pgid };
+    let pgid = if pgid == 0 {
+        pid
+    } else {
+        t.gpid(pgid).ok_or(Errno::EPERM)?
+    };
     let k = t.k.clone();
     let mut st = k.lock();
     let me_sid = st.procs.get(&t.tgid).map(|p| p.sid).unwrap_or(0);
@@ -593,7 +624,8 @@ pub fn getpgid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let pid = target_proc(t, a[0] as i32);
     let st = t.k.lock();
     let tg = st.threads.get(&pid).map(|x| x.tgid).unwrap_or(pid);
-    st.procs.get(&tg).map(|p| p.pgid as u64).ok_or(Errno::ESRCH)
+    let pgid = st.procs.get(&tg).map(|p| p.pgid).ok_or(Errno::ESRCH)?;
+    Ok(t.vpid(pgid) as u64)
 }
 
 pub fn getpgrp(t: &mut TaskCtx, _a: &[u64; 6]) -> SysResult {
@@ -604,7 +636,8 @@ pub fn getsid(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let pid = target_proc(t, a[0] as i32);
     let st = t.k.lock();
     let tg = st.threads.get(&pid).map(|x| x.tgid).unwrap_or(pid);
-    st.procs.get(&tg).map(|p| p.sid as u64).ok_or(Errno::ESRCH)
+    let sid = st.procs.get(&tg).map(|p| p.sid).ok_or(Errno::ESRCH)?;
+    Ok(t.vpid(sid) as u64)
 }
 
 pub fn setsid(t: &mut TaskCtx, _a: &[u64; 6]) -> SysResult {
@@ -616,7 +649,7 @@ pub fn setsid(t: &mut TaskCtx, _a: &[u64; 6]) -> SysResult {
     let p = st.procs.get_mut(&me).ok_or(Errno::ESRCH)?;
     p.sid = me;
     p.pgid = me;
-    Ok(me as u64)
+    Ok(t.vpid(me) as u64)
 }
 
 pub fn sched_yield(_t: &mut TaskCtx, _a: &[u64; 6]) -> SysResult {
@@ -645,7 +678,11 @@ fn check_task(t: &TaskCtx, pid: i32) -> Result<(), Errno> {
     if pid < 0 {
         return Err(Errno::EINVAL);
     }
-    if pid != 0 && !t.k.lock().threads.contains_key(&pid) {
+    if pid != 0
+        && !t
+            .gpid(pid)
+            .is_some_and(|g| t.k.lock().threads.contains_key(&g))
+    {
         return Err(Errno::ESRCH);
     }
     Ok(())
@@ -656,7 +693,7 @@ pub fn sched_getaffinity(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     if a[1] < 8 || !a[1].is_multiple_of(8) {
         return Err(Errno::EINVAL);
     }
-    let mask = if a[0] == 0 || a[0] as i32 == t.tid {
+    let mask = if a[0] == 0 || t.gpid(a[0] as i32) == Some(t.tid) {
         t.affinity & all_cpus()
     } else {
         all_cpus()
@@ -674,7 +711,7 @@ pub fn sched_setaffinity(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     if mask == 0 {
         return Err(Errno::EINVAL);
     }
-    if a[0] == 0 || a[0] as i32 == t.tid {
+    if a[0] == 0 || t.gpid(a[0] as i32) == Some(t.tid) {
         t.affinity = mask;
     }
     Ok(0)
@@ -696,7 +733,11 @@ pub fn getpriority(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let st = t.k.lock();
-    let who = if a[1] == 0 { t.tgid } else { a[1] as i32 };
+    let who = if a[1] == 0 {
+        t.tgid
+    } else {
+        t.gpid(a[1] as i32).unwrap_or(-1)
+    };
     let nice = match a[0] {
         0 => st
             .threads
@@ -716,7 +757,11 @@ pub fn setpriority(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     }
     let nice = (a[2] as i32).clamp(-20, 19);
     let mut st = t.k.lock();
-    let who = if a[1] == 0 { t.tgid } else { a[1] as i32 };
+    let who = if a[1] == 0 {
+        t.tgid
+    } else {
+        t.gpid(a[1] as i32).unwrap_or(-1)
+    };
     let nice_cap = st
         .procs
         .get(&t.tgid)
@@ -733,7 +778,11 @@ pub fn setpriority(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 /// The scheduling policy of thread `pid` (0: the caller).
 fn sched_policy_of(t: &TaskCtx, pid: i32) -> Result<i32, Errno> {
     let st = t.k.lock();
-    let tid = if pid == 0 { t.tid } else { pid };
+    let tid = if pid == 0 {
+        t.tid
+    } else {
+        t.gpid(pid).unwrap_or(-1)
+    };
     st.threads
         .get(&tid)
         .map(|ti| ti.sched_policy)
@@ -780,7 +829,11 @@ fn set_sched(t: &TaskCtx, pid: i32, policy: Option<i32>, param: u64) -> SysResul
         return Err(Errno::EPERM);
     }
     let mut st = t.k.lock();
-    let tid = if pid == 0 { t.tid } else { pid };
+    let tid = if pid == 0 {
+        t.tid
+    } else {
+        t.gpid(pid).unwrap_or(-1)
+    };
     let ti = st.threads.get_mut(&tid).ok_or(Errno::ESRCH)?;
     ti.sched_policy = policy | reset;
     Ok(0)

@@ -178,13 +178,42 @@ fn may_signal(st: &KState, sender: Tid, target: Tid, sig: i32) -> bool {
     c.euid == tc.ruid || c.euid == tc.suid || c.ruid == tc.ruid || c.ruid == tc.suid
 }
 
-/// Init ignores signals it has no handler for when they come from inside the sandbox.
-fn init_protected(st: &KState, target: Tid, sig: i32) -> bool {
-    target == 1
+/// The init of a PID namespace ignores signals it has no handler for when they come
+/// from inside its namespace; from a namespace above, SIGKILL and SIGSTOP still reach
+/// it. (The sandbox's own init may signal itself, as before.)
+fn init_protected(st: &KState, sender: Tid, target: Tid, sig: i32) -> bool {
+    let Some(p) = st.procs.get(&target) else {
+        return false;
+    };
+    if p.pidns.init() != Some(target) || p.actions[sig as usize].handler != 0 {
+        return false;
+    }
+    // A blocked signal is never ignored (sig_ignored): it stays pending, e.g. for a
+    // signalfd or sigwait.
+    if sig > 0
         && st
-            .procs
-            .get(&1)
-            .is_some_and(|p| p.actions[sig as usize].handler == 0)
+            .threads
+            .get(&target)
+            .is_some_and(|t| t.mask & (1u64 << (sig - 1)) != 0)
+    {
+        return false;
+    }
+    if target == 1 {
+        return sender != 1;
+    }
+    let from_inside = st
+        .procs
+        .get(&sender)
+        .is_some_and(|s| p.pidns.is_ancestor_of(&s.pidns));
+    from_inside || !(sig == SIGKILL || sig == SIGSTOP)
+}
+
+/// Global ID `sender` as the process `target` sees it (0 if it cannot).
+fn seen_by(st: &KState, target: Tid, sender: Tid) -> Tid {
+    st.procs
+        .get(&target)
+        .map(|p| p.pidns.local(sender))
+        .unwrap_or(sender)
 }
 
 pub fn kill(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
@@ -196,25 +225,33 @@ pub fn kill(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let k = t.k.clone();
     let mut st = k.lock();
     let uid = st.procs.get(&t.tgid).map(|p| p.creds.ruid).unwrap_or(0);
-    let info = SigInfo::user(sig, SI_USER, t.tgid, uid);
     let targets: Vec<Tid> = if pid > 0 {
+        let g = t.gpid(pid).ok_or(Errno::ESRCH)?;
         let tgid = st
             .threads
-            .get(&pid)
+            .get(&g)
             .map(|x| x.tgid)
-            .or_else(|| st.procs.get(&pid).map(|p| p.tgid));
+            .or_else(|| st.procs.get(&g).map(|p| p.tgid));
         vec![tgid.ok_or(Errno::ESRCH)?]
     } else if pid == -1 {
+        // Every process the caller can see but its namespace's init and itself.
+        let ns_init = t.pidns.init();
         st.procs
             .values()
-            .filter(|p| p.tgid != 1 && p.tgid != t.tgid && p.state == ProcState::Running)
+            .filter(|p| {
+                p.tgid != 1
+                    && Some(p.tgid) != ns_init
+                    && p.tgid != t.tgid
+                    && p.state == ProcState::Running
+                    && t.pidns.sees(p.tgid)
+            })
             .map(|p| p.tgid)
             .collect()
     } else {
         let pgid = if pid == 0 {
             st.procs.get(&t.tgid).map(|p| p.pgid).unwrap_or(0)
         } else {
-            -pid
+            t.gpid(pid.wrapping_neg()).ok_or(Errno::ESRCH)?
         };
         st.procs
             .values()
@@ -231,7 +268,8 @@ pub fn kill(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
             continue;
         }
         sent += 1;
-        if sig != 0 && !(init_protected(&st, tg, sig) && t.tgid != 1) {
+        if sig != 0 && !init_protected(&st, t.tgid, tg, sig) {
+            let info = SigInfo::user(sig, SI_USER, seen_by(&st, tg, t.tgid), uid);
             k.send_to_process(&mut st, tg, info);
         }
     }
@@ -246,6 +284,11 @@ fn thread_kill(t: &mut TaskCtx, tgid: Option<i32>, tid: i32, sig: i32) -> SysRes
         return Err(Errno::EINVAL);
     }
     let k = t.k.clone();
+    let tid = t.gpid(tid).ok_or(Errno::ESRCH)?;
+    let tgid = match tgid {
+        Some(g) => Some(t.gpid(g).ok_or(Errno::ESRCH)?),
+        None => None,
+    };
     let mut st = k.lock();
     let target_tgid = st.threads.get(&tid).map(|x| x.tgid).ok_or(Errno::ESRCH)?;
     if tgid.is_some_and(|g| g != target_tgid) {
@@ -256,7 +299,8 @@ fn thread_kill(t: &mut TaskCtx, tgid: Option<i32>, tid: i32, sig: i32) -> SysRes
     }
     if sig != 0 {
         let uid = st.procs.get(&t.tgid).map(|p| p.creds.ruid).unwrap_or(0);
-        k.send_to_thread(&mut st, tid, SigInfo::user(sig, SI_TKILL, t.tgid, uid));
+        let me = seen_by(&st, target_tgid, t.tgid);
+        k.send_to_thread(&mut st, tid, SigInfo::user(sig, SI_TKILL, me, uid));
     }
     Ok(0)
 }
@@ -272,7 +316,8 @@ pub fn tgkill(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 pub fn rt_sigqueueinfo(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let sig = valid_sig(a[1])?;
     let mut info: SigInfo = t.mm.read_obj(a[2])?;
-    if (info.si_code >= 0 || info.si_code == SI_TKILL) && a[0] as i32 != t.tgid {
+    let target = t.gpid(a[0] as i32).ok_or(Errno::ESRCH)?;
+    if (info.si_code >= 0 || info.si_code == SI_TKILL) && target != t.tgid {
         return Err(Errno::EPERM);
     }
     info.si_signo = sig;
@@ -280,7 +325,7 @@ pub fn rt_sigqueueinfo(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let mut st = k.lock();
     let tgid = st
         .threads
-        .get(&(a[0] as i32))
+        .get(&target)
         .map(|x| x.tgid)
         .ok_or(Errno::ESRCH)?;
     k.send_to_process(&mut st, tgid, info);
