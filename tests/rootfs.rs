@@ -316,6 +316,25 @@ cat /proc/1/cmdline | tr '\\0' ' '; echo"
     );
 }
 
+#[test]
+fn overlay_none_shared_mapping_writes_reach_the_host() {
+    let r = Rootfs::new("shared-map");
+    let src = husk_tests::workspace_root().join("tests/rootfs/shared_map_writer.c");
+    husk_tests::compile_c(&src, &r.0.join("bin/shared_map_writer"), &[])
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    let out = run(husk(&["--overlay=none"], &r, "/bin/shared_map_writer"));
+    assert_eq!(status_code(out.status), 0, "{}", show(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "read sees: KEEP me\n",
+        "{}",
+        show(&out)
+    );
+    let read = |p: &str| std::fs::read_to_string(r.0.join(p)).expect("read");
+    assert_eq!(read("data/keep"), "KEEP me\n", "munmap did not write back");
+    assert_eq!(read("data/old"), "OLD!name\n", "exit did not write back");
+}
+
 /// The gofer process of the running sandbox whose rootfs is `root`, by its command line.
 fn find_gofer(root: &Path) -> Option<u32> {
     let want = root.to_string_lossy().into_owned();

@@ -5,10 +5,11 @@
 //!
 //! Mappings of its files go through a page cache in the memory file. The cache is kept
 //! coherent with writes made through the Sentry (they write through to cached pages)
-//! and truncations (pages past the end are dropped from every mapping). Writable
-//! MAP_SHARED mappings would need dirty pages written back on msync/munmap/fsync: that
-//! is not implemented, so such mappings fail with ENODEV instead of silently losing
-//! data.
+//! and truncations (pages past the end are dropped from every mapping). Once a file has
+//! had a writable MAP_SHARED mapping, its cached pages (up to the file's size) are
+//! written back to the host file on msync, munmap, the exit of the mapping process,
+//! fsync, before a read, and when the node goes away. There is no dirty-page tracking:
+//! write-back rewrites every cached page of such a file.
 
 use super::pipe::Pipe;
 use crate::memfile::MemoryFile;
@@ -19,7 +20,7 @@ use husk_gofer::{Client, FileStat, Request, Response};
 use rustix::fd::{AsRawFd, OwnedFd};
 use std::any::Any;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 static NEXT_DEV: AtomicU64 = AtomicU64::new(0x60);
@@ -62,6 +63,8 @@ pub struct Node {
     /// Page cache: page index -> memory-file offset.
     cache: Mutex<BTreeMap<u64, u64>>,
     mappers: Mutex<Vec<Weak<Mm>>>,
+    /// A writable shared mapping has existed: cached pages may differ from the host file.
+    shared_write: AtomicBool,
     /// The Sentry-side pipe of a FIFO.
     pipe: Mutex<Option<Arc<Pipe>>>,
     /// The last attributes seen (for a removed directory).
@@ -140,6 +143,7 @@ impl Node {
             fd: Mutex::new(None),
             cache: Mutex::new(BTreeMap::new()),
             mappers: Mutex::new(Vec::new()),
+            shared_write: AtomicBool::new(false),
             pipe: Mutex::new(None),
             last: Mutex::new(attr),
         })
@@ -291,6 +295,35 @@ impl Node {
                     .write(f + in_page as u64, &buf[done..done + chunk])?;
             }
             done += chunk;
+        }
+        Ok(())
+    }
+
+    /// Writes the cached pages back to the host file if a writable shared mapping may
+    /// have changed them (see the module doc).
+    fn write_back(&self) -> Result<(), Errno> {
+        if !self.shared_write.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let Some((fd, true)) = lock(&self.fd).clone() else {
+            return Ok(());
+        };
+        let size = rustix::fs::fstat(&*fd).map_err(errno)?.st_size as u64;
+        let c = lock(&self.cache);
+        let mut page = vec![0u8; PAGE_SIZE as usize];
+        for (&index, &frame) in c.range(..size.div_ceil(PAGE_SIZE)) {
+            let pos = index * PAGE_SIZE;
+            let len = (size - pos).min(PAGE_SIZE) as usize;
+            self.fs.mf.read(frame, &mut page[..len])?;
+            let mut done = 0;
+            while done < len {
+                match rustix::io::pwrite(&*fd, &page[done..len], pos + done as u64) {
+                    Ok(0) => return Err(Errno::EIO),
+                    Ok(n) => done += n,
+                    Err(rustix::io::Errno::INTR) => continue,
+                    Err(e) => return Err(errno(e)),
+                }
+            }
         }
         Ok(())
     }
@@ -644,14 +677,6 @@ impl Inode for Node {
         self.fs.dev
     }
 
-    fn check_shared_write_map(&self) -> Result<(), Errno> {
-        // Dirty pages of shared mappings are not written back yet (see the module doc).
-        if self.fmt == S_IFREG {
-            return Err(Errno::ENODEV);
-        }
-        Ok(())
-    }
-
     fn as_any(&self) -> &dyn Any {
         self
     }
@@ -659,6 +684,7 @@ impl Inode for Node {
 
 impl Drop for Node {
     fn drop(&mut self) {
+        let _ = self.write_back();
         let c = self.cache.get_mut().unwrap_or_else(|p| p.into_inner());
         for &f in c.values() {
             self.fs.mf.decref(f);
@@ -707,6 +733,14 @@ impl Mappable for Node {
             m.push(mm.clone());
         }
     }
+
+    fn shared_write_mapping(&self) {
+        self.shared_write.store(true, Ordering::Release);
+    }
+
+    fn writeback(&self) -> Result<(), Errno> {
+        self.write_back()
+    }
 }
 
 /// An open regular file: pread/pwrite on the donated fd.
@@ -716,6 +750,7 @@ struct RegFile {
 
 impl FileOps for RegFile {
     fn read(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+        self.node.write_back()?;
         let fd = self.node.host_fd(false, false)?;
         loop {
             match rustix::io::pread(&*fd, &mut *buf, off) {
@@ -744,6 +779,7 @@ impl FileOps for RegFile {
     }
 
     fn fsync(&self) -> Result<(), Errno> {
+        self.node.write_back()?;
         match self.node.current_fd() {
             Some(fd) => rustix::fs::fsync(&*fd).map_err(errno),
             None => Ok(()),

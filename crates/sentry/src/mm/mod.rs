@@ -22,6 +22,14 @@ pub trait Mappable: Send + Sync {
     fn ident(&self) -> (u64, u64);
     /// Remembers an address space that maps this object (for truncation).
     fn add_mapper(&self, _mm: &std::sync::Weak<Mm>) {}
+    /// Writes data changed through shared mappings back to where the object keeps it
+    /// (msync, munmap, exit). Objects whose pages are their data need nothing.
+    fn writeback(&self) -> Result<(), Errno> {
+        Ok(())
+    }
+    /// A shared mapping of the object became writable (mmap or mprotect): from now on
+    /// its pages may change behind the object's back until written back.
+    fn shared_write_mapping(&self) {}
 }
 
 /// What a VMA maps.
@@ -606,10 +614,38 @@ impl Mm {
         inner.split_at(start);
         inner.split_at(end);
         let keys: Vec<u64> = inner.vmas.range(start..end).map(|(&k, _)| k).collect();
+        let mut written = Vec::new();
         for k in keys {
-            inner.vmas.remove(&k);
+            if let Some(v) = inner.vmas.remove(&k) {
+                if let (true, Backing::File { obj, .. }) = (v.shared, v.backing) {
+                    written.push(obj);
+                }
+            }
         }
         self.drop_pages(inner, start, end);
+        for obj in written {
+            let _ = obj.writeback();
+        }
+    }
+
+    /// msync: writes back the objects of the shared file mappings in `[start, end)`.
+    pub fn sync_range(&self, start: u64, end: u64) -> Result<(), Errno> {
+        let objs: Vec<Arc<dyn Mappable>> = {
+            let inner = self.lock();
+            inner
+                .vmas
+                .range(..end)
+                .filter(|(_, v)| v.end > start && v.shared)
+                .filter_map(|(_, v)| match &v.backing {
+                    Backing::File { obj, .. } => Some(obj.clone()),
+                    Backing::Anon => None,
+                })
+                .collect()
+        };
+        for obj in objs {
+            obj.writeback()?;
+        }
+        Ok(())
     }
 
     /// munmap.
@@ -693,6 +729,11 @@ impl Mm {
         inner.split_at(start);
         inner.split_at(end);
         for (_, v) in inner.vmas.range_mut(start..end) {
+            if prot.write && !v.prot.write && v.shared {
+                if let Backing::File { obj, .. } = &v.backing {
+                    obj.shared_write_mapping();
+                }
+            }
             v.prot = prot;
         }
         // Remap lazily with the new rights.
@@ -1014,6 +1055,11 @@ impl Mm {
 impl Drop for Mm {
     fn drop(&mut self) {
         let inner = self.inner.get_mut().unwrap_or_else(|p| p.into_inner());
+        for v in inner.vmas.values() {
+            if let (true, Backing::File { obj, .. }) = (v.shared, &v.backing) {
+                let _ = obj.writeback();
+            }
+        }
         for pte in inner.pages.values() {
             self.mf.decref(pte.frame);
         }

@@ -53,7 +53,11 @@ pub fn mmap(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         if access.exec && d.mount.flags.noexec {
             return Err(Errno::EPERM);
         }
-        match d.inode.mappable() {
+        let obj = d.inode.mappable();
+        if let (Some(obj), true) = (&obj, shared && access.write) {
+            obj.shared_write_mapping();
+        }
+        match obj {
             Some(obj) => Backing::File {
                 obj,
                 offset: off,
@@ -205,7 +209,9 @@ pub fn msync(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     if !t.mm.covered(a[0], a[0] + page_up(a[1])) {
         return Err(Errno::ENOMEM);
     }
-    // File data lives in the memory file: shared mappings are always in sync.
+    // Objects that keep their data in the memory file are always in sync; files of the
+    // read-write rootfs write their pages back to the host.
+    t.mm.sync_range(a[0], a[0] + page_up(a[1]))?;
     Ok(0)
 }
 
