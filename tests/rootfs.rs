@@ -387,7 +387,8 @@ fn gofer_is_confined_to_the_rootfs() {
             ns(format!("/proc/{pid}/ns/mnt")).ok(),
             ns("/proc/self/ns/mnt".to_string()).ok(),
             list(Path::new(&format!("/proc/{pid}/root"))),
-            status.lines().any(|l| l == "NoNewPrivs:\t1"),
+            status.lines().any(|l| l == "NoNewPrivs:\t1")
+                && status.lines().any(|l| l == "Seccomp:\t2"),
         )
     });
     // End the sandbox before asserting.
@@ -395,8 +396,14 @@ fn gofer_is_confined_to_the_rootfs() {
     let out = wait_output(child, TIMEOUT).unwrap_or_else(|e| panic!("{e:#}"));
     let (gofer_ns, my_ns, root_list, nnp) =
         observed.unwrap_or_else(|| panic!("no gofer process found\n{}", show(&out)));
-    assert!(gofer_ns.is_some(), "cannot read the gofer's mount namespace");
-    assert_ne!(gofer_ns, my_ns, "the gofer shares the host's mount namespace");
+    assert!(
+        gofer_ns.is_some(),
+        "cannot read the gofer's mount namespace"
+    );
+    assert_ne!(
+        gofer_ns, my_ns,
+        "the gofer shares the host's mount namespace"
+    );
     assert_eq!(
         root_list,
         {
@@ -410,7 +417,7 @@ fn gofer_is_confined_to_the_rootfs() {
         },
         "the gofer's / is not the rootfs"
     );
-    assert!(nnp, "the gofer lacks no_new_privs");
+    assert!(nnp, "the gofer lacks no_new_privs or its seccomp filter");
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("rootfs-shadow"),
         "{}",

@@ -247,42 +247,113 @@ fn metadata_changes_stay_in_the_sandbox() {
     assert_eq!(text(&out.stdout), "777 3 0\nok\n", "{}", show(&out));
 }
 
-#[test]
-fn sentry_runs_under_seccomp() {
-    let mut c = husk_do(&["/bin/sleep", "2"]);
-    let child = c
+/// The Sentry: the child of the `husk do` process (which stays behind as the waiter).
+fn sentry_of(husk_pid: u32) -> Option<u32> {
+    let tasks = std::fs::read_dir(format!("/proc/{husk_pid}/task")).ok()?;
+    for t in tasks.flatten() {
+        let children = std::fs::read_to_string(t.path().join("children")).unwrap_or_default();
+        if let Some(c) = children.split_whitespace().find_map(|c| c.parse().ok()) {
+            return Some(c);
+        }
+    }
+    None
+}
+
+/// What the host sees of a running Sentry.
+#[derive(Debug, Default)]
+struct SentryView {
+    status: String,
+    /// Namespace links (pid, mnt, net, ipc, uts) of the Sentry and of this process.
+    ns: Vec<(String, Option<PathBuf>, Option<PathBuf>)>,
+    /// Entries of the Sentry's root directory.
+    root: Vec<String>,
+}
+
+/// Starts a sandbox running `sleep 30`, waits until its Sentry is under seccomp, and
+/// records what the host sees of it; then ends the sandbox.
+fn observe_sentry() -> SentryView {
+    let mut c = husk_do(&["/bin/sleep", "30"]);
+    let mut child = c
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    let pid = child.id();
-    let mut modes = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(60);
+    let mut view = SentryView::default();
     while Instant::now() < deadline {
-        let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
-            break;
-        };
-        if status.contains("State:\tZ") {
-            break;
-        }
-        if let Some(l) = status.lines().find(|l| l.starts_with("Seccomp:")) {
-            if modes.last().map(String::as_str) != Some(l) {
-                modes.push(l.to_string());
-            }
-            if l == "Seccomp:\t2" {
+        if let Some(s) = sentry_of(child.id()) {
+            let status = std::fs::read_to_string(format!("/proc/{s}/status")).unwrap_or_default();
+            if status.lines().any(|l| l == "Seccomp:\t2") {
+                view.status = status;
+                for ns in ["pid", "mnt", "net", "ipc", "uts"] {
+                    view.ns.push((
+                        ns.to_string(),
+                        std::fs::read_link(format!("/proc/{s}/ns/{ns}")).ok(),
+                        std::fs::read_link(format!("/proc/self/ns/{ns}")).ok(),
+                    ));
+                }
+                view.root = std::fs::read_dir(format!("/proc/{s}/root"))
+                    .map(|d| {
+                        d.flatten()
+                            .map(|e| e.file_name().to_string_lossy().into_owned())
+                            .collect()
+                    })
+                    .unwrap_or_else(|e| vec![format!("<{e}>")]);
                 break;
             }
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    let out = wait_output(child, TIMEOUT).unwrap_or_else(|e| panic!("{e:#}"));
+    let _ = child.kill();
+    let _ = child.wait();
+    view
+}
+
+#[test]
+fn sentry_runs_confined() {
+    let v = observe_sentry();
     assert!(
-        modes.iter().any(|m| m == "Seccomp:\t2"),
-        "the Sentry (pid {pid}) never showed Seccomp:\\t2; saw {modes:?}\n{}",
-        show(&out)
+        !v.status.is_empty(),
+        "the Sentry never showed Seccomp:\t2 (filter mode) on the host"
     );
-    assert_eq!(status_code(out.status), 0, "{}", show(&out));
+    for want in [
+        "NoNewPrivs:\t1",
+        "CapEff:\t0000000000000000",
+        "CapPrm:\t0000000000000000",
+    ] {
+        assert!(
+            v.status.lines().any(|l| l == want),
+            "the Sentry's status lacks {want:?}:\n{}",
+            v.status
+        );
+    }
+    assert!(
+        v.status.lines().any(|l| l == "CapBnd:\t0000000000000000"),
+        "the Sentry kept a bounding set:\n{}",
+        v.status
+    );
+    for (ns, sentry, host) in &v.ns {
+        assert!(sentry.is_some(), "cannot read the Sentry's {ns} namespace");
+        assert_ne!(sentry, host, "the Sentry shares the host's {ns} namespace");
+    }
+    assert!(
+        v.root.is_empty(),
+        "the Sentry's root is not empty: {:?}",
+        v.root
+    );
+}
+
+#[test]
+fn host_syscall_outside_the_policy_kills_the_sentry() {
+    // A test hook makes the Sentry issue syslog(2), which its policy does not list.
+    let mut c = husk_do(&["/bin/true"]);
+    c.env("HUSK_TEST_FORBIDDEN_SYSCALL", "1");
+    let out = run(c);
+    assert_eq!(status_code(out.status), 128 + 31, "{}", show(&out));
+    let err = text(&out.stderr);
+    assert!(err.contains("SIGSYS"), "{}", show(&out));
+    assert!(!err.contains("did not stop it"), "{}", show(&out));
 }
 
 #[test]

@@ -128,6 +128,18 @@ pub fn run(args: DoArgs, debug: bool) -> i32 {
         eprintln!("husk: blocking signals: {e}");
         return 125;
     }
+    // From here on this process waits; a child in new namespaces is the Sentry.
+    let confined = std::env::var_os("HUSK_DEBUG_NO_CONFINE").is_none();
+    if confined {
+        match crate::confine::split(&sigs) {
+            Ok(crate::confine::Role::Waiter(code)) => return code,
+            Ok(crate::confine::Role::Sentry) => {}
+            Err(e) => {
+                eprintln!("husk: {e}");
+                return 125;
+            }
+        }
+    }
 
     let (mut gofer, sock) = match start_gofer(&root) {
         Ok(g) => g,
@@ -139,28 +151,6 @@ pub fn run(args: DoArgs, debug: bool) -> i32 {
     let cleanup = |gofer: &mut Child| {
         let _ = gofer.kill();
         let _ = gofer.wait();
-    };
-    let opts = KernelOptions {
-        strace: args.strace,
-        hostname: args.hostname.clone(),
-    };
-    let rootfs = match args.overlay.as_str() {
-        "none" => RootfsMode::None,
-        _ => RootfsMode::Memory,
-    };
-    let sandbox = match Sandbox::new(
-        &args.platform,
-        husk_gofer::Client::new(sock),
-        rootfs,
-        host,
-        opts,
-    ) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("husk: {e}");
-            cleanup(&mut gofer);
-            return 125;
-        }
     };
     // Everything that reads host files (getgroups reads /proc/sys/kernel/ngroups_max)
     // happens before the filter goes on.
@@ -178,8 +168,40 @@ pub fn run(args: DoArgs, debug: bool) -> i32 {
             .unwrap_or_default(),
         ..Default::default()
     };
+    // The gofer answers only once it has confined itself: until then it shares this
+    // mount namespace, and pivoting now would pull its root away too.
+    let gofer_client = husk_gofer::Client::new(sock);
+    if let Err(e) = gofer_client.call(&husk_gofer::Request::Stat { path: Vec::new() }) {
+        eprintln!("husk: the gofer did not start: {e}");
+        cleanup(&mut gofer);
+        return 125;
+    }
+    // The Sentry needs no host path from here on: empty root, no capabilities.
+    if confined {
+        if let Err(e) = crate::confine::lock_down() {
+            eprintln!("husk: {e}");
+            cleanup(&mut gofer);
+            return 125;
+        }
+    }
+    let opts = KernelOptions {
+        strace: args.strace,
+        hostname: args.hostname.clone(),
+    };
+    let rootfs = match args.overlay.as_str() {
+        "none" => RootfsMode::None,
+        _ => RootfsMode::Memory,
+    };
+    let sandbox = match Sandbox::new(&args.platform, gofer_client, rootfs, host, opts) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("husk: {e}");
+            cleanup(&mut gofer);
+            return 125;
+        }
+    };
     let filter = if std::env::var_os("HUSK_DEBUG_NO_SECCOMP").is_none() {
-        crate::seccomp::install()
+        crate::seccomp::install_sentry()
     } else {
         Ok(())
     };
@@ -188,6 +210,7 @@ pub fn run(args: DoArgs, debug: bool) -> i32 {
         cleanup(&mut gofer);
         return 125;
     }
+    crate::confine::forbidden_syscall_hook();
     if debug {
         tracing::debug!("sandbox booted; starting {cmd_name}");
     }

@@ -4,7 +4,8 @@
 //! its own (and a user namespace first when it lacks CAP_SYS_ADMIN), stops mount events
 //! from propagating back to the host, and pivots into the rootfs, so that the host tree
 //! outside the rootfs is no longer reachable from the gofer at all, whatever path a
-//! request names. It also sets no_new_privs.
+//! request names. It also sets no_new_privs and, once the root is open, installs its
+//! seccomp policy (crates/husk/policy/gofer.policy).
 
 use crate::cli::GoferArgs;
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
@@ -16,6 +17,8 @@ pub fn run(args: GoferArgs) -> i32 {
     // Leave the caller's session so terminal signals (Ctrl-C) reach only the Sentry,
     // and die with the Sentry.
     let _ = rustix::process::setsid();
+    // "husk-gofer" in ps and in seccomp violation logs.
+    let _ = rustix::thread::set_name(c"husk-gofer");
     let _ = rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL));
     let Some(sock) = crate::hostfd::take_inherited(args.fd) else {
         eprintln!("husk gofer: fd {} is not an open socket", args.fd);
@@ -36,6 +39,12 @@ pub fn run(args: GoferArgs) -> i32 {
             return 2;
         }
     };
+    if std::env::var_os("HUSK_DEBUG_NO_SECCOMP").is_none() {
+        if let Err(e) = crate::seccomp::install_gofer() {
+            eprintln!("husk gofer: {e}");
+            return 2;
+        }
+    }
     match husk_gofer::serve(root, sock) {
         Ok(()) => 0,
         Err(e) => {

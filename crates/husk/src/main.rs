@@ -2,6 +2,7 @@
 //! gofer` is the file server a sandbox starts; `husk syscalls` prints the support table.
 
 mod cli;
+mod confine;
 mod do_cmd;
 mod gofer_cmd;
 mod hostfd;

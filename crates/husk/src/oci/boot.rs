@@ -227,7 +227,7 @@ fn boot(args: &BootArgs) -> Result<Booted, String> {
         let exit_file = std::fs::File::create(&exit_path)
             .map_err(|e| format!("{}: {e}", exit_path.display()))?;
         if std::env::var_os("HUSK_DEBUG_NO_SECCOMP").is_none() {
-            crate::seccomp::install()?;
+            crate::seccomp::install_sentry()?;
         }
         Ok((sandbox, listener, exit_file))
     })();
