@@ -720,3 +720,383 @@ fn pause_and_resume() {
         }
     }
 }
+
+/// A bundle whose hooks append `PHASE <state JSON>` to `<bundle>/rootfs/hooks.log`.
+/// runc runs startContainer hooks inside the container (after pivot_root): there the
+/// log's host path resolves through `rootfs/<bundle>/rootfs -> /` to the same file.
+fn hook_bundle(extra: impl FnOnce(&mut serde_json::Value)) -> (Bundle, PathBuf) {
+    let bundle = Bundle::new(&["true"]);
+    let rootfs = bundle.dir.join("rootfs");
+    let inner = rootfs.join(bundle.dir.strip_prefix("/").expect("absolute bundle"));
+    std::fs::create_dir_all(&inner).expect("mkdir");
+    std::os::unix::fs::symlink("/", inner.join("rootfs")).expect("symlink");
+    let log = rootfs.join("hooks.log");
+    let l = log.to_string_lossy().into_owned();
+    bundle.edit(|c| {
+        c["root"]["readonly"] = false.into();
+        let hook = |name: &str| {
+            serde_json::json!([{
+                "path": "/bin/sh",
+                "args": ["sh", "-c", format!("echo {name} $(cat) >> {l}")],
+                "env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
+                "timeout": 10
+            }])
+        };
+        let mut hooks = serde_json::Map::new();
+        for p in [
+            "prestart",
+            "createRuntime",
+            "createContainer",
+            "startContainer",
+            "poststart",
+            "poststop",
+        ] {
+            hooks.insert(p.into(), hook(p));
+        }
+        c["hooks"] = hooks.into();
+        extra(c);
+    });
+    (bundle, log)
+}
+
+/// The hooks' log: (phase, state) in the order they ran.
+fn hook_log(log: &Path) -> Vec<(String, serde_json::Value)> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| {
+            let (name, json) = l.split_once(' ').unwrap_or((l, "null"));
+            let v = serde_json::from_str(json).unwrap_or_else(|e| panic!("{l}: {e}"));
+            (name.to_string(), v)
+        })
+        .collect()
+}
+
+fn append_hook(c: &mut serde_json::Value, phase: &str, script: &str) {
+    let list = c["hooks"][phase].as_array_mut().expect("hook list");
+    list.push(serde_json::json!({"path": "/bin/sh", "args": ["sh", "-c", script]}));
+}
+
+#[test]
+fn hooks_run_in_runc_order() {
+    // A failing poststop hook after the logging one: delete still succeeds.
+    let (bundle, log) = hook_bundle(|c| append_hook(c, "poststop", "echo no >&2; exit 5"));
+    let b = bundle.dir.to_string_lossy().into_owned();
+    let mut orders = Vec::new();
+    for rt in Runtime::all() {
+        let n = rt.name;
+        let _ = std::fs::remove_file(&log);
+        assert_eq!(
+            rt.quiet(&["create", "--bundle", &b, "h1"]),
+            0,
+            "{n}: create"
+        );
+        assert_eq!(rt.quiet(&["start", "h1"]), 0, "{n}: start");
+        assert_eq!(rt.wait_status("h1", "stopped"), "stopped", "{n}");
+        let out = rt.out(&["delete", "h1"]);
+        assert_eq!(status_code(out.status), 0, "{n}: delete: {out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("exit status: 5")
+                || String::from_utf8_lossy(&out.stderr).contains("exit status 5"),
+            "{n}: the failing poststop hook is not reported: {out:?}"
+        );
+        assert!(rt.ids().is_empty(), "{n}: left {:?}", rt.ids());
+        let ran = hook_log(&log);
+        for (phase, st) in &ran {
+            assert_eq!(st["id"], "h1", "{n} {phase}: {st}");
+            assert_eq!(st["bundle"].as_str(), Some(b.as_str()), "{n} {phase}: {st}");
+            assert!(st["ociVersion"].is_string(), "{n} {phase}: {st}");
+            assert_eq!(
+                st["pid"].is_null(),
+                phase == "poststop",
+                "{n} {phase}: {st}"
+            );
+        }
+        // runc 1.1 runs poststart hooks at create; the runtime spec (and husk) after
+        // the process started, before `start` returns: compared apart.
+        let (post, rest): (Vec<_>, Vec<_>) = ran.into_iter().partition(|(p, _)| p == "poststart");
+        assert_eq!(post.len(), 1, "{n}: poststart ran {} times", post.len());
+        let order: Vec<(String, String)> = rest
+            .into_iter()
+            .map(|(p, st)| (p, st["status"].as_str().unwrap_or_default().to_string()))
+            .collect();
+        if n == "husk" {
+            assert_eq!(post[0].1["status"], "running", "husk poststart");
+            let all: Vec<String> = hook_log(&log).into_iter().map(|(p, _)| p).collect();
+            let at = |p: &str| all.iter().position(|x| x == p);
+            assert!(
+                at("startContainer") < at("poststart") && at("poststart") < at("poststop"),
+                "husk: poststart out of place: {all:?}"
+            );
+            assert_no_sandbox_left(&rt);
+        }
+        orders.push((n, order));
+    }
+    let want: Vec<(String, String)> = [
+        ("prestart", "creating"),
+        ("createRuntime", "creating"),
+        ("createContainer", "creating"),
+        ("startContainer", "created"),
+        ("poststop", "stopped"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    for (n, order) in orders {
+        assert_eq!(order, want, "{n}");
+    }
+}
+
+#[test]
+fn failing_hooks() {
+    for rt in Runtime::all() {
+        let n = rt.name;
+        // createRuntime fails: create fails, poststop runs, nothing is left.
+        let (bundle, log) =
+            hook_bundle(|c| append_hook(c, "createRuntime", "echo oops >&2; exit 3"));
+        let b = bundle.dir.to_string_lossy().into_owned();
+        let out = rt.out(&["create", "--bundle", &b, "f1"]);
+        assert_eq!(status_code(out.status), 1, "{n}: {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("oops"), "{n}: {err}");
+        if n == "husk" {
+            assert!(
+                err.starts_with("husk: ") && err.contains("hooks.createRuntime[1]"),
+                "{err}"
+            );
+            assert_eq!(err.lines().count(), 1, "{err}");
+            assert_no_sandbox_left(&rt);
+        }
+        assert!(rt.ids().is_empty(), "{n}: left {:?}", rt.ids());
+        let ran: Vec<String> = hook_log(&log).into_iter().map(|(p, _)| p).collect();
+        let ran: Vec<&str> = ran
+            .iter()
+            .map(String::as_str)
+            .filter(|p| *p != "poststart")
+            .collect();
+        assert_eq!(ran, ["prestart", "createRuntime", "poststop"], "{n}");
+
+        // A hook past its timeout fails create too.
+        let (bundle, _log) = hook_bundle(|c| {
+            c["hooks"]["prestart"] =
+                serde_json::json!([{"path": "/bin/sleep", "args": ["sleep", "30"], "timeout": 1}]);
+        });
+        let b = bundle.dir.to_string_lossy().into_owned();
+        let t0 = Instant::now();
+        let out = rt.out(&["create", "--bundle", &b, "f2"]);
+        assert_eq!(status_code(out.status), 1, "{n}: {out:?}");
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "{n}: timeout not applied"
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("timeout"),
+            "{n}: {out:?}"
+        );
+        assert!(rt.ids().is_empty(), "{n}: left {:?}", rt.ids());
+
+        // startContainer fails: the container stops without running (runc's start
+        // returns 0 there, husk's fails as the runtime spec asks).
+        let (bundle, log) = hook_bundle(|c| append_hook(c, "startContainer", "exit 4"));
+        let b = bundle.dir.to_string_lossy().into_owned();
+        assert_eq!(
+            rt.quiet(&["create", "--bundle", &b, "f3"]),
+            0,
+            "{n}: create"
+        );
+        let code = rt.quiet(&["start", "f3"]);
+        if n == "husk" {
+            assert_eq!(code, 1, "husk: start with a failing startContainer hook");
+        }
+        assert_eq!(rt.wait_status("f3", "stopped"), "stopped", "{n}");
+        assert_eq!(rt.quiet(&["delete", "f3"]), 0, "{n}: delete");
+        let ran: Vec<String> = hook_log(&log).into_iter().map(|(p, _)| p).collect();
+        assert_eq!(
+            ran.last().map(String::as_str),
+            Some("poststop"),
+            "{n}: {ran:?}"
+        );
+        assert!(rt.ids().is_empty(), "{n}: left {:?}", rt.ids());
+        if n == "husk" {
+            assert_no_sandbox_left(&rt);
+        }
+    }
+    // A failing poststart hook only warns (runtime spec; runc 1.1 fails create).
+    let rt = Runtime::husk();
+    let (bundle, _log) = hook_bundle(|c| append_hook(c, "poststart", "exit 6"));
+    let b = bundle.dir.to_string_lossy().into_owned();
+    assert_eq!(rt.quiet(&["create", "--bundle", &b, "f4"]), 0, "create");
+    let out = rt.out(&["start", "f4"]);
+    assert_eq!(status_code(out.status), 0, "start: {out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("warning: hooks.poststart[1]"), "{err}");
+    assert_eq!(rt.wait_status("f4", "stopped"), "stopped");
+    assert_eq!(rt.quiet(&["delete", "f4"]), 0, "delete");
+    assert_no_sandbox_left(&rt);
+}
+
+/// Receives the pty master a runtime sends over its console socket.
+fn receive_master(listener: &std::os::unix::net::UnixListener) -> std::os::fd::OwnedFd {
+    use rustix::net::{recvmsg, RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags};
+    use std::mem::MaybeUninit;
+    let (conn, _) = listener.accept().expect("accept on the console socket");
+    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+    let mut anc = RecvAncillaryBuffer::new(&mut space);
+    let mut buf = [0u8; 256];
+    recvmsg(
+        &conn,
+        &mut [std::io::IoSliceMut::new(&mut buf)],
+        &mut anc,
+        RecvFlags::CMSG_CLOEXEC,
+    )
+    .expect("recvmsg on the console socket");
+    let mut fds = Vec::new();
+    for m in anc.drain() {
+        if let RecvAncillaryMessage::ScmRights(got) = m {
+            fds.extend(got);
+        }
+    }
+    fds.pop().expect("no fd on the console socket")
+}
+
+fn set_size(master: &std::os::fd::OwnedFd, rows: u16, cols: u16) {
+    let ws = rustix::termios::Winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    rustix::termios::tcsetwinsize(master, ws).expect("TIOCSWINSZ on the master");
+}
+
+#[test]
+fn terminal_over_console_socket() {
+    let bundle = Bundle::new(&[
+        "sh",
+        "-c",
+        "test -t 0 && echo in-tty; test -t 1 && echo out-tty; stty size; read x; echo got $x; stty size",
+    ]);
+    bundle.edit(|c| c["process"]["terminal"] = true.into());
+    let b = bundle.dir.to_string_lossy().into_owned();
+    let mut outputs = Vec::new();
+    for rt in Runtime::all() {
+        let n = rt.name;
+        std::fs::create_dir_all(&rt.root).expect("mkdir root");
+        let sock = rt.root.join("console.sock");
+        let listener = std::os::unix::net::UnixListener::bind(&sock).expect("bind");
+        let s = sock.to_string_lossy().into_owned();
+        // No console socket with a terminal, or one without: errors, nothing left.
+        let out = rt.out(&["create", "--bundle", &b, "t0"]);
+        assert_eq!(
+            status_code(out.status),
+            1,
+            "{n}: terminal without socket: {out:?}"
+        );
+        assert_eq!(
+            rt.quiet(&["create", "--console-socket", &s, "--bundle", &b, "t1"]),
+            0,
+            "{n}: create"
+        );
+        let master = receive_master(&listener);
+        set_size(&master, 30, 100);
+        let text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let reader = {
+            let text = text.clone();
+            let mut f = std::fs::File::from(master.try_clone().expect("dup master"));
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 1024];
+                // EIO once every slave fd is closed.
+                while let Ok(k @ 1..) = std::io::Read::read(&mut f, &mut buf) {
+                    let mut t = text.lock().unwrap_or_else(|e| e.into_inner());
+                    t.push_str(&String::from_utf8_lossy(&buf[..k]));
+                }
+            })
+        };
+        assert_eq!(rt.quiet(&["start", "t1"]), 0, "{n}: start");
+        let wait_for = |needle: &str| {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while !text
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains(needle)
+            {
+                assert!(
+                    Instant::now() < deadline,
+                    "{n}: no {needle:?} in {:?}",
+                    text.lock().unwrap_or_else(|e| e.into_inner())
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        };
+        wait_for("30 100");
+        // `exec -t -d` with a console socket, while init waits on its read (runc takes
+        // a console socket only with -d).
+        let exec = rt
+            .cmd(&[
+                "exec",
+                "-t",
+                "-d",
+                "--console-socket",
+                &s,
+                "t1",
+                "sh",
+                "-c",
+                "read y; test -t 0 && echo exec-tty $y; stty size",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("exec -t");
+        let emaster = receive_master(&listener);
+        let eout = wait_output(exec, TIMEOUT).expect("exec -t -d");
+        assert_eq!(status_code(eout.status), 0, "{n}: exec -t -d: {eout:?}");
+        set_size(&emaster, 20, 60);
+        std::io::Write::write_all(
+            &mut std::fs::File::from(emaster.try_clone().expect("dup")),
+            b"there\n",
+        )
+        .expect("type into the exec terminal");
+        rustix::fs::fcntl_setfl(&emaster, rustix::fs::OFlags::NONBLOCK).expect("nonblock");
+        let mut etext = String::new();
+        let mut ef = std::fs::File::from(emaster);
+        let mut buf = [0u8; 1024];
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !etext.ends_with("20 60\r\n") && Instant::now() < deadline {
+            match std::io::Read::read(&mut ef, &mut buf) {
+                Ok(k @ 1..) => etext.push_str(&String::from_utf8_lossy(&buf[..k])),
+                _ => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+        assert_eq!(
+            etext, "there\r\nexec-tty there\r\n20 60\r\n",
+            "{n}: exec -t"
+        );
+        // A resize on the console is what the application sees next.
+        set_size(&master, 40, 120);
+        std::io::Write::write_all(
+            &mut std::fs::File::from(master.try_clone().expect("dup")),
+            b"hello\n",
+        )
+        .expect("type into the terminal");
+        wait_for("40 120");
+        assert_eq!(rt.wait_status("t1", "stopped"), "stopped", "{n}");
+        assert_eq!(rt.quiet(&["delete", "t1"]), 0, "{n}: delete");
+        drop(master);
+        let _ = reader.join();
+        let got = text.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        assert!(
+            rt.ids().iter().all(|i| i == "console.sock"),
+            "{n}: left {:?}",
+            rt.ids()
+        );
+        if n == "husk" {
+            assert_no_sandbox_left(&rt);
+        }
+        outputs.push((n, got));
+    }
+    let want = "in-tty\r\nout-tty\r\n30 100\r\nhello\r\ngot hello\r\n40 120\r\n";
+    for (n, got) in outputs {
+        assert_eq!(got, want, "{n}");
+    }
+}

@@ -349,7 +349,7 @@ fn find_gofer(root: &Path) -> Option<u32> {
             .split(|b| *b == 0)
             .map(|a| String::from_utf8_lossy(a).into_owned())
             .collect();
-        if args.iter().any(|a| a == "gofer") && args.iter().any(|a| *a == want) {
+        if args.iter().any(|a| a == "gofer") && args.contains(&want) {
             return Some(pid);
         }
     }

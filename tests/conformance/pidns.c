@@ -66,8 +66,24 @@ int main(void) {
     pid_t cw = waitpid((pid_t)r, &cst, 0);
     printf("clone(CLONE_NEWPID): waited for it: %s, exit %d\n", cw == r ? "yes" : "no",
            WIFEXITED(cst) ? WEXITSTATUS(cst) : -1);
+    char ns1[64] = {0}, ns2[64] = {0};
+    readlink("/proc/self/ns/pid", ns1, sizeof ns1 - 1);
+    readlink("/proc/self/ns/pid_for_children", ns2, sizeof ns2 - 1);
+    printf("before: pid_for_children is our namespace: %s\n", strcmp(ns1, ns2) ? "no" : "yes");
     RET("unshare(CLONE_NEWPID)", unshare(CLONE_NEWPID));
     printf("pid unchanged: %s\n", getpid() == me ? "yes" : "no");
+    memset(ns2, 0, sizeof ns2);
+    readlink("/proc/self/ns/pid_for_children", ns2, sizeof ns2 - 1);
+    printf("after: pid_for_children is our namespace: %s; is a pid namespace: %s\n",
+           strcmp(ns1, ns2) ? "no" : "yes", strncmp(ns2, "pid:[", 5) ? "no" : "yes");
+    /* setns back to our own namespace for children is allowed, and undoes it. */
+    int own = open("/proc/self/ns/pid", O_RDONLY);
+    RET("setns(own pid namespace)", setns(own, CLONE_NEWPID));
+    memset(ns2, 0, sizeof ns2);
+    readlink("/proc/self/ns/pid_for_children", ns2, sizeof ns2 - 1);
+    printf("after setns: pid_for_children is our namespace: %s\n", strcmp(ns1, ns2) ? "no" : "yes");
+    RET("unshare(CLONE_NEWPID) again", unshare(CLONE_NEWPID));
+    close(own);
     RET("second unshare(CLONE_NEWPID)", unshare(CLONE_NEWPID));
     pthread_t th;
     printf("pthread_create after unshare: %s\n", en(pthread_create(&th, NULL, nothing, NULL)));

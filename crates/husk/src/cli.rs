@@ -130,9 +130,12 @@ pub struct ExecArgs {
     /// Write the process's pid (in the sandbox) to this file.
     #[arg(long = "pid-file", value_name = "FILE")]
     pub pid_file: Option<PathBuf>,
-    /// Allocate a terminal (not supported yet).
+    /// Give the process a terminal (a host pty whose master goes to --console-socket).
     #[arg(long, short = 't')]
     pub tty: bool,
+    /// Unix socket to send the terminal's master to (with --tty), as runc.
+    #[arg(long = "console-socket", value_name = "PATH")]
+    pub console_socket: Option<PathBuf>,
     /// Container id.
     pub id: String,
     /// The command and its arguments (not with --process).

@@ -1,7 +1,7 @@
 //! Blocking: every task has a `Waker`; objects it waits on keep `WaitQueue`s of wakers.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 /// How long a task spins before it sleeps: waking a sleeping thread on another CPU costs
@@ -74,7 +74,13 @@ pub struct WaitQueue {
     waiters: Mutex<Vec<Arc<Waker>>>,
     /// Counts notifications: edge-triggered epoll reports a file again only after it.
     generation: std::sync::atomic::AtomicU64,
+    /// Queues notified along with this one: those of the epoll instances watching the
+    /// file, so that a wait on an epoll fd (nested epoll, poll of an epoll fd) wakes up.
+    forward: Mutex<Vec<Weak<WaitQueue>>>,
 }
+
+/// How deep forwarding goes (epoll nesting is refused with ELOOP beyond a few levels).
+const MAX_FORWARD_DEPTH: u32 = 8;
 
 impl WaitQueue {
     pub fn new() -> Arc<WaitQueue> {
@@ -100,12 +106,91 @@ impl WaitQueue {
         self.generation.load(std::sync::atomic::Ordering::SeqCst)
     }
 
+    /// Wakes the waiters and counts a notification (an edge for edge-triggered epoll).
     pub fn notify_all(&self) {
-        self.generation
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let ws = self.waiters.lock().unwrap_or_else(|p| p.into_inner());
-        for w in ws.iter() {
-            w.notify();
+        self.notify_depth(true, 0);
+    }
+
+    /// Wakes the waiters without counting an edge: for changes after which Linux wakes
+    /// no poll waiter (reading from a pipe that was not full).
+    pub fn notify_quiet(&self) {
+        self.notify_depth(false, 0);
+    }
+
+    fn notify_depth(&self, edge: bool, depth: u32) {
+        if edge {
+            self.generation
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
+        {
+            let ws = self.waiters.lock().unwrap_or_else(|p| p.into_inner());
+            for w in ws.iter() {
+                w.notify();
+            }
+        }
+        if depth >= MAX_FORWARD_DEPTH {
+            return;
+        }
+        let targets: Vec<Arc<WaitQueue>> = {
+            let mut f = self.forward.lock().unwrap_or_else(|p| p.into_inner());
+            if f.is_empty() {
+                return;
+            }
+            f.retain(|q| q.strong_count() > 0);
+            f.iter().filter_map(|q| q.upgrade()).collect()
+        };
+        for q in targets {
+            q.notify_depth(edge, depth + 1);
+        }
+    }
+
+    /// Notifies `q` whenever this queue is notified (one registration per call).
+    pub fn add_forward(&self, q: &Arc<WaitQueue>) {
+        self.forward
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Arc::downgrade(q));
+    }
+
+    /// Undoes one `add_forward(q)`.
+    pub fn remove_forward(&self, q: &Arc<WaitQueue>) {
+        let mut f = self.forward.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(i) = f
+            .iter()
+            .position(|x| std::ptr::eq(x.as_ptr(), Arc::as_ptr(q)))
+        {
+            f.swap_remove(i);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarding_and_quiet_notifications() {
+        let file = WaitQueue::new();
+        let ep = WaitQueue::new();
+        let w = Arc::new(Waker::default());
+        ep.register(&w);
+        file.add_forward(&ep);
+        file.notify_all();
+        assert!(w.wait(Some(Instant::now())));
+        assert_eq!((file.generation(), ep.generation()), (1, 1));
+        // A quiet notification wakes but counts no edge, here or downstream.
+        file.notify_quiet();
+        assert!(w.wait(Some(Instant::now())));
+        assert_eq!((file.generation(), ep.generation()), (1, 1));
+        file.remove_forward(&ep);
+        file.notify_all();
+        assert!(!w.wait(Some(Instant::now())));
+        assert_eq!(ep.generation(), 1);
+        // A dropped target is skipped.
+        let gone = WaitQueue::new();
+        file.add_forward(&gone);
+        drop(gone);
+        file.notify_all();
+        assert_eq!(file.generation(), 3);
     }
 }

@@ -2,8 +2,9 @@
 //! rejecting, with the field's name, what husk does not support yet.
 
 use oci_spec::runtime::Spec;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::collections::BTreeMap;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 /// A container's configuration, as far as husk uses it.
@@ -22,6 +23,12 @@ pub struct Config {
     pub rootfs: PathBuf,
     pub readonly: bool,
     pub annotations: BTreeMap<String, String>,
+    pub hooks: Hooks,
+    /// `process.terminal`: the process's stdio is a pty whose master goes to
+    /// `--console-socket`.
+    pub terminal: bool,
+    /// `process.consoleSize` (rows, columns), with a terminal only.
+    pub console_size: Option<(u16, u16)>,
 }
 
 fn rlimit_number(name: &str) -> Option<u32> {
@@ -46,71 +53,555 @@ fn rlimit_number(name: &str) -> Option<u32> {
     })
 }
 
-/// Loads and checks `<bundle>/config.json`; `bundle` must be absolute.
+/// One OCI hook (`hooks.<phase>[i]`), as husk runs it (see [`super::hooks`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hook {
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    /// `None`: the hook inherits the runtime's environment (as runc's hooks do).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<Vec<String>>,
+    /// Seconds; `None`: no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<u64>,
+}
+
+/// The hooks of a container, by phase.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Hooks {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prestart: Vec<Hook>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub create_runtime: Vec<Hook>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub create_container: Vec<Hook>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub start_container: Vec<Hook>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub poststart: Vec<Hook>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub poststop: Vec<Hook>,
+}
+
+impl Hooks {
+    pub fn is_empty(&self) -> bool {
+        *self == Hooks::default()
+    }
+}
+
+/// The JSON type a field must have (the first check, so that errors name the field;
+/// oci-spec's own errors do not).
+#[derive(Clone, Copy)]
+enum Ty {
+    Str,
+    Bool,
+    U32,
+    I32,
+    U64,
+    I64,
+    Arr(&'static Ty),
+    /// Fields: (name, type, required).
+    Obj(&'static [(&'static str, Ty, bool)]),
+    Map(&'static Ty),
+    Any,
+}
+
+const STRS: Ty = Ty::Arr(&Ty::Str);
+const HOOK: Ty = Ty::Obj(&[
+    ("path", Ty::Str, true),
+    ("args", STRS, false),
+    ("env", STRS, false),
+    ("timeout", Ty::I64, false),
+]);
+const HOOK_LIST: Ty = Ty::Arr(&HOOK);
+const ID_MAP: Ty = Ty::Obj(&[
+    ("containerID", Ty::U32, true),
+    ("hostID", Ty::U32, true),
+    ("size", Ty::U32, true),
+]);
+const PROCESS: Ty = Ty::Obj(&[
+    ("terminal", Ty::Bool, false),
+    (
+        "consoleSize",
+        Ty::Obj(&[("height", Ty::U32, true), ("width", Ty::U32, true)]),
+        false,
+    ),
+    (
+        "user",
+        Ty::Obj(&[
+            ("uid", Ty::U32, true),
+            ("gid", Ty::U32, true),
+            ("umask", Ty::U32, false),
+            ("additionalGids", Ty::Arr(&Ty::U32), false),
+            ("username", Ty::Str, false),
+        ]),
+        true,
+    ),
+    ("args", STRS, false),
+    ("commandLine", Ty::Str, false),
+    ("env", STRS, false),
+    ("cwd", Ty::Str, true),
+    (
+        "capabilities",
+        Ty::Obj(&[
+            ("bounding", STRS, false),
+            ("effective", STRS, false),
+            ("inheritable", STRS, false),
+            ("permitted", STRS, false),
+            ("ambient", STRS, false),
+        ]),
+        false,
+    ),
+    (
+        "rlimits",
+        Ty::Arr(&Ty::Obj(&[
+            ("type", Ty::Str, true),
+            ("soft", Ty::U64, true),
+            ("hard", Ty::U64, true),
+        ])),
+        false,
+    ),
+    ("noNewPrivileges", Ty::Bool, false),
+    ("apparmorProfile", Ty::Str, false),
+    ("oomScoreAdj", Ty::I32, false),
+    ("selinuxLabel", Ty::Str, false),
+]);
+const SPEC: Ty = Ty::Obj(&[
+    ("ociVersion", Ty::Str, true),
+    ("hostname", Ty::Str, false),
+    ("domainname", Ty::Str, false),
+    (
+        "root",
+        Ty::Obj(&[("path", Ty::Str, true), ("readonly", Ty::Bool, false)]),
+        true,
+    ),
+    ("process", PROCESS, true),
+    (
+        "mounts",
+        Ty::Arr(&Ty::Obj(&[
+            ("destination", Ty::Str, true),
+            ("source", Ty::Str, false),
+            ("type", Ty::Str, false),
+            ("options", STRS, false),
+        ])),
+        false,
+    ),
+    (
+        "hooks",
+        Ty::Obj(&[
+            ("prestart", HOOK_LIST, false),
+            ("createRuntime", HOOK_LIST, false),
+            ("createContainer", HOOK_LIST, false),
+            ("startContainer", HOOK_LIST, false),
+            ("poststart", HOOK_LIST, false),
+            ("poststop", HOOK_LIST, false),
+        ]),
+        false,
+    ),
+    ("annotations", Ty::Map(&Ty::Str), false),
+    (
+        "linux",
+        Ty::Obj(&[
+            (
+                "namespaces",
+                Ty::Arr(&Ty::Obj(&[
+                    ("type", Ty::Str, true),
+                    ("path", Ty::Str, false),
+                ])),
+                false,
+            ),
+            ("uidMappings", Ty::Arr(&ID_MAP), false),
+            ("gidMappings", Ty::Arr(&ID_MAP), false),
+            ("sysctl", Ty::Map(&Ty::Str), false),
+            ("maskedPaths", STRS, false),
+            ("readonlyPaths", STRS, false),
+            ("devices", Ty::Arr(&Ty::Any), false),
+            ("cgroupsPath", Ty::Str, false),
+            ("rootfsPropagation", Ty::Str, false),
+            ("mountLabel", Ty::Str, false),
+        ]),
+        false,
+    ),
+]);
+
+fn join(path: &str, name: &str) -> String {
+    if path.is_empty() {
+        name.to_string()
+    } else {
+        format!("{path}.{name}")
+    }
+}
+
+/// Checks `v` against `ty`; `path` names it in errors. `null` counts as absent.
+fn check_type(v: &Value, ty: Ty, path: &str) -> Result<(), String> {
+    let int = |lo: i128, hi: i128, what: &str| -> Result<(), String> {
+        let n = v
+            .as_u64()
+            .map(i128::from)
+            .or_else(|| v.as_i64().map(i128::from));
+        match n {
+            Some(n) if (lo..=hi).contains(&n) => Ok(()),
+            _ => Err(format!(
+                "{path}: {v} is not {what} (an integer in {lo}..={hi})"
+            )),
+        }
+    };
+    match ty {
+        Ty::Any => Ok(()),
+        Ty::Str if v.is_string() => Ok(()),
+        Ty::Str => Err(format!("{path}: must be a string, not {v}")),
+        Ty::Bool if v.is_boolean() => Ok(()),
+        Ty::Bool => Err(format!("{path}: must be true or false, not {v}")),
+        Ty::U32 => int(0, u32::MAX.into(), "a 32-bit unsigned value"),
+        Ty::I32 => int(i32::MIN.into(), i32::MAX.into(), "a 32-bit signed value"),
+        Ty::U64 => int(0, u64::MAX.into(), "a 64-bit unsigned value"),
+        Ty::I64 => int(i64::MIN.into(), i64::MAX.into(), "a 64-bit signed value"),
+        Ty::Arr(elem) => {
+            let a = v
+                .as_array()
+                .ok_or_else(|| format!("{path}: must be an array, not {v}"))?;
+            for (i, e) in a.iter().enumerate() {
+                check_type(e, *elem, &format!("{path}[{i}]"))?;
+            }
+            Ok(())
+        }
+        Ty::Map(elem) => {
+            let o = v
+                .as_object()
+                .ok_or_else(|| format!("{path}: must be an object, not {v}"))?;
+            for (k, e) in o {
+                check_type(e, *elem, &format!("{path}[{k:?}]"))?;
+            }
+            Ok(())
+        }
+        Ty::Obj(fields) => {
+            let o = v.as_object().ok_or_else(|| {
+                if path.is_empty() {
+                    "must be a JSON object".to_string()
+                } else {
+                    format!("{path}: must be an object, not {v}")
+                }
+            })?;
+            for &(name, fty, required) in fields {
+                match o.get(name) {
+                    None | Some(Value::Null) if required => {
+                        return Err(format!("{}: missing", join(path, name)))
+                    }
+                    None | Some(Value::Null) => {}
+                    Some(f) => check_type(f, fty, &join(path, name))?,
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn is_abs(p: &str) -> bool {
+    p.starts_with('/')
+}
+
+/// `MAJOR.MINOR.PATCH` with optional `-pre` / `+build`, as the spec's semver.
+fn semver_major(v: &str) -> Option<u64> {
+    let core = v.split(['-', '+']).next()?;
+    let parts: Vec<&str> = core.split('.').collect();
+    if parts.len() != 3
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    parts[0].parse().ok()
+}
+
+fn strs<'a>(v: &'a Value, key: &str) -> impl Iterator<Item = (usize, &'a str)> {
+    v.get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .filter_map(|(i, s)| s.as_str().map(|s| (i, s)))
+}
+
+/// Mount types the Sentry provides itself under `/proc`, `/dev` and `/sys` (runc's
+/// default mounts); other mounts husk cannot make yet.
+const SENTRY_MOUNT_TYPES: [&str; 8] = [
+    "proc", "sysfs", "devpts", "tmpfs", "mqueue", "cgroup", "cgroup2", "devtmpfs",
+];
+
+const NAMESPACES: [&str; 8] = [
+    "pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time",
+];
+
+/// Checks of values (after the types): everything husk would otherwise misread or
+/// silently ignore. Each error names its field.
+fn check_values(v: &Value) -> Result<(), String> {
+    let version = v["ociVersion"].as_str().unwrap_or_default();
+    match semver_major(version) {
+        Some(1) => {}
+        Some(_) => {
+            return Err(format!(
+                "ociVersion: unsupported version {version:?} (husk supports 1.x)"
+            ))
+        }
+        None => {
+            return Err(format!(
+                "ociVersion: {version:?} is not a version (MAJOR.MINOR.PATCH)"
+            ))
+        }
+    }
+    if let Some(h) = v["hostname"].as_str() {
+        if h.len() > 64 {
+            return Err(format!(
+                "hostname: {} bytes, longer than the 64 Linux allows",
+                h.len()
+            ));
+        }
+    }
+    let p = &v["process"];
+    if strs(p, "args").next().is_none() {
+        return Err("process.args: must name a program".into());
+    }
+    for key in ["args", "env"] {
+        for (i, s) in strs(p, key) {
+            if s.contains('\0') {
+                return Err(format!("process.{key}[{i}]: contains a NUL byte"));
+            }
+        }
+    }
+    for (i, e) in strs(p, "env") {
+        if !e.contains('=') || e.starts_with('=') {
+            return Err(format!("process.env[{i}]: {e:?} is not KEY=VALUE"));
+        }
+    }
+    let cwd = p["cwd"].as_str().unwrap_or_default();
+    if !is_abs(cwd) {
+        return Err(format!("process.cwd: {cwd:?} must be an absolute path"));
+    }
+    if let Some(n) = p["oomScoreAdj"].as_i64() {
+        if !(-1000..=1000).contains(&n) {
+            return Err(format!("process.oomScoreAdj: {n} is outside -1000..=1000"));
+        }
+    }
+    if p["commandLine"].is_string() {
+        return Err("process.commandLine: not supported (Windows only)".into());
+    }
+    if p["user"]["username"].is_string() {
+        return Err("process.user.username: not supported (Windows only)".into());
+    }
+    if !p["user"]["umask"].is_null() {
+        return Err("process.user.umask: not supported yet".into());
+    }
+    if let Some(caps) = p["capabilities"].as_object() {
+        for (set, list) in caps {
+            for (i, c) in list.as_array().into_iter().flatten().enumerate() {
+                if serde_json::from_value::<oci_spec::runtime::Capability>(c.clone()).is_err() {
+                    return Err(format!(
+                        "process.capabilities.{set}[{i}]: unknown capability {c}"
+                    ));
+                }
+            }
+        }
+    }
+    let mut seen = Vec::new();
+    for (i, r) in p["rlimits"].as_array().into_iter().flatten().enumerate() {
+        let name = r["type"].as_str().unwrap_or_default();
+        let field = format!("process.rlimits[{i}]");
+        if rlimit_number(name).is_none() {
+            return Err(format!("{field}.type: unknown resource {name:?}"));
+        }
+        if seen.contains(&name) {
+            return Err(format!("{field}.type: {name} is given twice"));
+        }
+        seen.push(name);
+        let soft = r["soft"].as_u64().unwrap_or_default();
+        let hard = r["hard"].as_u64().unwrap_or_default();
+        if soft > hard {
+            return Err(format!(
+                "{field}: {name} soft limit {soft} is above the hard limit {hard}"
+            ));
+        }
+    }
+    for (i, m) in v["mounts"].as_array().into_iter().flatten().enumerate() {
+        let dest = m["destination"].as_str().unwrap_or_default();
+        let field = format!("mounts[{i}]");
+        if !is_abs(dest) {
+            return Err(format!(
+                "{field}.destination: {dest:?} must be an absolute path"
+            ));
+        }
+        let typ = m["type"].as_str().unwrap_or_default();
+        let options = strs(m, "options").map(|(_, o)| o);
+        let bind = typ == "bind" || options.into_iter().any(|o| o == "bind" || o == "rbind");
+        let under_sentry = ["/proc", "/dev", "/sys"]
+            .iter()
+            .any(|d| dest == *d || dest.starts_with(&format!("{d}/")));
+        if bind || !SENTRY_MOUNT_TYPES.contains(&typ) || !under_sentry {
+            return Err(format!(
+                "{field}: {typ:?} mount on {dest:?} is not supported yet (husk provides /proc, /dev and /sys itself and serves only root.path)"
+            ));
+        }
+    }
+    let hooks = &v["hooks"];
+    for phase in [
+        "prestart",
+        "createRuntime",
+        "createContainer",
+        "startContainer",
+        "poststart",
+        "poststop",
+    ] {
+        for (i, h) in hooks[phase].as_array().into_iter().flatten().enumerate() {
+            let field = format!("hooks.{phase}[{i}]");
+            let path = h["path"].as_str().unwrap_or_default();
+            if !is_abs(path) {
+                return Err(format!("{field}.path: {path:?} must be an absolute path"));
+            }
+            if let Some(t) = h["timeout"].as_i64() {
+                if t <= 0 {
+                    return Err(format!("{field}.timeout: {t} must be greater than zero"));
+                }
+            }
+            for (j, e) in strs(h, "env") {
+                if !e.contains('=') {
+                    return Err(format!("{field}.env[{j}]: {e:?} is not KEY=VALUE"));
+                }
+            }
+        }
+    }
+    let linux = &v["linux"];
+    let mut kinds = Vec::new();
+    for (i, ns) in linux["namespaces"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let field = format!("linux.namespaces[{i}]");
+        let typ = ns["type"].as_str().unwrap_or_default();
+        if !NAMESPACES.contains(&typ) {
+            return Err(format!("{field}.type: unknown namespace type {typ:?}"));
+        }
+        if kinds.contains(&typ) {
+            return Err(format!("{field}.type: namespace {typ:?} is given twice"));
+        }
+        kinds.push(typ);
+        if ns["path"].as_str().is_some_and(|p| !p.is_empty()) {
+            return Err(format!(
+                "{field}.path: joining an existing namespace is not supported (the sandbox has its own)"
+            ));
+        }
+    }
+    let userns = kinds.contains(&"user");
+    for key in ["uidMappings", "gidMappings"] {
+        let maps = linux[key].as_array().map(Vec::as_slice).unwrap_or_default();
+        if !maps.is_empty() && !userns {
+            return Err(format!(
+                "linux.{key}: mappings need a \"user\" entry in linux.namespaces"
+            ));
+        }
+        if maps.is_empty() && userns {
+            return Err(format!(
+                "linux.{key}: a user namespace needs at least one mapping"
+            ));
+        }
+        let mut ranges: Vec<(u64, u64)> = Vec::new();
+        for (i, m) in maps.iter().enumerate() {
+            let field = format!("linux.{key}[{i}]");
+            let size = m["size"].as_u64().unwrap_or_default();
+            if size == 0 {
+                return Err(format!("{field}.size: must be at least 1"));
+            }
+            for id in ["containerID", "hostID"] {
+                let start = m[id].as_u64().unwrap_or_default();
+                if start + size > 1 << 32 {
+                    return Err(format!(
+                        "{field}: {id} {start} + size {size} goes past 4294967295"
+                    ));
+                }
+            }
+            let start = m["containerID"].as_u64().unwrap_or_default();
+            if ranges
+                .iter()
+                .any(|&(s, n)| start < s + n && s < start + size)
+            {
+                return Err(format!("{field}: overlaps an earlier mapping"));
+            }
+            ranges.push((start, size));
+        }
+    }
+    for key in ["maskedPaths", "readonlyPaths"] {
+        for (i, s) in strs(linux, key) {
+            if !is_abs(s) {
+                return Err(format!("linux.{key}[{i}]: {s:?} must be an absolute path"));
+            }
+        }
+    }
+    if linux["devices"].as_array().is_some_and(|d| !d.is_empty()) {
+        return Err("linux.devices: extra device nodes are not supported yet".into());
+    }
+    Ok(())
+}
+
+/// Loads and checks `<bundle>/config.json`; `bundle` must be absolute. Errors are one
+/// line, `<path>: <field>: <problem>`.
 pub fn load(bundle: &Path) -> Result<Config, String> {
     let path = bundle.join("config.json");
     let data = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     // Parse through serde_json first: its errors say line and column.
-    let value: serde_json::Value = serde_json::from_slice(&data)
+    let value: Value = serde_json::from_slice(&data)
         .map_err(|e| format!("{}: invalid JSON: {e}", path.display()))?;
+    check_type(&value, SPEC, "")
+        .and_then(|()| check_values(&value))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     let spec: Spec = serde_json::from_value(value)
         .map_err(|e| format!("{}: invalid configuration: {e}", path.display()))?;
     from_spec(&spec, bundle).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+fn hook_list(list: &Option<Vec<oci_spec::runtime::Hook>>) -> Vec<Hook> {
+    list.iter()
+        .flatten()
+        .map(|h| Hook {
+            path: h.path().to_string_lossy().into_owned(),
+            args: h.args().clone().unwrap_or_default(),
+            env: h.env().clone(),
+            timeout: h.timeout().and_then(|t| u64::try_from(t).ok()),
+        })
+        .collect()
+}
+
 fn from_spec(spec: &Spec, bundle: &Path) -> Result<Config, String> {
-    if !spec.version().starts_with("1.") {
-        return Err(format!(
-            "ociVersion: unsupported version {:?} (husk supports 1.x)",
-            spec.version()
-        ));
-    }
     let process = spec
         .process()
         .as_ref()
         .ok_or("process: missing (husk needs a process to run)")?;
-    if process.terminal().unwrap_or(false) {
-        return Err("process.terminal: true is not supported yet (set it to false)".into());
-    }
+    let terminal = process.terminal().unwrap_or(false);
+    // consoleSize counts only with a terminal (runtime spec).
+    let console_size = process
+        .console_size()
+        .as_ref()
+        .filter(|_| terminal)
+        .map(|b| (b.height(), b.width()));
+    let console_size = match console_size {
+        Some((h, w)) => Some((
+            u16::try_from(h)
+                .map_err(|_| format!("process.consoleSize.height: {h} is above 65535"))?,
+            u16::try_from(w)
+                .map_err(|_| format!("process.consoleSize.width: {w} is above 65535"))?,
+        )),
+        None => None,
+    };
     let args = process.args().clone().unwrap_or_default();
-    if args.is_empty() {
-        return Err("process.args: must name a program".into());
-    }
-    if process.command_line().is_some() {
-        return Err("process.commandLine: not supported (Windows only)".into());
-    }
-    let cwd = process.cwd().as_os_str().as_bytes();
-    if cwd.first() != Some(&b'/') {
-        return Err(format!(
-            "process.cwd: must be an absolute path, not {:?}",
-            process.cwd()
-        ));
-    }
     let env = process.env().clone().unwrap_or_default();
-    for e in &env {
-        if !e.contains('=') {
-            return Err(format!("process.env: {e:?} is not KEY=VALUE"));
-        }
-    }
     let user = process.user();
-    if user.umask().is_some() {
-        return Err("process.user.umask: not supported yet".into());
-    }
-    if user.username().is_some() {
-        return Err("process.user.username: not supported (Windows only)".into());
-    }
     let mut rlimits = Vec::new();
     for r in process.rlimits().clone().unwrap_or_default() {
         let name = r.typ().to_string();
         let n = rlimit_number(&name)
             .ok_or_else(|| format!("process.rlimits: unknown type {name:?}"))?;
-        if r.soft() > r.hard() {
-            return Err(format!(
-                "process.rlimits: {name}: soft limit {} is above the hard limit {}",
-                r.soft(),
-                r.hard()
-            ));
-        }
         rlimits.push((n, r.soft(), r.hard()));
     }
     let root = spec.root().as_ref().ok_or("root: missing")?;
@@ -127,21 +618,18 @@ fn from_spec(spec: &Spec, bundle: &Path) -> Result<Config, String> {
     let rootfs = rootfs
         .canonicalize()
         .map_err(|e| format!("root.path: {}: {e}", rootfs.display()))?;
-    if let Some(h) = spec.hooks() {
-        let any = [
-            h.prestart(),
-            h.create_runtime(),
-            h.create_container(),
-            h.start_container(),
-            h.poststart(),
-            h.poststop(),
-        ]
-        .iter()
-        .any(|x| x.as_ref().is_some_and(|v| !v.is_empty()));
-        if any {
-            return Err("hooks: not supported yet".into());
-        }
-    }
+    let hooks = spec
+        .hooks()
+        .as_ref()
+        .map(|h| Hooks {
+            prestart: hook_list(h.prestart()),
+            create_runtime: hook_list(h.create_runtime()),
+            create_container: hook_list(h.create_container()),
+            start_container: hook_list(h.start_container()),
+            poststart: hook_list(h.poststart()),
+            poststop: hook_list(h.poststop()),
+        })
+        .unwrap_or_default();
     Ok(Config {
         args,
         env,
@@ -158,6 +646,9 @@ fn from_spec(spec: &Spec, bundle: &Path) -> Result<Config, String> {
             .clone()
             .map(|a| a.into_iter().collect())
             .unwrap_or_default(),
+        hooks,
+        terminal,
+        console_size,
     })
 }
 
@@ -213,7 +704,7 @@ mod tests {
         let cases: Vec<(String, &str)> = vec![
             ("{bad".into(), "invalid JSON"),
             (
-                default_with(|v| v["process"]["terminal"] = true.into()),
+                default_with(|v| v["process"]["terminal"] = "yes".into()),
                 "process.terminal",
             ),
             (

@@ -16,6 +16,7 @@ use super::state::{self, CONTROL_SOCKET};
 use super::{config, Global, Res};
 use crate::cli::ExecArgs;
 use std::io::{BufRead, BufReader};
+use std::os::fd::OwnedFd;
 use std::os::unix::net::UnixStream;
 
 /// Exit status when the process could not be started (runc's).
@@ -147,12 +148,16 @@ fn request_for(args: &ExecArgs, cfg: Option<&config::Config>) -> Res<ExecRequest
 }
 
 /// Sends `line` with our stdio fds attached.
-fn send_with_stdio(sock: &UnixStream, line: &str) -> Res<()> {
+fn send_with_stdio(sock: &UnixStream, line: &str, tty: Option<&OwnedFd>) -> Res<()> {
     use rustix::net::{sendmsg, SendAncillaryBuffer, SendAncillaryMessage, SendFlags};
     use std::mem::MaybeUninit;
     use std::os::fd::AsFd;
     let (i, o, e) = (std::io::stdin(), std::io::stdout(), std::io::stderr());
-    let fds = [i.as_fd(), o.as_fd(), e.as_fd()];
+    let fds = match tty {
+        // With a terminal, the process's stdio is the pty's slave.
+        Some(t) => [t.as_fd(), t.as_fd(), t.as_fd()],
+        None => [i.as_fd(), o.as_fd(), e.as_fd()],
+    };
     for (n, fd) in fds.iter().enumerate() {
         if rustix::io::fcntl_getfd(fd).is_err() {
             return Err(format!("stdio fd {n} is not open"));
@@ -195,9 +200,22 @@ pub fn exec(g: &Global, args: ExecArgs) -> Res<i32> {
 }
 
 fn exec_inner(g: &Global, args: ExecArgs) -> Res<i32> {
-    if args.tty {
-        return Err("--tty: not supported yet (husk has no terminal support)".into());
-    }
+    // runc's rules: a console socket goes with --tty and --detach; --tty without one
+    // (runc relays its own terminal then) is not supported yet.
+    let console = match (&args.console_socket, args.tty, args.detach) {
+        (Some(p), true, true) => Some(super::tty::connect(p)?),
+        (Some(_), _, _) => {
+            return Err("--console-socket: only with --tty and --detach".into());
+        }
+        (None, true, true) => return Err("--tty: needs --console-socket PATH".into()),
+        (None, true, false) => {
+            return Err(
+                "--tty: only with --detach and --console-socket (husk does not relay its own terminal yet)"
+                    .into(),
+            )
+        }
+        (None, false, _) => None,
+    };
     let (dir, st) = state::load(&g.root, &args.id)?;
     match state::status(&dir, &st).as_str() {
         "running" => {}
@@ -209,7 +227,15 @@ fn exec_inner(g: &Global, args: ExecArgs) -> Res<i32> {
     let json = serde_json::to_string(&req).map_err(|e| format!("encoding: {e}"))?;
     let sock = UnixStream::connect(dir.join(CONTROL_SOCKET))
         .map_err(|e| format!("connecting to the sandbox: {e}"))?;
-    send_with_stdio(&sock, &format!("exec {json}"))?;
+    let pty = match &console {
+        Some(_) => Some(super::tty::open(None)?),
+        None => None,
+    };
+    send_with_stdio(
+        &sock,
+        &format!("exec {json}"),
+        pty.as_ref().map(|p| &p.slave),
+    )?;
     let mut lines = BufReader::new(&sock).lines();
     let first = match lines.next() {
         Some(Ok(l)) => l,
@@ -223,6 +249,10 @@ fn exec_inner(g: &Global, args: ExecArgs) -> Res<i32> {
         .strip_prefix("ok ")
         .and_then(|p| p.trim().parse::<i32>().ok())
         .ok_or_else(|| format!("unexpected answer from the sandbox: {first:?}"))?;
+    if let (Some(sock), Some(p)) = (&console, &pty) {
+        super::tty::send_master(sock, &p.master)?;
+    }
+    drop(pty);
     if let Some(pf) = &args.pid_file {
         state::write_atomic(pf, pid.to_string().as_bytes())?;
     }

@@ -9,7 +9,9 @@
 pub mod boot;
 pub mod config;
 pub mod exec;
+pub mod hooks;
 pub mod state;
+pub mod tty;
 
 use crate::cli::{CreateArgs, DeleteArgs, IdArgs, KillArgs, ListArgs, PsArgs, RunArgs, SpecArgs};
 use state::State;
@@ -51,16 +53,38 @@ pub fn spec(args: SpecArgs) -> Res<i32> {
 }
 
 /// Creates the container; returns the sandbox process (a child of ours) and its state.
-fn create_container(g: &Global, args: &CreateArgs) -> Res<(Child, PathBuf, State)> {
+/// `detached`: the caller returns once the container runs (`create`, `run -d`).
+fn create_container(g: &Global, args: &CreateArgs, detached: bool) -> Res<(Child, PathBuf, State)> {
     state::validate_id(&args.id)?;
-    if args.console_socket.is_some() {
-        return Err("--console-socket: not supported yet (husk has no terminal support)".into());
-    }
     let bundle = args
         .bundle
         .canonicalize()
         .map_err(|e| format!("bundle {}: {e}", args.bundle.display()))?;
     let cfg = config::load(&bundle)?;
+    // runc's rules: a console socket goes with a terminal and a detached container; a
+    // foreground `run` with a terminal (runc relays its own) is not supported yet.
+    let console = match (&args.console_socket, cfg.terminal, detached) {
+        (Some(path), true, true) => Some(tty::connect(path)?),
+        (Some(_), false, _) => {
+            return Err(
+                "--console-socket: process.terminal is false, there is no terminal to send"
+                    .into(),
+            )
+        }
+        (Some(_), true, false) => {
+            return Err("--console-socket: only with a detached container (run -d)".into())
+        }
+        (None, true, true) => {
+            return Err("process.terminal: true needs --console-socket PATH".into());
+        }
+        (None, true, false) => {
+            return Err(
+                "process.terminal: true needs run -d and --console-socket PATH (husk does not relay its own terminal yet)"
+                    .into(),
+            )
+        }
+        (None, false, _) => None,
+    };
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o711)
@@ -74,13 +98,33 @@ fn create_container(g: &Global, args: &CreateArgs) -> Res<(Child, PathBuf, State
         }
         Err(e) => return Err(format!("{}: {e}", dir.display())),
     }
-    match spawn_sandbox(&bundle, &dir, &cfg, args) {
-        Ok((child, st)) => Ok((child, dir, st)),
+    let (mut child, st) = match spawn_sandbox(&bundle, &dir, &cfg, args, console.as_ref()) {
+        Ok(x) => x,
         Err(e) => {
             let _ = std::fs::remove_dir_all(&dir);
-            Err(e)
+            return Err(e);
+        }
+    };
+    // The sandbox is up and its first process not started: runc's prestart,
+    // createRuntime and createContainer point. A failure ends the container (with its
+    // poststop hooks, as runc) and fails create.
+    let creating = st.hook_state("creating");
+    let h = &cfg.hooks;
+    for (phase, list) in [
+        ("prestart", &h.prestart),
+        ("createRuntime", &h.create_runtime),
+        ("createContainer", &h.create_container),
+    ] {
+        if let Err(e) = hooks::run(phase, list, &creating) {
+            let _ = destroy(&dir, &st);
+            let _ = child.wait();
+            if let Some(pf) = &args.pid_file {
+                let _ = std::fs::remove_file(pf);
+            }
+            return Err(e);
         }
     }
+    Ok((child, dir, st))
 }
 
 fn spawn_sandbox(
@@ -88,7 +132,23 @@ fn spawn_sandbox(
     dir: &Path,
     cfg: &config::Config,
     args: &CreateArgs,
+    console: Option<&std::os::unix::net::UnixStream>,
 ) -> Res<(Child, State)> {
+    // With a terminal, the sandbox's stdio (the application's) is a host pty's slave.
+    let pty = match console {
+        Some(_) => Some(tty::open(cfg.console_size)?),
+        None => None,
+    };
+    let stdio = |pty: &Option<tty::Pty>| -> Res<std::process::Stdio> {
+        match pty {
+            Some(p) => p
+                .slave
+                .try_clone()
+                .map(std::process::Stdio::from)
+                .map_err(|e| format!("terminal: {e}")),
+            None => Ok(std::process::Stdio::inherit()),
+        }
+    };
     let (rd, wr) = rustix::pipe::pipe().map_err(|e| format!("pipe: {e}"))?;
     rustix::io::fcntl_setfd(&rd, rustix::io::FdFlags::CLOEXEC)
         .map_err(|e| format!("fcntl: {e}"))?;
@@ -104,6 +164,9 @@ fn spawn_sandbox(
         .arg("--")
         .arg(&args.id)
         .process_group(0)
+        .stdin(stdio(&pty)?)
+        .stdout(stdio(&pty)?)
+        .stderr(stdio(&pty)?)
         .spawn()
         .map_err(|e| format!("cannot start the sandbox: {e}"))?;
     drop(wr);
@@ -129,6 +192,12 @@ fn spawn_sandbox(
         }
         (Err(e), _) => return fail(&mut child, format!("reading from the sandbox: {e}")),
     }
+    if let (Some(sock), Some(p)) = (console, &pty) {
+        if let Err(e) = tty::send_master(sock, &p.master) {
+            return fail(&mut child, e);
+        }
+    }
+    drop(pty);
     let pid = child.id() as i32;
     let Some((_, start_time)) = state::proc_stat(pid) else {
         return fail(
@@ -147,6 +216,7 @@ fn spawn_sandbox(
         owner: String::new(),
         annotations: cfg.annotations.clone(),
         start_time,
+        hooks: cfg.hooks.clone(),
     };
     if let Err(e) = state::save(dir, &st) {
         return fail(&mut child, e);
@@ -161,7 +231,7 @@ fn spawn_sandbox(
 
 pub fn create(g: &Global, args: CreateArgs) -> Res<i32> {
     // The sandbox outlives us; it is reparented when we exit.
-    create_container(g, &args).map(|_| 0)
+    create_container(g, &args, true).map(|_| 0)
 }
 
 fn start_container(dir: &Path, st: &mut State) -> Res<()> {
@@ -170,9 +240,28 @@ fn start_container(dir: &Path, st: &mut State) -> Res<()> {
         "running" => return Err("cannot start an already running container".into()),
         _ => return Err("cannot start a container that has stopped".into()),
     }
+    // startContainer: before the first process runs. A failure stops the container
+    // (it keeps its state until delete, as runc's) and fails start (runc's start
+    // returns 0 there; the runtime spec asks for an error).
+    if let Err(e) = hooks::run(
+        "startContainer",
+        &st.hooks.start_container,
+        &st.hook_state("created"),
+    ) {
+        let _ = state::request(dir, "kill 9", Duration::from_secs(5));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while state::status(dir, st) != "stopped" && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        return Err(e);
+    }
     state::request(dir, "start", Duration::from_secs(60))?;
     st.status = "running".into();
-    state::save(dir, st)
+    state::save(dir, st)?;
+    // poststart: after the process started, before start returns; failures only warn
+    // (runtime spec; runc 1.1 runs these at create instead).
+    hooks::run_warn("poststart", &st.hooks.poststart, &st.hook_state("running"));
+    Ok(())
 }
 
 pub fn start(g: &Global, args: IdArgs) -> Res<i32> {
@@ -227,6 +316,8 @@ fn destroy(dir: &Path, st: &State) -> Res<()> {
             }
         }
     }
+    // poststop: the container is gone; failures only warn (runtime spec, runc).
+    hooks::run_warn("poststop", &st.hooks.poststop, &st.hook_state("stopped"));
     std::fs::remove_dir_all(dir).map_err(|e| format!("removing {}: {e}", dir.display()))
 }
 
@@ -264,7 +355,7 @@ const FORWARDED: [nix::sys::signal::Signal; 6] = [
 ];
 
 pub fn run(g: &Global, args: RunArgs) -> Res<i32> {
-    let (mut child, dir, mut st) = create_container(g, &args.create)?;
+    let (mut child, dir, mut st) = create_container(g, &args.create, args.detach)?;
     if let Err(e) = start_container(&dir, &mut st) {
         let _ = destroy(&dir, &st);
         let _ = child.wait();
@@ -459,7 +550,14 @@ pub fn features() -> Res<i32> {
     let v = serde_json::json!({
         "ociVersionMin": "1.0.0",
         "ociVersionMax": state::OCI_VERSION,
-        "hooks": [],
+        "hooks": [
+            "prestart",
+            "createRuntime",
+            "createContainer",
+            "startContainer",
+            "poststart",
+            "poststop"
+        ],
         "mountOptions": [],
         "linux": {
             "namespaces": [],

@@ -2,6 +2,7 @@
 //! atomically), `control.sock` (the sandbox process's control socket) and `exit-status`
 //! (written by the sandbox process when the container's first process exits).
 
+use super::config::Hooks;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -33,6 +34,18 @@ pub struct State {
     /// is never taken for the container's.
     #[serde(rename = "huskStartTime", default)]
     pub start_time: u64,
+    /// The config's hooks: `start` and `delete` run theirs from here, as runc keeps
+    /// its config in its state (the bundle may change or go away after create).
+    #[serde(rename = "huskHooks", default, skip_serializing_if = "Hooks::is_empty")]
+    pub hooks: Hooks,
+}
+
+impl State {
+    /// The state a hook gets on its stdin, with `status` (and no pid once stopped).
+    pub fn hook_state(&self, status: &str) -> String {
+        let pid = (status != "stopped").then_some(self.pid);
+        super::hooks::state_json(&self.id, status, pid, &self.bundle, &self.annotations)
+    }
 }
 
 /// The OCI state as `husk state` prints it.

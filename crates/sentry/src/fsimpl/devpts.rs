@@ -1,8 +1,14 @@
 //! devpts: pseudo-terminals. /dev/ptmx (and /dev/pts/ptmx) allocates a pair, /dev/pts/N
 //! is the slave end while the master is open, /dev/tty is the caller's controlling
 //! terminal. A line discipline like Linux's n_tty: termios input processing, canonical
-//! line editing, echo, output processing, VMIN/VTIME, signal characters, and job control
-//! (controlling terminals of sessions, foreground process groups, SIGTTIN/SIGTTOU, hangup).
+//! line editing, echo, output processing, VMIN/VTIME, signal characters, flow control
+//! (IXON, tcflow; echoes wait while output is stopped), packet mode (TIOCPKT), TIOCSTI,
+//! and job control (controlling terminals of sessions, foreground process groups,
+//! SIGTTIN/SIGTTOU, hangup).
+//!
+//! A pty has no driver queue: slave output is the master's input and the other way
+//! round, so flushing "output" (TCOFLUSH) drops nothing here, as on Linux once the data
+//! reached the other end; each end's TCIFLUSH drops what that end would read.
 //!
 //! A controlling terminal belongs to a session (`session`); every process of the session
 //! has it except those that gave it up with TIOCNOTTY (`detached`). Lock order: kernel lock,
@@ -47,6 +53,8 @@ const ONLCR: u32 = 0o4;
 const OCRNL: u32 = 0o10;
 const ONOCR: u32 = 0o20;
 const ONLRET: u32 = 0o40;
+const TABDLY: u32 = 0o14000;
+const XTABS: u32 = 0o14000;
 // c_cflag
 const B38400: u32 = 0o17;
 const CS8: u32 = 0o60;
@@ -64,6 +72,10 @@ const TOSTOP: u32 = 0o400;
 const ECHOCTL: u32 = 0o1000;
 const ECHOKE: u32 = 0o4000;
 const IEXTEN: u32 = 0o100000;
+const EXTPROC: u32 = 0o200000;
+// c_cflag bits a pty forces (pty_set_termios)
+const CSIZE: u32 = 0o60;
+const PARENB: u32 = 0o400;
 // c_cc indices
 const VINTR: usize = 0;
 const VQUIT: usize = 1;
@@ -95,9 +107,11 @@ const TIOCSCTTY: u32 = 0x540E;
 const TIOCGPGRP: u32 = 0x540F;
 const TIOCSPGRP: u32 = 0x5410;
 const TIOCOUTQ: u32 = 0x5411;
+const TIOCSTI: u32 = 0x5412;
 const TIOCGWINSZ: u32 = 0x5413;
 const TIOCSWINSZ: u32 = 0x5414;
 const FIONREAD: u32 = 0x541B;
+const TIOCPKT: u32 = 0x5420;
 const TIOCNOTTY: u32 = 0x5422;
 const TIOCSETD: u32 = 0x5423;
 const TIOCGETD: u32 = 0x5424;
@@ -109,10 +123,20 @@ const TCSETSW2: u32 = 0x402C_542C;
 const TCSETSF2: u32 = 0x402C_542D;
 const TIOCGPTN: u32 = 0x8004_5430;
 const TIOCSPTLCK: u32 = 0x4004_5431;
+const TIOCGPKT: u32 = 0x8004_5438;
 const TIOCGPTLCK: u32 = 0x8004_5439;
 const TIOCGEXCL: u32 = 0x8004_5440;
 /// TIOCGPTPEER: handled by `open_peer` (it installs a file descriptor).
 pub const TIOCGPTPEER: u32 = 0x5441;
+
+// Packet mode status bits (the byte a master read returns alone).
+const TIOCPKT_FLUSHREAD: u8 = 1;
+const TIOCPKT_FLUSHWRITE: u8 = 2;
+const TIOCPKT_STOP: u8 = 4;
+const TIOCPKT_START: u8 = 8;
+const TIOCPKT_NOSTOP: u8 = 16;
+const TIOCPKT_DOSTOP: u8 = 32;
+const TIOCPKT_IOCTL: u8 = 64;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -220,14 +244,29 @@ struct PtyState {
     raw: VecDeque<u8>,
     /// Slave output and echoes waiting for the master.
     out: VecDeque<u8>,
+    /// Echoes held while the output is stopped.
+    held: Vec<u8>,
     /// The output column (for ONOCR and erasing).
     column: usize,
     /// The next input character is literal (VLNEXT).
     lnext: bool,
-    /// Output stopped (IXON, TCOOFF).
+    /// The slave's output stopped (IXON, TCOOFF); `tco_stopped`: by TCOOFF, which only
+    /// TCOON undoes.
     stopped: bool,
+    tco_stopped: bool,
+    /// The master's output (the slave's input) stopped by TCOOFF on the master.
+    master_stopped: bool,
+    /// Packet mode (TIOCPKT on the master) and the status the master reads next.
+    packet: bool,
+    pktstatus: u8,
+    /// Where the master's queue ended when the input being processed arrived: a signal
+    /// character's flush discards the echoes after it (they were not pushed yet).
+    batch_start: usize,
     /// The master was closed.
     hung_up: bool,
+    /// An open of the slave failed on the lock: slave I/O fails with EIO until an open
+    /// succeeds (Linux's TTY_IO_ERROR).
+    io_error: bool,
     /// Open slave files.
     slaves: usize,
     /// A slave was open and all are closed: the master reads EIO.
@@ -284,20 +323,52 @@ impl PtyState {
         self.lines.clear();
         self.line.clear();
         self.raw.clear();
+        self.held.clear();
         self.lnext = false;
+    }
+
+    /// Notes a status change for a master in packet mode.
+    fn pkt(&mut self, bits: u8) {
+        if self.packet {
+            self.pktstatus |= bits;
+        }
+    }
+
+    /// Stops the slave's output (Linux's stop_tty).
+    fn stop_output(&mut self) {
+        if self.stopped {
+            return;
+        }
+        self.stopped = true;
+        if self.packet {
+            self.pktstatus = (self.pktstatus & !TIOCPKT_START) | TIOCPKT_STOP;
+        }
+    }
+
+    /// Restarts the slave's output unless TCOOFF stopped it (Linux's start_tty).
+    fn start_output(&mut self) {
+        if !self.stopped || self.tco_stopped {
+            return;
+        }
+        self.stopped = false;
+        if self.packet {
+            self.pktstatus = (self.pktstatus & !TIOCPKT_STOP) | TIOCPKT_START;
+        }
+        let held = std::mem::take(&mut self.held);
+        self.out.extend(held);
     }
 
     /// Output processing of one character into the master's queue (or its size if
     /// `dry`): the number of bytes it becomes.
     fn output_char(&mut self, c: u8, dry: bool) -> usize {
         let o = self.termios.oflag;
-        let mut bytes: [u8; 2] = [c, 0];
+        let mut bytes: [u8; 8] = [c, 0, 0, 0, 0, 0, 0, 0];
         let mut n = 1;
         if o & OPOST != 0 {
             match c {
                 b'\n' => {
                     if o & ONLCR != 0 {
-                        bytes = [b'\r', b'\n'];
+                        bytes[..2].copy_from_slice(b"\r\n");
                         n = 2;
                         if !dry {
                             self.column = 0;
@@ -320,8 +391,14 @@ impl PtyState {
                     }
                 }
                 b'\t' => {
+                    let spaces = 8 - (self.column & 7);
+                    if o & TABDLY == XTABS {
+                        // TAB3: tabs become spaces.
+                        bytes = [b' '; 8];
+                        n = spaces;
+                    }
                     if !dry {
-                        self.column = (self.column | 7) + 1;
+                        self.column += spaces;
                     }
                 }
                 8 => {
@@ -340,14 +417,19 @@ impl PtyState {
             }
         }
         if !dry {
-            self.out.extend(&bytes[..n]);
+            if self.stopped {
+                // Only echoes get here while stopped: they wait for the restart.
+                self.held.extend_from_slice(&bytes[..n]);
+            } else {
+                self.out.extend(&bytes[..n]);
+            }
         }
         n
     }
 
     /// Echoes `c` as typed: control characters as ^X under ECHOCTL.
     fn echo_char(&mut self, c: u8) {
-        if self.out.len() + 2 > OUTPUT_MAX {
+        if self.out.len() + self.held.len() + 8 > OUTPUT_MAX {
             return;
         }
         if self.lflag(ECHOCTL) && (c.is_ascii_control()) && c != b'\t' && c != b'\n' {
@@ -360,7 +442,7 @@ impl PtyState {
 
     fn echo_raw(&mut self, s: &[u8]) {
         for &c in s {
-            if self.out.len() + 2 > OUTPUT_MAX {
+            if self.out.len() + self.held.len() + 8 > OUTPUT_MAX {
                 return;
             }
             self.output_char(c, false);
@@ -435,26 +517,21 @@ impl PtyState {
         }
         if self.lnext {
             self.lnext = false;
+            // The "^\b" shown for VLNEXT is overwritten by the character's echo.
             if self.lflag(ECHO) {
-                if self.lflag(ECHOCTL) {
-                    self.echo_raw(b"\x08\x08");
-                }
                 self.echo_char(c);
             }
             self.put_input(c);
             return;
         }
         if iflag & IXON != 0 {
-            if self.has(VSTOP, c) {
-                self.stopped = true;
-                return;
-            }
             if self.has(VSTART, c) {
-                self.stopped = false;
+                self.start_output();
                 return;
             }
-            if iflag & IXANY != 0 {
-                self.stopped = false;
+            if self.has(VSTOP, c) {
+                self.stop_output();
+                return;
             }
         }
         if self.lflag(ISIG) {
@@ -462,8 +539,15 @@ impl PtyState {
                 if self.has(idx, c) {
                     sigs.push(sig);
                     if !self.lflag(NOFLSH) {
+                        // Input and the echoes not pushed to the master yet go; what
+                        // the master has not read stays.
                         self.flush_input();
-                        self.out.clear();
+                        let keep = self.batch_start.min(self.out.len());
+                        self.out.truncate(keep);
+                        self.pkt(TIOCPKT_FLUSHREAD | TIOCPKT_FLUSHWRITE);
+                    }
+                    if iflag & IXON != 0 {
+                        self.start_output();
                     }
                     if self.lflag(ECHO) {
                         self.echo_char(c);
@@ -471,6 +555,9 @@ impl PtyState {
                     return;
                 }
             }
+        }
+        if iflag & IXON != 0 && iflag & IXANY != 0 {
+            self.start_output();
         }
         if c == b'\r' {
             if iflag & IGNCR != 0 {
@@ -557,9 +644,30 @@ impl PtyState {
     }
 
     /// A change of termios: switching canonical mode moves pending input along.
-    fn set_termios(&mut self, new: Termios) {
+    fn set_termios(&mut self, mut new: Termios) {
+        // pty_set_termios: packet mode hears of flow control changes, and the
+        // character size is always 8 bits without parity.
+        let flow = |t: &Termios| t.iflag & IXON != 0 && t.cc[VSTOP] == 0o23 && t.cc[VSTART] == 0o21;
+        let (old_flow, new_flow) = (flow(&self.termios), flow(&new));
+        if self.packet && old_flow != new_flow {
+            self.pktstatus &= !(TIOCPKT_DOSTOP | TIOCPKT_NOSTOP);
+            self.pktstatus |= if new_flow {
+                TIOCPKT_DOSTOP
+            } else {
+                TIOCPKT_NOSTOP
+            };
+        }
+        if (self.termios.lflag | new.lflag) & EXTPROC != 0 {
+            self.pkt(TIOCPKT_IOCTL);
+        }
+        new.cflag = (new.cflag & !(CSIZE | PARENB)) | CS8 | CREAD;
         let was_canon = self.lflag(ICANON);
+        let ixon_off = self.termios.iflag & IXON != 0 && new.iflag & IXON == 0;
         self.termios = new;
+        // Clearing IXON restarts output stopped by VSTOP (n_tty_set_termios).
+        if ixon_off {
+            self.start_output();
+        }
         let canon = self.lflag(ICANON);
         if was_canon && !canon {
             for l in self.lines.drain(..) {
@@ -590,7 +698,6 @@ struct Caller {
     tgid: Tid,
     sid: Tid,
     pgid: Tid,
-    euid: u32,
 }
 
 fn caller_in(ks: &KState) -> Option<Caller> {
@@ -601,7 +708,6 @@ fn caller_in(ks: &KState) -> Option<Caller> {
         tgid,
         sid: p.sid,
         pgid: p.pgid,
-        euid: p.creds.euid,
     })
 }
 
@@ -692,6 +798,14 @@ impl Pty {
 
     fn master_read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
         let mut st = self.state();
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        // Packet mode: a status change is read alone; data comes after TIOCPKT_DATA.
+        if st.packet && st.pktstatus != 0 {
+            buf[0] = std::mem::take(&mut st.pktstatus);
+            return Ok(1);
+        }
         if st.out.is_empty() {
             return Err(if st.other_closed {
                 Errno::EIO
@@ -699,21 +813,25 @@ impl Pty {
                 Errno::EAGAIN
             });
         }
-        let n = buf.len().min(st.out.len());
+        let skip = usize::from(st.packet);
+        if skip == 1 {
+            buf[0] = 0; // TIOCPKT_DATA
+        }
+        let n = (buf.len() - skip).min(st.out.len());
         for (i, b) in st.out.drain(..n).enumerate() {
-            buf[i] = b;
+            buf[skip + i] = b;
         }
         drop(st);
         self.wq.notify_all();
-        Ok(n)
+        Ok(skip + n)
     }
 
-    fn master_write(&self, buf: &[u8]) -> Result<usize, Errno> {
-        if buf.is_empty() {
-            return Ok(0);
-        }
+    /// Input from the master (or TIOCSTI) through the line discipline; signals go to
+    /// the foreground group. Returns how many bytes were taken.
+    fn input(&self, buf: &[u8]) -> usize {
         let mut sigs = Vec::new();
         let mut st = self.state();
+        st.batch_start = st.out.len();
         let mut n = 0;
         for &c in buf {
             if !st.input_room() {
@@ -727,13 +845,46 @@ impl Pty {
         drop(st);
         self.wq.notify_all();
         self.signal_fg(&sigs, pgrp);
-        if n == 0 {
+        n
+    }
+
+    fn master_write(&self, buf: &[u8]) -> Result<usize, Errno> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if self.state().master_stopped {
             return Err(Errno::EAGAIN);
         }
-        Ok(n)
+        match self.input(buf) {
+            0 => Err(Errno::EAGAIN),
+            n => Ok(n),
+        }
+    }
+
+    /// TIOCSTI: only on the caller's controlling terminal, or with CAP_SYS_ADMIN (a
+    /// master is nobody's controlling terminal).
+    fn sti_check(&self, end: End) -> Result<(), Errno> {
+        let k = self.kernel.upgrade().ok_or(Errno::EPERM)?;
+        let ks = k.lock();
+        let c = caller_in(&ks).ok_or(Errno::EPERM)?;
+        if end == End::Slave && self.is_ctty_of(&c) {
+            return Ok(());
+        }
+        let admin = ks
+            .procs
+            .get(&c.tgid)
+            .is_some_and(|p| p.creds.capable_init(crate::kernel::caps::CAP_SYS_ADMIN));
+        if admin {
+            Ok(())
+        } else {
+            Err(Errno::EPERM)
+        }
     }
 
     fn slave_read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        if self.state().io_error {
+            return Err(Errno::EIO);
+        }
         self.job_check(SIGTTIN)?;
         let (tid, _) = CURRENT.with(|c| c.get());
         let r = self.slave_read_now(buf, tid);
@@ -817,6 +968,9 @@ impl Pty {
     }
 
     fn slave_write(&self, buf: &[u8]) -> Result<usize, Errno> {
+        if self.state().io_error {
+            return Err(Errno::EIO);
+        }
         if self.state().lflag(TOSTOP) {
             self.job_check(SIGTTOU)?;
         }
@@ -855,10 +1009,13 @@ impl Pty {
                 if !st.out.is_empty() {
                     r |= POLLIN;
                 }
+                if st.packet && st.pktstatus != 0 {
+                    r |= POLLIN | POLLPRI;
+                }
                 if st.other_closed {
                     r |= POLLHUP;
                 }
-                if st.input_room() {
+                if st.input_room() && !st.master_stopped {
                     r |= POLLOUT;
                 }
                 r
@@ -902,7 +1059,7 @@ impl Pty {
 
     /// Makes this the controlling terminal of the caller's session (TIOCSCTTY and opens
     /// by session leaders). `steal`: take it from another session (privileged).
-    fn set_ctty(&self, steal: bool, quiet: bool) -> Result<u64, Errno> {
+    fn set_ctty(&self, steal: bool, quiet: bool, readable: bool) -> Result<u64, Errno> {
         let Some(k) = self.kernel.upgrade() else {
             return Err(Errno::EPERM);
         };
@@ -925,10 +1082,19 @@ impl Pty {
         if st.hung_up {
             return Err(Errno::EIO);
         }
+        let admin = || {
+            ks.procs
+                .get(&c.tgid)
+                .is_some_and(|p| p.creds.capable_init(crate::kernel::caps::CAP_SYS_ADMIN))
+        };
         if let Some(s) = st.session {
-            if s != c.sid && session_alive(&ks, s) && (quiet || !(steal && c.euid == 0)) {
+            if s != c.sid && session_alive(&ks, s) && (quiet || !(steal && admin())) {
                 return Err(Errno::EPERM);
             }
+        }
+        // Write access alone does not give a controlling terminal (tty_open_proc_set_tty).
+        if !readable && (quiet || !admin()) {
+            return Err(Errno::EPERM);
         }
         st.session = Some(c.sid);
         st.pgrp = Some(c.pgid);
@@ -999,7 +1165,7 @@ impl Pty {
         }
     }
 
-    fn ioctl(&self, end: End, cmd: u32, arg: u64) -> Result<IoctlResult, Errno> {
+    fn ioctl(&self, end: End, readable: bool, cmd: u32, arg: u64) -> Result<IoctlResult, Errno> {
         if end == End::Slave && self.state().hung_up {
             return Err(if cmd == TIOCSPGRP {
                 Errno::ENOTTY
@@ -1029,47 +1195,89 @@ impl Pty {
                 };
                 Ok(int(n as i64))
             }
-            TIOCOUTQ => {
-                let st = self.state();
-                let n = match end {
-                    End::Master => st.readable_bytes(),
-                    End::Slave => st.out.len(),
-                };
-                Ok(int(n as i64))
-            }
+            // A pty has no driver output queue: what was written is already the other
+            // end's input.
+            TIOCOUTQ => Ok(int(0)),
             TCFLSH => {
                 if arg > 2 {
                     return Err(Errno::EINVAL);
                 }
-                self.job_check(SIGTTOU)?;
-                let mut st = self.state();
-                // The slave's input is the master's output and the other way round.
-                let (flush_in, flush_out) = match end {
-                    End::Slave => (arg != 1, arg != 0),
-                    End::Master => (arg != 0, arg != 1),
-                };
-                if flush_in {
-                    st.flush_input();
+                if end == End::Slave {
+                    self.job_check(SIGTTOU)?;
                 }
-                if flush_out {
-                    st.out.clear();
+                let mut st = self.state();
+                // Each end flushes its own input; flushing output only drops what is
+                // in flight to the other end (nothing here), but packet mode hears of
+                // the slave's flushes.
+                let flush_in = arg != 1;
+                let flush_out = arg != 0;
+                match end {
+                    End::Slave => {
+                        if flush_in {
+                            st.flush_input();
+                            st.pkt(TIOCPKT_FLUSHREAD);
+                        }
+                        if flush_out {
+                            st.pkt(TIOCPKT_FLUSHWRITE);
+                        }
+                    }
+                    End::Master => {
+                        if flush_in {
+                            st.out.clear();
+                        }
+                    }
                 }
                 drop(st);
                 self.wq.notify_all();
                 Ok(IoctlResult::Value(0))
             }
             TCXONC => {
+                if end == End::Slave {
+                    self.job_check(SIGTTOU)?;
+                }
                 let mut st = self.state();
-                match arg {
-                    0 => st.stopped = true,
-                    1 => st.stopped = false,
-                    2 | 3 => {}
+                match (arg, end) {
+                    // TCOOFF, TCOON: this end's output.
+                    (0, End::Slave) => {
+                        if !st.tco_stopped {
+                            st.tco_stopped = true;
+                            st.stop_output();
+                        }
+                    }
+                    (1, End::Slave) => {
+                        if st.tco_stopped {
+                            st.tco_stopped = false;
+                            st.start_output();
+                        }
+                    }
+                    (0, End::Master) => st.master_stopped = true,
+                    (1, End::Master) => st.master_stopped = false,
+                    // TCIOFF, TCION: send VSTOP or VSTART to the other end.
+                    (2 | 3, _) => {
+                        let c = st.termios.cc[if arg == 2 { VSTOP } else { VSTART }];
+                        if c != 0 {
+                            match end {
+                                End::Slave => st.out.push_back(c),
+                                End::Master => {
+                                    drop(st);
+                                    self.input(&[c]);
+                                    return Ok(IoctlResult::Value(0));
+                                }
+                            }
+                        }
+                    }
                     _ => return Err(Errno::EINVAL),
                 }
                 drop(st);
                 self.wq.notify_all();
                 Ok(IoctlResult::Value(0))
             }
+            TIOCSTI => {
+                self.sti_check(end)?;
+                Ok(IoctlResult::NeedIn(1))
+            }
+            TIOCPKT if end == End::Master => Ok(IoctlResult::NeedIn(4)),
+            TIOCGPKT if end == End::Master => Ok(int(self.state().packet as i64)),
             TCSBRK | TCSBRKP => Ok(IoctlResult::Value(0)),
             TIOCEXCL | TIOCNXCL => {
                 self.state().excl = cmd == TIOCEXCL;
@@ -1078,9 +1286,10 @@ impl Pty {
             TIOCGEXCL => Ok(int(self.state().excl as i64)),
             TIOCGETD => Ok(int(0)),
             TIOCSETD => Ok(IoctlResult::NeedIn(4)),
-            TIOCSCTTY if end == End::Slave => {
-                self.set_ctty(arg == 1, false).map(IoctlResult::Value)
-            }
+            // On the master it means the slave, as Linux's tty_pair_get_tty.
+            TIOCSCTTY => self
+                .set_ctty(arg == 1, false, readable)
+                .map(IoctlResult::Value),
             TIOCNOTTY if end == End::Slave => self.notty().map(IoctlResult::Value),
             TIOCGPGRP | TIOCGSID => {
                 if end == End::Slave {
@@ -1090,12 +1299,18 @@ impl Pty {
                         return Err(Errno::ENOTTY);
                     }
                 }
+                // IDs as the caller's PID namespace sees them.
+                let ns = self.kernel.upgrade().and_then(|k| {
+                    let (_, tgid) = CURRENT.with(|c| c.get());
+                    k.lock().procs.get(&tgid).map(|p| p.pidns.clone())
+                });
+                let local = |id: i32| ns.as_ref().map_or(id, |n| n.local(id));
                 let st = self.state();
                 if cmd == TIOCGSID {
                     let s = st.session.ok_or(Errno::ENOTTY)?;
-                    Ok(int(s as i64))
+                    Ok(int(local(s) as i64))
                 } else {
-                    Ok(int(st.pgrp.unwrap_or(0) as i64))
+                    Ok(int(local(st.pgrp.unwrap_or(0)) as i64))
                 }
             }
             TIOCSPGRP => {
@@ -1113,7 +1328,7 @@ impl Pty {
         }
     }
 
-    fn ioctl_in(&self, _end: End, cmd: u32, data: &[u8]) -> Result<u64, Errno> {
+    fn ioctl_in(&self, end: End, cmd: u32, data: &[u8]) -> Result<u64, Errno> {
         let int = || -> Result<i32, Errno> {
             Ok(i32::from_le_bytes(
                 data.get(..4)
@@ -1127,6 +1342,7 @@ impl Pty {
                 let t = Termios::from_bytes(data, &st.termios).ok_or(Errno::EFAULT)?;
                 if cmd == TCSETSF || cmd == TCSETSF2 {
                     st.flush_input();
+                    st.pkt(TIOCPKT_FLUSHREAD);
                 }
                 st.set_termios(t);
                 drop(st);
@@ -1156,6 +1372,29 @@ impl Pty {
                 self.state().locked = int()? != 0;
                 Ok(0)
             }
+            TIOCPKT => {
+                let on = int()? != 0;
+                let mut st = self.state();
+                if on && !st.packet {
+                    st.pktstatus = 0;
+                }
+                st.packet = on;
+                Ok(0)
+            }
+            TIOCSTI => {
+                let c = *data.first().ok_or(Errno::EFAULT)?;
+                match end {
+                    // The master's own line discipline is raw: the byte is read next.
+                    End::Master => {
+                        self.state().out.push_back(c);
+                        self.wq.notify_all();
+                    }
+                    End::Slave => {
+                        self.input(&[c]);
+                    }
+                }
+                Ok(0)
+            }
             TIOCSPGRP => {
                 let pg = int()?;
                 let k = self.kernel.upgrade().ok_or(Errno::ENOTTY)?;
@@ -1167,6 +1406,12 @@ impl Pty {
                 if pg < 0 {
                     return Err(Errno::EINVAL);
                 }
+                // A group of the caller's PID namespace.
+                let (_, tgid) = CURRENT.with(|c| c.get());
+                let pg = match ks.procs.get(&tgid) {
+                    Some(p) => p.pidns.global(pg).ok_or(Errno::ESRCH)?,
+                    None => pg,
+                };
                 let Some(member) = ks
                     .procs
                     .values()
@@ -1188,6 +1433,8 @@ impl Pty {
 /// The master end of a pair (one per open of /dev/ptmx).
 pub struct PtyMaster {
     pub pty: Arc<Pty>,
+    /// Opened for reading.
+    readable: bool,
 }
 
 impl Drop for PtyMaster {
@@ -1213,7 +1460,7 @@ impl FileOps for PtyMaster {
         Some(self.pty.wq.clone())
     }
     fn ioctl(&self, cmd: u32, arg: u64) -> Result<IoctlResult, Errno> {
-        self.pty.ioctl(End::Master, cmd, arg)
+        self.pty.ioctl(End::Master, self.readable, cmd, arg)
     }
     fn ioctl_in(&self, cmd: u32, data: &[u8]) -> Result<u64, Errno> {
         self.pty.ioctl_in(End::Master, cmd, data)
@@ -1226,10 +1473,12 @@ impl FileOps for PtyMaster {
 /// An open slave (through /dev/pts/N or /dev/tty).
 pub struct PtySlave {
     pub pty: Arc<Pty>,
+    /// Opened for reading.
+    readable: bool,
 }
 
 impl PtySlave {
-    fn new(pty: Arc<Pty>) -> Result<PtySlave, Errno> {
+    fn new(pty: Arc<Pty>, flags: u32) -> Result<PtySlave, Errno> {
         {
             let mut st = pty.state();
             if st.hung_up {
@@ -1237,9 +1486,13 @@ impl PtySlave {
             }
             st.slaves += 1;
             st.other_closed = false;
+            st.io_error = false;
         }
         pty.wq.notify_all();
-        Ok(PtySlave { pty })
+        Ok(PtySlave {
+            pty,
+            readable: flags & O_ACCMODE != O_WRONLY,
+        })
     }
 }
 
@@ -1276,7 +1529,7 @@ impl FileOps for PtySlave {
         self.pty.deadline()
     }
     fn ioctl(&self, cmd: u32, arg: u64) -> Result<IoctlResult, Errno> {
-        self.pty.ioctl(End::Slave, cmd, arg)
+        self.pty.ioctl(End::Slave, self.readable, cmd, arg)
     }
     fn ioctl_in(&self, cmd: u32, data: &[u8]) -> Result<u64, Errno> {
         self.pty.ioctl_in(End::Slave, cmd, data)
@@ -1397,10 +1650,17 @@ impl DevPts {
                 line: Vec::new(),
                 raw: VecDeque::new(),
                 out: VecDeque::new(),
+                held: Vec::new(),
                 column: 0,
                 lnext: false,
                 stopped: false,
+                tco_stopped: false,
+                master_stopped: false,
+                packet: false,
+                pktstatus: 0,
+                batch_start: 0,
                 hung_up: false,
+                io_error: false,
                 slaves: 0,
                 other_closed: false,
                 session: None,
@@ -1510,10 +1770,13 @@ impl Inode for PtmxInode {
     fn set_attr(&self, _change: &SetAttr) -> Result<(), Errno> {
         Err(Errno::EPERM)
     }
-    fn open(self: Arc<Self>, _flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
+    fn open(self: Arc<Self>, flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
         let dp = self.devpts.upgrade().ok_or(Errno::ENODEV)?;
         let pty = dp.alloc()?;
-        Ok(Arc::new(PtyMaster { pty }))
+        Ok(Arc::new(PtyMaster {
+            pty,
+            readable: flags & O_ACCMODE != O_WRONLY,
+        }))
     }
     fn as_any(&self) -> &dyn Any {
         self
@@ -1568,16 +1831,20 @@ impl Inode for PtsInode {
 /// unless O_NOCTTY.
 fn open_slave(pty: &Arc<Pty>, flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
     {
-        let st = pty.state();
-        if st.hung_up || st.locked {
+        let mut st = pty.state();
+        if st.hung_up {
+            return Err(Errno::EIO);
+        }
+        if st.locked {
+            st.io_error = true;
             return Err(Errno::EIO);
         }
     }
-    let slave = PtySlave::new(pty.clone())?;
+    let slave = PtySlave::new(pty.clone(), flags)?;
     if flags & O_NOCTTY == 0 {
-        // Only when the caller is a session leader without one and the terminal is
-        // free; otherwise nothing happens.
-        let _ = pty.set_ctty(false, true);
+        // Only when the caller is a session leader without one, the terminal is free
+        // and the open is for reading; otherwise nothing happens.
+        let _ = pty.set_ctty(false, true, slave.readable);
     }
     Ok(Arc::new(slave))
 }
@@ -1603,7 +1870,7 @@ impl Inode for TtyInode {
     fn set_attr(&self, _change: &SetAttr) -> Result<(), Errno> {
         Ok(())
     }
-    fn open(self: Arc<Self>, _flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
+    fn open(self: Arc<Self>, flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
         let dp = self.devpts.upgrade().ok_or(Errno::ENXIO)?;
         let k = dp
             .kernel
@@ -1612,7 +1879,7 @@ impl Inode for TtyInode {
             .ok_or(Errno::ENXIO)?;
         let c = caller_in(&k.lock()).ok_or(Errno::ENXIO)?;
         let pty = dp.ctty_of(c.sid, c.tgid).ok_or(Errno::ENXIO)?;
-        Ok(Arc::new(PtySlave::new(pty)?))
+        Ok(Arc::new(PtySlave::new(pty, flags)?))
     }
     fn as_any(&self) -> &dyn Any {
         self

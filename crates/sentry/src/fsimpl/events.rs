@@ -105,13 +105,16 @@ struct TimerState {
 
 /// A timerfd.
 pub struct TimerFd {
+    /// The clock ID given to timerfd_create (absolute times are on this clock).
+    pub clock: i32,
     state: Mutex<TimerState>,
     wq: Arc<WaitQueue>,
 }
 
-impl Default for TimerFd {
-    fn default() -> Self {
+impl TimerFd {
+    pub fn new(clock: i32) -> TimerFd {
         TimerFd {
+            clock,
             state: Mutex::new(TimerState {
                 next: None,
                 interval: Duration::ZERO,
@@ -120,9 +123,7 @@ impl Default for TimerFd {
             wq: WaitQueue::new(),
         }
     }
-}
 
-impl TimerFd {
     /// Brings the expiration count up to date.
     fn update(s: &mut TimerState) {
         let now = Instant::now();
@@ -436,7 +437,7 @@ impl FileOps for EpollFile {
             }
             if let Some(f) = i.file.upgrade() {
                 if f.ops.readiness() & (i.events | EPOLLERR | EPOLLHUP) != 0 {
-                    return POLLIN;
+                    return POLLIN | crate::vfs::POLLRDNORM;
                 }
             }
         }

@@ -195,6 +195,11 @@ impl Inotify {
         self.wq.notify_all();
     }
 
+    /// The mask of watch `wd` (0 if it is gone).
+    fn watch_mask(&self, wd: i32) -> u32 {
+        lock(&self.state).watches.get(&wd).map_or(0, |w| w.mask)
+    }
+
     /// The inode of watch `wd` is gone: IN_IGNORED, and the watch ends.
     fn drop_watch(&self, wd: i32) {
         let mut s = lock(&self.state);
@@ -376,7 +381,20 @@ pub fn notify_dentry(d: &Dentry, mask: u32) {
         .as_ref()
         .filter(|p| Arc::ptr_eq(&p.mount, &d.mount))
     {
+        // Whether the name no longer leads to this file (for IN_EXCL_UNLINK watches),
+        // looked up once and only if such a watch exists.
+        let mut unlinked: Option<bool> = None;
         for (i, wd) in watchers(&p.inode) {
+            if i.watch_mask(wd) & IN_EXCL_UNLINK != 0
+                && *unlinked.get_or_insert_with(|| {
+                    d.inode.is_unlinked()
+                        || p.inode
+                            .lookup(&d.name)
+                            .map_or(true, |cur| !crate::vfs::walk_same(&cur, &d.inode))
+                })
+            {
+                continue;
+            }
             i.deliver(wd, mask | dir, 0, &d.name);
         }
     }

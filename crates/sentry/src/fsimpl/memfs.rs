@@ -5,7 +5,7 @@
 //! host; a file is copied up into the memory file when first opened for writing.
 
 use super::pipe::Pipe;
-use super::tmpdata::{LowerFile, TmpData};
+use super::tmpdata::{LowerFile, Quota, TmpData};
 use crate::memfile::MemoryFile;
 use crate::mm::Mappable;
 use crate::vfs::*;
@@ -25,8 +25,8 @@ pub struct MemFs {
     next_ino: AtomicU64,
     gofer: Option<Arc<Client>>,
     mf: Arc<MemoryFile>,
-    /// Bytes of file data allowed (tmpfs `size=`), 0 for no limit.
-    pub size_limit: u64,
+    /// The page budget of a tmpfs mounted with `size=` (None: no limit).
+    quota: Option<Arc<Quota>>,
 }
 
 struct Meta {
@@ -93,6 +93,48 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl MemFs {
+    /// A tmpfs with root mode `mode` owned by `uid`:`gid`, holding at most `limit_pages`
+    /// pages of file data if given (`size=`). Returns its root directory.
+    pub fn new_tmpfs(
+        mf: Arc<MemoryFile>,
+        mode: u32,
+        uid: u32,
+        gid: u32,
+        limit_pages: Option<u64>,
+    ) -> Result<Arc<Node>, Errno> {
+        let fs = Arc::new(MemFs {
+            dev: NEXT_DEV.fetch_add(1, Ordering::Relaxed),
+            next_ino: AtomicU64::new(1 << 40),
+            gofer: None,
+            mf,
+            quota: limit_pages.map(Quota::new),
+        });
+        let now = now();
+        let meta = Meta {
+            mode: S_IFDIR | (mode & 0o7777),
+            uid,
+            gid,
+            nlink: 2,
+            rdev: 0,
+            atime: now,
+            mtime: now,
+            ctime: now,
+            lower_blocks: None,
+            lower_size: None,
+            xattrs: BTreeMap::new(),
+            linkable: false,
+        };
+        Ok(Arc::new(Node {
+            ino: fs.next_ino.fetch_add(1, Ordering::Relaxed),
+            fs,
+            meta: Mutex::new(meta),
+            kind: Kind::Dir(Mutex::new(DirState {
+                entries: Some(BTreeMap::new()),
+                lower: None,
+            })),
+        }))
+    }
+
     /// A file system; `gofer` gives it a lower tree. Returns its root directory.
     pub fn new_root(
         mf: Arc<MemoryFile>,
@@ -104,7 +146,7 @@ impl MemFs {
             next_ino: AtomicU64::new(1 << 40),
             gofer: gofer.clone(),
             mf,
-            size_limit: 0,
+            quota: None,
         });
         let now = now();
         let (meta, lower) = match &gofer {
@@ -310,7 +352,7 @@ impl Node {
         if let Some(d) = &f.data {
             return Ok(d.clone());
         }
-        let data = TmpData::new(self.fs.mf.clone());
+        let data = TmpData::with_quota(self.fs.mf.clone(), self.fs.quota.clone());
         if let Some(lower) = &f.lower {
             let fd = lower.fd()?;
             data.fill_from_fd(fd.as_raw_fd(), lower.size)?;
@@ -403,7 +445,10 @@ impl Inode for Node {
                         if let Kind::File(f) = &self.kind {
                             let mut f = lock(f);
                             if f.data.is_none() {
-                                f.data = Some(TmpData::new(self.fs.mf.clone()));
+                                f.data = Some(TmpData::with_quota(
+                                    self.fs.mf.clone(),
+                                    self.fs.quota.clone(),
+                                ));
                                 f.lower = None;
                                 lock(&self.meta).lower_blocks = None;
                             }
@@ -483,7 +528,7 @@ impl Inode for Node {
         let (kind, fmt, nlink) = match node.clone() {
             NewNode::File => (
                 Kind::File(Mutex::new(FileState {
-                    data: Some(TmpData::new(fs.mf.clone())),
+                    data: Some(TmpData::with_quota(fs.mf.clone(), fs.quota.clone())),
                     lower: None,
                     seals: F_SEAL_SEAL,
                 })),
@@ -788,6 +833,10 @@ impl Inode for Node {
         self.fs.dev
     }
 
+    fn fs_blocks(&self) -> Option<(u64, u64)> {
+        self.fs.quota.as_ref().map(|q| (q.limit, q.used()))
+    }
+
     fn getxattr(&self, name: &[u8]) -> Result<Vec<u8>, Errno> {
         xattr_namespace_ok(name)?;
         lock(&self.meta)
@@ -880,7 +929,10 @@ impl Inode for Node {
         let n = Node::new_upper(
             &self.fs,
             Kind::File(Mutex::new(FileState {
-                data: Some(TmpData::new(self.fs.mf.clone())),
+                data: Some(TmpData::with_quota(
+                    self.fs.mf.clone(),
+                    self.fs.quota.clone(),
+                )),
                 lower: None,
                 seals: F_SEAL_SEAL,
             })),

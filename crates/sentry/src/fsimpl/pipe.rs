@@ -133,6 +133,8 @@ impl FileOps for PipeEnd {
                 Err(Errno::EAGAIN)
             };
         }
+        // Linux wakes poll waiters after a read only if the pipe was full (pipe_read).
+        let was_full = s.capacity.saturating_sub(s.used) < PIPE_BUF;
         let mut done = 0;
         while done < buf.len() && !s.buf.is_empty() {
             match s.packets.front().copied() {
@@ -153,7 +155,11 @@ impl FileOps for PipeEnd {
             }
         }
         drop(s);
-        self.pipe.wq.notify_all();
+        if was_full {
+            self.pipe.wq.notify_all();
+        } else {
+            self.pipe.wq.notify_quiet();
+        }
         Ok(done)
     }
 
@@ -229,7 +235,7 @@ impl FileOps for PipeEnd {
         let mut r = 0;
         if self.read {
             if !s.buf.is_empty() {
-                r |= POLLIN;
+                r |= POLLIN | POLLRDNORM;
             }
             if s.writers == 0 {
                 r |= POLLHUP;
@@ -237,7 +243,7 @@ impl FileOps for PipeEnd {
         }
         if self.write {
             if s.capacity.saturating_sub(s.used) >= PIPE_BUF {
-                r |= POLLOUT;
+                r |= POLLOUT | POLLWRNORM;
             }
             if s.readers == 0 {
                 r |= POLLERR;

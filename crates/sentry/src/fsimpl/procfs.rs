@@ -22,6 +22,9 @@ pub struct ProcFs {
     /// The sandbox's boot id (random per sandbox).
     boot_id: [u8; 16],
     root_ino: u64,
+    /// The PID namespace of a proc mounted inside a nested one (its processes are
+    /// listed, with their IDs there); `None` for the sandbox's root namespace.
+    pidns: Option<Arc<crate::kernel::pidns::PidNs>>,
 }
 
 impl ProcFs {
@@ -37,9 +40,48 @@ impl ProcFs {
                 b[8] = (b[8] & 0x3f) | 0x80;
                 b
             },
+            pidns: None,
         })
     }
 
+    /// The same procfs seen from PID namespace `ns` (a proc mount made inside it).
+    pub fn view(self: &Arc<Self>, ns: Arc<crate::kernel::pidns::PidNs>) -> Arc<ProcFs> {
+        let kernel = OnceLock::new();
+        if let Some(k) = self.kernel.get() {
+            let _ = kernel.set(k.clone());
+        }
+        Arc::new(ProcFs {
+            kernel,
+            host: self.host.clone(),
+            boot_id: self.boot_id,
+            root_ino: next_ino(),
+            pidns: if ns.is_root() { None } else { Some(ns) },
+        })
+    }
+
+    /// Global ID `id` as this mount shows it (0: not in its namespace).
+    fn local(&self, id: Tid) -> Tid {
+        self.pidns.as_ref().map_or(id, |n| n.local(id))
+    }
+
+    /// The global ID of `id` as named in this mount, if its namespace has it.
+    fn global(&self, id: Tid) -> Option<Tid> {
+        match &self.pidns {
+            None => Some(id),
+            Some(n) => n.global(id),
+        }
+    }
+}
+
+/// The root of a proc mount made from PID namespace `ns`, given the sandbox's proc root.
+pub fn root_for(sandbox_root: &InodeRef, ns: Arc<crate::kernel::pidns::PidNs>) -> InodeRef {
+    match sandbox_root.as_any().downcast_ref::<ProcDir>() {
+        Some(d) if !ns.is_root() => d.fs.view(ns).root(),
+        _ => sandbox_root.clone(),
+    }
+}
+
+impl ProcFs {
     fn k(&self) -> Result<Arc<Kernel>, Errno> {
         self.kernel
             .get()
@@ -76,6 +118,25 @@ fn files_of(k: &Kernel, pid: Tid) -> Result<Arc<crate::vfs::FdTable>, Errno> {
         .get(&pid)
         .map(|t| t.files.clone())
         .ok_or(Errno::ENOENT)
+}
+
+/// The owner of /proc/PID entries (Linux's task_dump_owner): the process's effective
+/// ids while it is dumpable, else root of its user namespace (or the sandbox's root).
+fn task_owner(k: &Kernel, tid: Tid) -> (u32, u32) {
+    let st = k.lock();
+    let p = st
+        .threads
+        .get(&tid)
+        .and_then(|t| st.procs.get(&t.tgid))
+        .or_else(|| st.procs.get(&tid));
+    match p {
+        Some(p) if p.dumpable => (p.creds.euid, p.creds.egid),
+        Some(p) => (
+            p.creds.userns.to_kernel(true, 0).unwrap_or(0),
+            p.creds.userns.to_kernel(false, 0).unwrap_or(0),
+        ),
+        None => (0, 0),
+    }
 }
 
 fn dir_attr(ino: u64) -> Attr {
@@ -200,6 +261,125 @@ impl FileOps for Content {
     }
 }
 
+/// A file of /proc/PID opened: reads fail with ESRCH once the task is gone (reaped).
+struct PidContent {
+    fs: Arc<ProcFs>,
+    tid: Tid,
+    data: Content,
+}
+
+impl FileOps for PidContent {
+    fn read(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+        let k = self.fs.k()?;
+        {
+            let st = k.lock();
+            if !st.threads.contains_key(&self.tid) && !st.procs.contains_key(&self.tid) {
+                return Err(Errno::ESRCH);
+            }
+        }
+        self.data.read(buf, off)
+    }
+    fn write(&self, _buf: &[u8], _off: u64) -> Result<usize, Errno> {
+        Err(Errno::EACCES)
+    }
+    fn size(&self) -> Option<u64> {
+        self.data.size()
+    }
+}
+
+/// /proc/PID/oom_score_adj opened for writing: a number in -1000..=1000 (any base, as
+/// kstrtoint); going below the process's minimum needs CAP_SYS_RESOURCE, and a
+/// privileged writer sets that minimum (Linux's __set_oom_adj).
+struct OomAdjFile {
+    fs: Arc<ProcFs>,
+    tid: Tid,
+    data: Content,
+}
+
+/// An integer as kstrtoint(s, 0) reads it: optional sign, 0x for hex, 0 for octal.
+fn parse_kint(s: &str) -> Option<i64> {
+    let (neg, t) = match s.strip_prefix('-') {
+        Some(t) => (true, t),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let v = if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        i64::from_str_radix(h, 16).ok()?
+    } else if t.len() > 1 && t.starts_with('0') {
+        i64::from_str_radix(&t[1..], 8).ok()?
+    } else {
+        t.parse::<i64>().ok()?
+    };
+    Some(if neg { -v } else { v })
+}
+
+impl FileOps for OomAdjFile {
+    fn read(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+        self.data.read(buf, off)
+    }
+    fn write(&self, buf: &[u8], _off: u64) -> Result<usize, Errno> {
+        let text = std::str::from_utf8(&buf[..buf.len().min(23)]).map_err(|_| Errno::EINVAL)?;
+        let v = parse_kint(text.trim()).ok_or(Errno::EINVAL)?;
+        if !(-1000..=1000).contains(&v) {
+            return Err(Errno::EINVAL);
+        }
+        let v = v as i32;
+        let k = self.fs.k()?;
+        let (me, _) = CURRENT.with(|c| c.get());
+        let mut st = k.lock();
+        let privileged = st
+            .proc_of(me)
+            .is_some_and(|p| p.creds.capable_init(crate::kernel::caps::CAP_SYS_RESOURCE));
+        let tg = st
+            .threads
+            .get(&self.tid)
+            .map(|t| t.tgid)
+            .unwrap_or(self.tid);
+        let p = st.procs.get_mut(&tg).ok_or(Errno::ESRCH)?;
+        if v < p.oom_score_adj.1 && !privileged {
+            return Err(Errno::EACCES);
+        }
+        p.oom_score_adj.0 = v;
+        if privileged {
+            p.oom_score_adj.1 = v;
+        }
+        Ok(buf.len())
+    }
+    fn size(&self) -> Option<u64> {
+        self.data.size()
+    }
+}
+
+/// /proc/PID/comm opened: reads the name as it was at open, writes rename the thread
+/// (only threads of the writer's own process; Linux's comm_write).
+struct CommFile {
+    fs: Arc<ProcFs>,
+    tid: Tid,
+    data: Content,
+}
+
+impl FileOps for CommFile {
+    fn read(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+        self.data.read(buf, off)
+    }
+    fn write(&self, buf: &[u8], _off: u64) -> Result<usize, Errno> {
+        let k = self.fs.k()?;
+        let (_, me) = CURRENT.with(|c| c.get());
+        let n = buf.len().min(15);
+        let end = buf[..n].iter().position(|&b| b == 0).unwrap_or(n);
+        let name = String::from_utf8_lossy(&buf[..end]).into_owned();
+        let mut st = k.lock();
+        let t = st.threads.get_mut(&self.tid).ok_or(Errno::ESRCH)?;
+        if t.tgid != me {
+            return Err(Errno::EINVAL);
+        }
+        t.comm = name;
+        Ok(buf.len())
+    }
+    fn size(&self) -> Option<u64> {
+        self.data.size()
+    }
+}
+
 /// A link of /proc/PID: exe, cwd, root, fd/N.
 struct ProcLink {
     fs: Arc<ProcFs>,
@@ -240,7 +420,6 @@ const ROOT_FILES: &[&str] = &[
     "loadavg",
     "stat",
     "filesystems",
-    "mounts",
 ];
 
 impl ProcDir {
@@ -275,7 +454,12 @@ impl ProcDir {
 
 impl Inode for ProcDir {
     fn attr(&self) -> Result<Attr, Errno> {
-        Ok(dir_attr(self.ino))
+        let mut a = dir_attr(self.ino);
+        if let DirKind::Pid(t) | DirKind::Fd(t) | DirKind::Task(t) | DirKind::FdInfo(t) = self.kind
+        {
+            (a.uid, a.gid) = task_owner(&*self.fs.k()?, t);
+        }
+        Ok(a)
     }
 
     fn lookup(&self, name: &[u8]) -> Result<InodeRef, Errno> {
@@ -284,6 +468,7 @@ impl Inode for ProcDir {
         match self.kind {
             DirKind::Root => {
                 if let Ok(pid) = name_s.parse::<Tid>() {
+                    let pid = self.fs.global(pid).ok_or(Errno::ENOENT)?;
                     let st = k.lock();
                     if st.procs.contains_key(&pid) || st.threads.contains_key(&pid) {
                         return Ok(self.child(DirKind::Pid(pid), stable_ino(pid as u64, 0)));
@@ -291,11 +476,14 @@ impl Inode for ProcDir {
                     return Err(Errno::ENOENT);
                 }
                 let (tid, tgid) = CURRENT.with(|c| c.get());
+                let (tid, tgid) = (self.fs.local(tid), self.fs.local(tgid));
                 match name_s {
+                    "self" | "thread-self" if tgid == 0 => Err(Errno::ENOENT),
                     "self" => Ok(Symlink::new(&tgid.to_string())),
                     "thread-self" => Ok(Symlink::new(&format!("{tgid}/task/{tid}"))),
                     "sys" => Ok(self.child(DirKind::Sys(""), stable_ino(0, 7))),
-                    "net" => Ok(self.child(DirKind::Net, stable_ino(0, 9))),
+                    "net" => Ok(Symlink::new("self/net")),
+                    "mounts" => Ok(Symlink::new("self/mounts")),
                     f => ROOT_FILES
                         .iter()
                         .find(|x| **x == f)
@@ -331,6 +519,7 @@ impl Inode for ProcDir {
             }
             DirKind::Task(pid) => {
                 let tid: Tid = name_s.parse().map_err(|_| Errno::ENOENT)?;
+                let tid = self.fs.global(tid).ok_or(Errno::ENOENT)?;
                 let st = k.lock();
                 if st.threads.get(&tid).is_some_and(|t| t.tgid == pid) {
                     return Ok(self.child(DirKind::Pid(tid), stable_ino(tid as u64, 3)));
@@ -383,10 +572,14 @@ impl Inode for ProcDir {
                 out.push(ent("self", next_ino(), 10));
                 out.push(ent("thread-self", next_ino(), 10));
                 out.push(ent("sys", stable_ino(0, 7), 4));
-                out.push(ent("net", stable_ino(0, 9), 4));
+                out.push(ent("net", next_ino(), 10));
+                out.push(ent("mounts", next_ino(), 10));
                 let st = k.lock();
                 for p in st.procs.keys() {
-                    out.push(ent(&p.to_string(), stable_ino(*p as u64, 0), 4));
+                    let local = self.fs.local(*p);
+                    if local > 0 {
+                        out.push(ent(&local.to_string(), stable_ino(*p as u64, 0), 4));
+                    }
                 }
             }
             DirKind::Pid(pid) => {
@@ -417,7 +610,8 @@ impl Inode for ProcDir {
                 let st = k.lock();
                 if let Some(p) = st.procs.get(&pid) {
                     for t in &p.threads {
-                        out.push(ent(&t.to_string(), stable_ino(*t as u64, 3), 4));
+                        let local = self.fs.local(*t);
+                        out.push(ent(&local.to_string(), stable_ino(*t as u64, 3), 4));
                     }
                 }
             }
@@ -512,7 +706,7 @@ impl ProcFile {
             "filesystems" => "nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\tdevpts\nnodev\toverlay\n".into(),
             "mounts" => {
                 let mut s = String::new();
-                for (path, m) in k.ns_of(crate::kernel::CURRENT.with(|c| c.get().1)).mnt.mounts() {
+                for (path, m) in k.ns_of(tgid_of(pid)).mnt.mounts() {
                     let ro = if m.flags.readonly { "ro" } else { "rw" };
                     s.push_str(&format!("{} {} {} {},relatime 0 0\n", m.source, path, m.fstype, ro));
                 }
@@ -520,7 +714,7 @@ impl ProcFile {
             }
             "mountinfo" => {
                 let mut s = String::new();
-                for (i, (path, m)) in k.ns_of(crate::kernel::CURRENT.with(|c| c.get().1)).mnt.mounts().into_iter().enumerate() {
+                for (i, (path, m)) in k.ns_of(tgid_of(pid)).mnt.mounts().into_iter().enumerate() {
                     let ro = if m.flags.readonly { "ro" } else { "rw" };
                     s.push_str(&format!("{} {} 0:{} / {} {},relatime - {} {} {}\n", i + 1, if i == 0 { 0 } else { 1 }, 30 + i, path, ro, m.fstype, m.source, ro));
                 }
@@ -567,7 +761,9 @@ impl ProcFile {
                 let pos = *f.offset.lock().unwrap_or_else(|p| p.into_inner());
                 let ino = crate::syscalls::file_attr_of(&f).map(|a| a.ino).unwrap_or(0);
                 let cloexec = files.entry(fd).map(|e| e.cloexec).unwrap_or(false);
-                let flags = f.flags() | if cloexec { O_CLOEXEC } else { 0 };
+                // Open-time-only flags are not kept in the description (Linux).
+                let flags = (f.flags() & !(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC))
+                    | if cloexec { O_CLOEXEC } else { 0 };
                 format!("pos:\t{pos}\nflags:\t0{flags:o}\nmnt_id:\t1\nino:\t{ino}\n")
             }
             "kernel/ostype" => "Linux\n".into(),
@@ -578,10 +774,31 @@ impl ProcFile {
                 if matches!(p.state, ProcState::Zombie(_)) {
                     return Ok(Vec::new());
                 }
-                let mut out = Vec::new();
-                for a in &p.cmdline {
-                    out.extend_from_slice(a);
-                    out.push(0);
+                let mm = p
+                    .threads
+                    .iter()
+                    .find_map(|t| st.threads.get(t))
+                    .map(|t| t.mm.clone());
+                drop(st);
+                let Some(mm) = mm else {
+                    return Ok(Vec::new());
+                };
+                // The argument area as it is now in memory (programs edit it in place,
+                // as setproctitle does); if its final NUL was overwritten, the string
+                // runs on into the environment like Linux's get_mm_cmdline.
+                let (a0, a1, e1) = {
+                    let l = &mm.lock().layout;
+                    (l.arg_start, l.arg_end, l.env_end)
+                };
+                let mut out = mm.copy_in_partial(a0, a1.saturating_sub(a0) as usize);
+                if out.last().is_some_and(|&b| b != 0) {
+                    if let Some(i) = out.iter().position(|&b| b == 0) {
+                        out.truncate(i);
+                    } else {
+                        let more = mm.copy_in_partial(a1, e1.saturating_sub(a1) as usize);
+                        let end = more.iter().position(|&b| b == 0).unwrap_or(more.len());
+                        out.extend_from_slice(&more[..end]);
+                    }
                 }
                 return Ok(out);
             }
@@ -634,7 +851,12 @@ impl ProcFile {
                 s
             }
             "cgroup" => "0::/\n".into(),
-            "oom_score_adj" => "0\n".into(),
+            "oom_score_adj" => {
+                let tg = tgid_of(pid);
+                let st = k.lock();
+                let p = st.procs.get(&tg).ok_or(Errno::ESRCH)?;
+                format!("{}\n", p.oom_score_adj.0)
+            }
             "stat" => {
                 let tg = tgid_of(pid);
                 let state = state_char(&k, tg);
@@ -644,15 +866,18 @@ impl ProcFile {
                 let (vsz, rss) = st.threads.get(&pid).or_else(|| st.threads.get(&tg)).map(|t| (t.mm.vm_bytes(), t.mm.rss_bytes() / 4096)).unwrap_or((0, 0));
                 let ticks = |d: std::time::Duration| d.as_millis() / 10;
                 let start = ticks(p.start.duration_since(k.boot));
+                let l = |id: Tid| self.fs.local(id);
                 format!(
-                    "{pid} ({comm}) {state} {} {} {} 0 -1 4194560 0 0 0 0 {} {} {} {} 20 {} {} 0 {start} {vsz} {rss} 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
-                    p.parent,
-                    p.pgid,
-                    p.sid,
+                    "{} ({comm}) {state} {} {} {} 0 -1 4194560 0 0 0 0 {} {} {} {} {} {} {} 0 {start} {vsz} {rss} 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+                    l(pid),
+                    l(p.parent),
+                    l(p.pgid),
+                    l(p.sid),
                     ticks(p.usage.utime),
                     ticks(p.usage.stime),
                     ticks(p.child_usage.utime),
                     ticks(p.child_usage.stime),
+                    20 + p.nice,
                     p.nice,
                     p.threads.len().max(1),
                 )
@@ -665,6 +890,12 @@ impl ProcFile {
                     'R' => "R (running)",
                     _ => "S (sleeping)",
                 };
+                let fs = {
+                    let st = k.lock();
+                    let t = st.threads.get(&pid).or_else(|| st.threads.get(&tg));
+                    t.map(|t| t.fs.clone())
+                };
+                let umask = fs.map(|f| f.lock().unwrap_or_else(|p| p.into_inner()).umask).unwrap_or(0o022);
                 let st = k.lock();
                 let p = st.procs.get(&tg).ok_or(Errno::ESRCH)?;
                 let t = st.threads.get(&pid).or_else(|| st.threads.get(&tg));
@@ -679,8 +910,10 @@ impl ProcFile {
                 // Ids as the reader's user namespace sees them.
                 let rns = st.proc_of(CURRENT.with(|x| x.get().0)).map(|r| r.creds.userns.clone()).unwrap_or_else(|| c.userns.clone());
                 format!(
-                    "Name:\t{comm}\nUmask:\t0022\nState:\t{state}\nTgid:\t{tg}\nNgid:\t0\nPid:\t{pid}\nPPid:\t{}\nTracerPid:\t0\nUid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\nFDSize:\t64\nGroups:\t{}\nVmPeak:\t{vsz:>8} kB\nVmSize:\t{vsz:>8} kB\nVmRSS:\t{rss:>8} kB\nThreads:\t{}\nSigQ:\t0/63000\nSigPnd:\t{tpend:016x}\nShdPnd:\t{:016x}\nSigBlk:\t{mask:016x}\nSigIgn:\t{ign:016x}\nSigCgt:\t{cgt:016x}\nCapInh:\t{ci:016x}\nCapPrm:\t{cp:016x}\nCapEff:\t{ce:016x}\nCapBnd:\t{cb:016x}\nCapAmb:\t{ca:016x}\nNoNewPrivs:\t{}\nSeccomp:\t0\nCpus_allowed_list:\t0-{}\n",
-                    p.parent,
+                    "Name:\t{comm}\nUmask:\t{umask:04o}\nState:\t{state}\nTgid:\t{}\nNgid:\t0\nPid:\t{}\nPPid:\t{}\nTracerPid:\t0\nUid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\nFDSize:\t64\nGroups:\t{}\nVmPeak:\t{vsz:>8} kB\nVmSize:\t{vsz:>8} kB\nVmRSS:\t{rss:>8} kB\nThreads:\t{}\nNStgid:\t{}\nNSpid:\t{}\nSigQ:\t0/63000\nSigPnd:\t{tpend:016x}\nShdPnd:\t{:016x}\nSigBlk:\t{mask:016x}\nSigIgn:\t{ign:016x}\nSigCgt:\t{cgt:016x}\nCapInh:\t{ci:016x}\nCapPrm:\t{cp:016x}\nCapEff:\t{ce:016x}\nCapBnd:\t{cb:016x}\nCapAmb:\t{ca:016x}\nNoNewPrivs:\t{}\nSeccomp:\t0\nCpus_allowed_list:\t0-{}\n",
+                    self.fs.local(tg),
+                    self.fs.local(pid),
+                    self.fs.local(p.parent),
                     rns.show(true, c.ruid),
                     rns.show(true, c.euid),
                     rns.show(true, c.suid),
@@ -689,8 +922,10 @@ impl ProcFile {
                     rns.show(false, c.egid),
                     rns.show(false, c.sgid),
                     rns.show(false, c.fsgid),
-                    c.groups.iter().map(|g| rns.show(false, *g).to_string()).collect::<Vec<_>>().join(" "),
+                    c.groups.iter().map(|g| rns.show(false, *g).to_string()).collect::<Vec<_>>().join(" ") + " ",
                     p.threads.len().max(1),
+                    ns_ids(&p.pidns, self.fs.pidns.as_deref(), tg),
+                    ns_ids(&p.pidns, self.fs.pidns.as_deref(), pid),
                     p.shared_pending.set(),
                     p.no_new_privs as u8,
                     self.fs.host.ncpus.saturating_sub(1),
@@ -704,11 +939,21 @@ impl ProcFile {
 
 impl Inode for ProcFile {
     fn attr(&self) -> Result<Attr, Errno> {
+        let (uid, gid) = if self.tid > 0 {
+            task_owner(&*self.fs.k()?, self.tid)
+        } else {
+            (0, 0)
+        };
         Ok(Attr {
+            uid,
+            gid,
             dev: 0x16,
             ino: self.ino,
             mode: S_IFREG
-                | if matches!(self.what, "uid_map" | "gid_map" | "setgroups") {
+                | if matches!(
+                    self.what,
+                    "uid_map" | "gid_map" | "setgroups" | "comm" | "oom_score_adj"
+                ) {
                     0o644
                 } else {
                     0o444
@@ -728,14 +973,74 @@ impl Inode for ProcFile {
                 &k, self.tid, self.what,
             )?));
         }
+        if self.what == "oom_score_adj" && flags & O_ACCMODE != O_RDONLY {
+            return Ok(Arc::new(OomAdjFile {
+                fs: self.fs.clone(),
+                tid: self.tid,
+                data: Content(self.generate()?),
+            }));
+        }
+        if self.what == "comm" {
+            let data = if flags & O_ACCMODE == O_WRONLY {
+                Vec::new()
+            } else {
+                self.generate()?
+            };
+            return Ok(Arc::new(CommFile {
+                fs: self.fs.clone(),
+                tid: self.tid,
+                data: Content(data),
+            }));
+        }
         if flags & O_ACCMODE != O_RDONLY {
             return Err(Errno::EACCES);
+        }
+        if self.tid > 0 {
+            return Ok(Arc::new(PidContent {
+                fs: self.fs.clone(),
+                tid: self.tid,
+                data: Content(self.generate()?),
+            }));
         }
         Ok(Arc::new(Content(self.generate()?)))
     }
     fn as_any(&self) -> &dyn Any {
         self
     }
+}
+
+/// The path of `d` as the reading task sees it: relative to its root (after chroot),
+/// or the full path when `d` is outside that root (Linux's d_path).
+fn path_for_reader(k: &Kernel, d: &Arc<Dentry>) -> Vec<u8> {
+    let (tid, _) = CURRENT.with(|c| c.get());
+    let root = {
+        let st = k.lock();
+        st.threads.get(&tid).map(|t| t.fs.clone())
+    }
+    .map(|f| f.lock().unwrap_or_else(|p| p.into_inner()).root.clone());
+    let Some(root) = root else {
+        return d.path();
+    };
+    let mut parts: Vec<&[u8]> = Vec::new();
+    let mut cur = Some(d.as_ref());
+    while let Some(c) = cur {
+        if Arc::ptr_eq(&c.inode, &root.inode) {
+            let mut out = Vec::new();
+            for p in parts.iter().rev() {
+                out.push(b'/');
+                out.extend_from_slice(p);
+            }
+            if out.is_empty() {
+                out.push(b'/');
+            }
+            return out;
+        }
+        if c.parent.is_some() {
+            parts.push(&c.name);
+        }
+        cur = c.parent.as_deref();
+    }
+    d.path()
 }
 
 impl ProcLink {
@@ -767,11 +1072,15 @@ impl ProcLink {
             }
             "cwd" => {
                 let d = fs.lock().unwrap_or_else(|p| p.into_inner()).cwd.clone();
-                Ok((d.path(), Some(d)))
+                let mut p = path_for_reader(&k, &d);
+                if d.inode.is_unlinked() {
+                    p.extend_from_slice(b" (deleted)");
+                }
+                Ok((p, Some(d)))
             }
             "root" => {
                 let d = fs.lock().unwrap_or_else(|p| p.into_inner()).root.clone();
-                Ok((d.path(), Some(d)))
+                Ok((path_for_reader(&k, &d), Some(d)))
             }
             _ => {
                 let f = files.get(self.fd).map_err(|_| Errno::ENOENT)?;
@@ -792,10 +1101,27 @@ impl ProcLink {
 
 impl Inode for ProcLink {
     fn attr(&self) -> Result<Attr, Errno> {
+        // fd links carry the descriptor's access mode (r-x, -wx, rwx for the owner).
+        let perm = if self.what == "fd" {
+            let k = self.fs.k()?;
+            let f = files_of(&k, self.tid)?
+                .get(self.fd)
+                .map_err(|_| Errno::ENOENT)?;
+            match f.flags() & O_ACCMODE {
+                O_RDONLY => 0o500,
+                O_WRONLY => 0o300,
+                _ => 0o700,
+            }
+        } else {
+            0o777
+        };
+        let (uid, gid) = task_owner(&*self.fs.k()?, self.tid);
         Ok(Attr {
+            uid,
+            gid,
             dev: 0x16,
             ino: self.ino,
-            mode: S_IFLNK | 0o777,
+            mode: S_IFLNK | perm,
             nlink: 1,
             blksize: 4096,
             atime: now(),
@@ -816,4 +1142,28 @@ impl Inode for ProcLink {
     fn as_any(&self) -> &dyn Any {
         self
     }
+}
+
+/// NSpid/NStgid: the IDs of `id` in the namespace of the mount (`from`, None for the
+/// root) and each one below it down to the task's own namespace `own`.
+fn ns_ids(
+    own: &crate::kernel::pidns::PidNs,
+    from: Option<&crate::kernel::pidns::PidNs>,
+    id: Tid,
+) -> String {
+    let mut chain = Vec::new();
+    let mut ns = Some(own);
+    while let Some(n) = ns {
+        chain.push(n.local(id));
+        if from.is_some_and(|f| std::ptr::eq(f, n)) || (from.is_none() && n.is_root()) {
+            break;
+        }
+        ns = n.parent.as_deref();
+    }
+    chain.reverse();
+    chain
+        .iter()
+        .map(|x| x.to_string())
+        .collect::<Vec<_>>()
+        .join("\t")
 }

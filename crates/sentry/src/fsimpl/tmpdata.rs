@@ -17,9 +17,49 @@ struct Pages {
     size: u64,
 }
 
+/// The page budget of a size-limited tmpfs (`size=`), shared by its files.
+pub struct Quota {
+    /// Pages allowed.
+    pub limit: u64,
+    used: AtomicU64,
+}
+
+impl Quota {
+    pub fn new(limit_pages: u64) -> Arc<Quota> {
+        Arc::new(Quota {
+            limit: limit_pages,
+            used: AtomicU64::new(0),
+        })
+    }
+
+    /// Pages in use.
+    pub fn used(&self) -> u64 {
+        self.used.load(Ordering::Relaxed)
+    }
+
+    /// Takes `n` pages from the budget, or fails (nothing taken).
+    fn charge(&self, n: u64) -> bool {
+        self.used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
+                u.checked_add(n).filter(|&t| t <= self.limit)
+            })
+            .is_ok()
+    }
+
+    fn uncharge(&self, n: u64) {
+        let _ = self
+            .used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
+                Some(u.saturating_sub(n))
+            });
+    }
+}
+
 /// Bytes of a file held in memory-file pages.
 pub struct TmpData {
     mf: Arc<MemoryFile>,
+    /// The budget its pages are charged to (None: unlimited).
+    quota: Option<Arc<Quota>>,
     /// Address spaces that have mapped this object.
     mappers: Mutex<Vec<std::sync::Weak<crate::mm::Mm>>>,
     pages: Mutex<Pages>,
@@ -28,8 +68,14 @@ pub struct TmpData {
 
 impl TmpData {
     pub fn new(mf: Arc<MemoryFile>) -> Arc<TmpData> {
+        Self::with_quota(mf, None)
+    }
+
+    /// An empty object whose pages are charged to `quota`.
+    pub fn with_quota(mf: Arc<MemoryFile>, quota: Option<Arc<Quota>>) -> Arc<TmpData> {
         Arc::new(TmpData {
             mf,
+            quota,
             pages: Mutex::new(Pages {
                 map: BTreeMap::new(),
                 size: 0,
@@ -41,6 +87,23 @@ impl TmpData {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Pages> {
         self.pages.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A new page for this object, charged to its quota (ENOSPC when exhausted).
+    fn alloc_page(&self, mf: &MemoryFile) -> Result<u64, Errno> {
+        if let Some(q) = &self.quota {
+            if !q.charge(1) {
+                return Err(Errno::ENOSPC);
+            }
+        }
+        mf.alloc(1).inspect_err(|_| self.release(1))
+    }
+
+    /// Gives `n` freed pages back to the quota.
+    fn release(&self, n: u64) {
+        if let Some(q) = &self.quota {
+            q.uncharge(n);
+        }
     }
 
     pub fn size(&self) -> u64 {
@@ -85,20 +148,29 @@ impl TmpData {
             let chunk = (PAGE_SIZE as usize - in_page).min(buf.len() - done);
             let frame = match p.map.get(&idx) {
                 Some(&f) => f,
-                None => {
-                    let f = self.mf.alloc(1)?;
-                    p.map.insert(idx, f);
-                    f
-                }
+                None => match self.alloc_page(&self.mf) {
+                    Ok(f) => {
+                        p.map.insert(idx, f);
+                        f
+                    }
+                    // Out of space: a short write, or ENOSPC if nothing was written.
+                    Err(e) if done == 0 => return Err(e),
+                    Err(_) => break,
+                },
             };
             self.mf
                 .write(frame + in_page as u64, &buf[done..done + chunk])?;
             done += chunk;
         }
+        let end = if done < buf.len() {
+            off + done as u64
+        } else {
+            end
+        };
         if end > p.size {
             p.size = end;
         }
-        Ok(buf.len())
+        Ok(done)
     }
 
     pub fn truncate(&self, size: u64) -> Result<(), Errno> {
@@ -109,6 +181,7 @@ impl TmpData {
             for k in gone {
                 if let Some(f) = p.map.remove(&k) {
                     self.mf.decref(f);
+                    self.release(1);
                 }
             }
             // Zero the tail of the last page.
@@ -142,9 +215,19 @@ impl TmpData {
     pub fn allocate(&self, off: u64, len: u64, keep_size: bool) -> Result<(), Errno> {
         let end = off.checked_add(len).ok_or(Errno::EFBIG)?;
         let mut p = self.lock();
-        for idx in off / PAGE_SIZE..end.div_ceil(PAGE_SIZE) {
+        let range = off / PAGE_SIZE..end.div_ceil(PAGE_SIZE);
+        if let Some(q) = &self.quota {
+            // All or nothing: the pages still missing must fit in the budget.
+            let have = p.map.range(range.clone()).count() as u64;
+            let missing = (range.end - range.start).saturating_sub(have);
+            if !q.charge(missing) {
+                return Err(Errno::ENOSPC);
+            }
+            q.uncharge(missing);
+        }
+        for idx in range {
             if let std::collections::btree_map::Entry::Vacant(v) = p.map.entry(idx) {
-                v.insert(self.mf.alloc(1)?);
+                v.insert(self.alloc_page(&self.mf)?);
             }
         }
         if !keep_size && end > p.size {
@@ -169,6 +252,7 @@ impl TmpData {
             if chunk == PAGE_SIZE || (in_page == 0 && pos + chunk >= p.size) {
                 if let Some(f) = p.map.remove(&idx) {
                     self.mf.decref(f);
+                    self.release(1);
                 }
             } else if let Some(&f) = p.map.get(&idx) {
                 self.mf.zero(f + in_page, chunk)?;
@@ -204,6 +288,9 @@ impl Drop for TmpData {
         for &f in p.map.values() {
             self.mf.decref(f);
         }
+        if let Some(q) = &self.quota {
+            q.uncharge(p.map.len() as u64);
+        }
     }
 }
 
@@ -216,7 +303,7 @@ impl Mappable for TmpData {
         let frame = match p.map.get(&index) {
             Some(&f) => f,
             None => {
-                let f = mf.alloc(1)?;
+                let f = self.alloc_page(mf)?;
                 p.map.insert(index, f);
                 f
             }

@@ -192,6 +192,8 @@ fn launch(
             start: Instant::now(),
             subreaper: false,
             pdeathsig: 0,
+            parent_thread: 0,
+            oom_score_adj: (0, 0),
             no_new_privs: false,
             dumpable: true,
             cmdline: img.argv.clone(),

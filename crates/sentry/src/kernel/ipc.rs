@@ -24,8 +24,8 @@ pub const IPC_RMID: u32 = 0;
 pub const IPC_SET: u32 = 1;
 pub const IPC_STAT: u32 = 2;
 pub const IPC_INFO: u32 = 3;
-/// Set in `cmd` by libcs asking for the 64-bit structures (the only ones on x86-64).
-pub const IPC_64: u32 = 0x100;
+// IPC_64 (0x100) is not accepted in `cmd` on x86-64: the kernel passes commands through
+// unparsed, so shmctl(id, IPC_STAT | IPC_64) is EINVAL there, as in husk.
 
 /// `shm_perm.mode` flags.
 pub const SHM_DEST: u32 = 0o1000;
@@ -909,6 +909,19 @@ impl MQueue {
 /// An open message queue descriptor.
 pub struct MqFile {
     pub q: Arc<MQueue>,
+}
+
+impl Drop for MqFile {
+    /// mqueue_flush_file: the registering process closing the queue drops its
+    /// notification. (Linux does it on every close by that process; husk on the last
+    /// close of a descriptor.)
+    fn drop(&mut self) {
+        let (_, tgid) = crate::kernel::CURRENT.with(|c| c.get());
+        let mut g = self.q.lock();
+        if g.notify.is_some_and(|n| n.tgid == tgid) {
+            g.notify = None;
+        }
+    }
 }
 
 impl crate::vfs::FileOps for MqFile {

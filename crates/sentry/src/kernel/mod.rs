@@ -375,6 +375,12 @@ pub struct ProcessInfo {
     pub start: Instant,
     pub subreaper: bool,
     pub pdeathsig: i32,
+    /// The thread of the parent that forked us (Linux's real_parent is a thread):
+    /// its exit sends pdeathsig even while the parent process lives on. 0: any.
+    pub parent_thread: Tid,
+    /// /proc/PID/oom_score_adj and the lowest value it may be set to without
+    /// CAP_SYS_RESOURCE (Linux's signal->oom_score_adj{,_min}).
+    pub oom_score_adj: (i32, i32),
     pub no_new_privs: bool,
     pub dumpable: bool,
     pub cmdline: Vec<Vec<u8>>,

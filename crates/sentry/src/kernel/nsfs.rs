@@ -39,20 +39,28 @@ pub enum NsRef {
     Ipc(Arc<IpcNs>),
     Mnt(Arc<Vfs>, Arc<UserNs>, u64),
     User(Arc<UserNs>),
-    Pid,
+    Pid(Arc<super::pidns::PidNs>),
     Net,
     Cgroup,
     Time,
 }
 
 impl NsRef {
-    fn of(ns: &Namespaces, user: &Arc<UserNs>, name: &str) -> Option<NsRef> {
+    fn of(
+        ns: &Namespaces,
+        user: &Arc<UserNs>,
+        pidns: &Arc<super::pidns::PidNs>,
+        name: &str,
+    ) -> Option<NsRef> {
         Some(match name {
             "uts" => NsRef::Uts(ns.uts.clone()),
             "ipc" => NsRef::Ipc(ns.ipc.clone()),
             "mnt" => NsRef::Mnt(ns.mnt.clone(), ns.mnt_owner.clone(), ns.mnt_id),
             "user" => NsRef::User(user.clone()),
-            "pid" | "pid_for_children" => NsRef::Pid,
+            "pid" => NsRef::Pid(pidns.clone()),
+            // Unreadable (ENOENT) until the namespace's first process exists, as on Linux.
+            "pid_for_children" if ns.pid_for_children.init().is_none() => return None,
+            "pid_for_children" => NsRef::Pid(ns.pid_for_children.clone()),
             "net" => NsRef::Net,
             "cgroup" => NsRef::Cgroup,
             "time" | "time_for_children" => NsRef::Time,
@@ -66,7 +74,7 @@ impl NsRef {
             NsRef::Ipc(_) => "ipc",
             NsRef::Mnt(..) => "mnt",
             NsRef::User(_) => "user",
-            NsRef::Pid => "pid",
+            NsRef::Pid(_) => "pid",
             NsRef::Net => "net",
             NsRef::Cgroup => "cgroup",
             NsRef::Time => "time",
@@ -79,7 +87,9 @@ impl NsRef {
             NsRef::Ipc(i) => i.id,
             NsRef::Mnt(_, _, id) => *id,
             NsRef::User(u) => u.id,
-            NsRef::Pid => PID_NS_ID,
+            // The sandbox's root PID namespace shows Linux's initial inode number.
+            NsRef::Pid(p) if p.is_root() => PID_NS_ID,
+            NsRef::Pid(p) => p.id,
             NsRef::Net => NET_NS_ID,
             NsRef::Cgroup => CGROUP_NS_ID,
             NsRef::Time => TIME_NS_ID,
@@ -94,7 +104,7 @@ impl NsRef {
             NsRef::Ipc(_) => CLONE_NEWIPC,
             NsRef::Mnt(..) => CLONE_NEWNS,
             NsRef::User(_) => CLONE_NEWUSER,
-            NsRef::Pid => CLONE_NEWPID,
+            NsRef::Pid(_) => CLONE_NEWPID,
             NsRef::Net => CLONE_NEWNET,
             NsRef::Cgroup => CLONE_NEWCGROUP,
             NsRef::Time => 0x80,
@@ -107,6 +117,7 @@ impl NsRef {
             NsRef::Uts(u) => u.owner.clone(),
             NsRef::Mnt(_, o, _) => o.clone(),
             NsRef::User(u) => u.parent.clone().unwrap_or_else(|| INIT_USERNS.clone()),
+            NsRef::Pid(p) => p.owner.clone(),
             _ => INIT_USERNS.clone(),
         }
     }
@@ -188,15 +199,16 @@ struct NsLink {
 impl NsLink {
     fn target(&self) -> Result<(Arc<Kernel>, NsRef), Errno> {
         let k = self.k.upgrade().ok_or(Errno::ENOENT)?;
-        let (ns, user) = {
+        let ns = {
             let st = k.lock();
             let p = st
                 .proc_of(self.pid)
                 .or_else(|| st.procs.get(&self.pid))
                 .ok_or(Errno::ENOENT)?;
-            (p.ns.clone(), p.creds.userns.clone())
+            (p.ns.clone(), p.creds.userns.clone(), p.pidns.clone())
         };
-        let r = NsRef::of(&ns, &user, self.name).ok_or(Errno::ENOENT)?;
+        let (ns, user, pidns) = ns;
+        let r = NsRef::of(&ns, &user, &pidns, self.name).ok_or(Errno::ENOENT)?;
         Ok((k, r))
     }
 }

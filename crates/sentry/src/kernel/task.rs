@@ -670,11 +670,9 @@ impl TaskCtx {
         }
         // The parent sees the child's ID in its own namespace, the child its own.
         let parent_view = self.vpid(tid);
-        if f & CLONE_PARENT_SETTID != 0 {
-            if self.mm.write_obj(a.parent_tid, &parent_view).is_err() {
-                k.lock().release_id(tid, &child_pidns);
-                return Err(Errno::EFAULT);
-            }
+        if f & CLONE_PARENT_SETTID != 0 && self.mm.write_obj(a.parent_tid, &parent_view).is_err() {
+            k.lock().release_id(tid, &child_pidns);
+            return Err(Errno::EFAULT);
         }
         if f & CLONE_CHILD_SETTID != 0 {
             let own = child.vpid(tid);
@@ -740,6 +738,8 @@ impl TaskCtx {
                 start: Instant::now(),
                 subreaper: false,
                 pdeathsig: 0,
+                parent_thread: if f & CLONE_PARENT != 0 { 0 } else { self.tid },
+                oom_score_adj: pp.oom_score_adj,
                 no_new_privs: pp.no_new_privs,
                 dumpable: pp.dumpable,
                 cmdline: pp.cmdline.clone(),
@@ -865,6 +865,9 @@ impl TaskCtx {
                 .get(&self.tgid)
                 .is_some_and(|p| p.threads.is_empty())
                 && !killed_by_exec;
+            if !last {
+                self.reparent_to_sibling(&mut st);
+            }
         }
         if last {
             let rss = self.mm.rss_bytes() / 1024;
@@ -891,6 +894,35 @@ impl TaskCtx {
         drop(files);
         drop(fs);
         drop(mm);
+    }
+
+    /// A thread that is not the last one left: the children it forked now belong to
+    /// another thread of the process, and get their parent-death signal (Linux's
+    /// forget_original_parent finding a live thread of the group).
+    fn reparent_to_sibling(&self, st: &mut KState) {
+        let Some(p) = st.procs.get(&self.tgid) else {
+            return;
+        };
+        if p.group_exit.is_some() {
+            return;
+        }
+        let heir = p.threads.first().copied().unwrap_or(0);
+        let children: Vec<Tid> = p.children.iter().copied().collect();
+        for c in children {
+            let mut pdeath = 0;
+            if let Some(cp) = st.procs.get_mut(&c) {
+                if cp.parent_thread == self.tid {
+                    cp.parent_thread = heir;
+                    if cp.state == ProcState::Running {
+                        pdeath = cp.pdeathsig;
+                    }
+                }
+            }
+            if pdeath != 0 {
+                self.k
+                    .send_to_process(st, c, SigInfo::user(pdeath, SI_USER, 0, 0));
+            }
+        }
     }
 
     /// The last thread left: become a zombie, reparent children, tell the parent.
@@ -981,6 +1013,7 @@ impl TaskCtx {
             let mut pdeath = 0;
             if let Some(cp) = st.procs.get_mut(c) {
                 cp.parent = reaper;
+                cp.parent_thread = 0;
                 pdeath = cp.pdeathsig;
             }
             if pdeath != 0 {

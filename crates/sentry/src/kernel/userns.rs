@@ -4,8 +4,9 @@
 //! Credentials hold kernel ids (those of the sandbox's initial user namespace); system
 //! calls translate at the boundary (getuid shows the id in the caller's namespace, or
 //! 65534 when unmapped; setuid takes an id of the caller's namespace, EINVAL when
-//! unmapped). Not translated yet: st_uid/st_gid of stat, /proc/PID/status, si_uid,
-//! SCM_CREDENTIALS and the auxiliary vector (they show kernel ids).
+//! unmapped). stat's st_uid/st_gid, chown's arguments and /proc/PID/status are
+//! translated too; not yet: si_uid, SCM_CREDENTIALS and the auxiliary vector (they
+//! show kernel ids).
 
 use super::Creds;
 use husk_abi::Errno;
@@ -270,6 +271,25 @@ impl UserNs {
         *m = Some(ext);
         Ok(data.len())
     }
+}
+
+/// A file's owner as a reader in `ns` sees it (stat's st_uid/st_gid): the namespace
+/// ids, or the overflow id for ids the namespace does not map.
+pub fn shown_owner(ns: &UserNs, uid: u32, gid: u32) -> (u32, u32) {
+    if ns.parent.is_none() {
+        return (uid, gid);
+    }
+    (ns.show(true, uid), ns.show(false, gid))
+}
+
+/// An id argument of chown (`-1`: leave unchanged) as a kernel id; EINVAL when the
+/// caller's namespace does not map it.
+pub fn chown_id(ns: &UserNs, uid: bool, arg: u64) -> Result<Option<u32>, Errno> {
+    let v = arg as u32;
+    if v == u32::MAX {
+        return Ok(None);
+    }
+    ns.to_kernel(uid, v).map(Some).ok_or(Errno::EINVAL)
 }
 
 impl Creds {

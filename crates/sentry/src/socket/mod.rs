@@ -118,6 +118,10 @@ impl FileOps for SocketFile {
             0x5411 => Ok(IoctlResult::Out(
                 (self.sock.outq()? as i32).to_le_bytes().to_vec(),
             )),
+            // SIOCATMARK
+            0x8905 => Ok(IoctlResult::Out(
+                i32::from(self.sock.at_mark()?).to_le_bytes().to_vec(),
+            )),
             _ => Err(Errno::ENOTTY),
         }
     }

@@ -16,7 +16,11 @@
 //! for such cycles.
 
 use super::{next_ino, Ucred, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM};
-use crate::vfs::{OpenFile, POLLERR, POLLHUP, POLLIN, POLLOUT};
+use crate::vfs::{OpenFile, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRBAND, POLLWRNORM};
+
+/// What unix_poll reports for a readable or a writable socket.
+const READABLE: u32 = POLLIN | POLLRDNORM;
+const WRITABLE: u32 = POLLOUT | POLLWRNORM | POLLWRBAND;
 use crate::waiter::WaitQueue;
 use husk_abi::Errno;
 use std::collections::{HashMap, VecDeque};
@@ -166,6 +170,8 @@ struct Msg {
     from: UnixAddr,
     cred: Ucred,
     rights: Vec<Arc<OpenFile>>,
+    /// The urgent byte of a stream (MSG_OOB): at most one message of a queue has it.
+    oob: bool,
 }
 
 #[derive(Default)]
@@ -208,6 +214,20 @@ impl Channel {
         w.retain(|x| x.strong_count() > 0);
         if !w.iter().any(|x| x.as_ptr() == Arc::as_ptr(wq)) {
             w.push(Arc::downgrade(wq));
+        }
+    }
+
+    /// After a receive took data: senders waiting for room wake up; the receiver's own
+    /// queue is woken without an edge, as Linux wakes only the writers then (an
+    /// edge-triggered epoll on the receiver reports nothing new).
+    fn notify_read(&self) {
+        self.owner.notify_quiet();
+        let ws: Vec<Arc<WaitQueue>> = lock(&self.watchers)
+            .iter()
+            .filter_map(|w| w.upgrade())
+            .collect();
+        for w in ws {
+            w.notify_all();
         }
     }
 
@@ -587,6 +607,7 @@ impl UnixSocket {
             from,
             cred,
             rights: std::mem::take(rights),
+            oob: false,
         });
         c.bytes += n;
         drop(c);
@@ -650,6 +671,7 @@ impl UnixSocket {
             from,
             cred,
             rights: std::mem::take(rights),
+            oob: false,
         });
         c.bytes += data.len();
         drop(c);
@@ -699,21 +721,27 @@ impl UnixSocket {
     /// queued (up to `max`), stopping after a message that carried file descriptors;
     /// records (datagram, seqpacket) come whole, truncated to `max`.
     pub fn try_recv(&self, max: usize, peek: bool) -> Result<Received, Errno> {
-        let (passcred, stream) = {
+        let (passcred, stream, inline) = {
             let st = self.lock();
             match &st.conn {
                 Conn::Listening { .. } => return Err(Errno::EINVAL),
                 Conn::None if self.connected_oriented() => return Err(Errno::EINVAL),
                 _ => {}
             }
-            (st.passcred, self.stype == SOCK_STREAM)
+            let inline = st
+                .plain_opts
+                .get(&10)
+                .is_some_and(|v| v.iter().any(|&b| b != 0));
+            (st.passcred, self.stype == SOCK_STREAM, inline)
         };
         let mut c = self.rx.lock();
         if c.msgs.is_empty() {
             if let Some(e) = c.err.take() {
                 return Err(e);
             }
-            if c.rd_shut || c.wr_shut {
+            // A datagram socket shut for reading still says EAGAIN without waiting; only
+            // a blocking receive ends with 0 (recv_common).
+            if (c.rd_shut || c.wr_shut) && self.stype != SOCK_DGRAM {
                 return Ok(Received {
                     data: Vec::new(),
                     full_len: 0,
@@ -752,13 +780,34 @@ impl UnixSocket {
             out.rights = m.rights.clone();
             drop(c);
             if !peek {
-                self.rx.notify();
+                self.rx.notify_read();
             }
             return Ok(out);
         }
         // A stream: gather bytes across messages.
         let mut i = 0;
         while out.data.len() < max && i < c.msgs.len() {
+            if c.msgs[i].oob {
+                // The urgent byte (manage_oob): a read stops in front of it; a read that
+                // starts there takes it as data with SO_OOBINLINE, else drops it (a
+                // peek skips it).
+                if !out.data.is_empty() {
+                    break;
+                }
+                if inline {
+                    if !peek {
+                        c.msgs[i].oob = false;
+                    }
+                } else if peek {
+                    i += 1;
+                    continue;
+                } else {
+                    if let Some(m) = c.msgs.remove(i) {
+                        c.bytes -= m.data.len() - m.off;
+                    }
+                    continue;
+                }
+            }
             let m = &c.msgs[i];
             if passcred {
                 // Never glue data of different writers.
@@ -796,11 +845,91 @@ impl UnixSocket {
             }
         }
         out.full_len = out.data.len();
+        if max > 0 && out.data.is_empty() && out.rights.is_empty() {
+            // Only an urgent byte was there (dropped or skipped).
+            let eof = c.msgs.is_empty() && (c.rd_shut || c.wr_shut);
+            drop(c);
+            if !peek {
+                self.rx.notify_read();
+            }
+            return if eof { Ok(out) } else { Err(Errno::EAGAIN) };
+        }
         drop(c);
         if !peek {
-            self.rx.notify();
+            self.rx.notify_read();
         }
         Ok(out)
+    }
+
+    /// Queues the urgent byte of a stream send with MSG_OOB (queue_oob): it becomes a
+    /// message of its own, and an earlier urgent byte still queued turns into plain data.
+    pub fn send_oob(&self, byte: u8, cred: Ucred) -> Result<(), Errno> {
+        let st = self.lock();
+        let (tx, from) = match &st.conn {
+            Conn::Stream { tx, .. } => (tx.clone(), st.name.clone()),
+            _ => return Err(Errno::ENOTCONN),
+        };
+        drop(st);
+        let mut c = tx.lock();
+        if c.wr_shut || c.rd_shut {
+            return Err(Errno::EPIPE);
+        }
+        for m in c.msgs.iter_mut() {
+            m.oob = false;
+        }
+        c.msgs.push_back(Msg {
+            data: vec![byte],
+            off: 0,
+            from,
+            cred,
+            rights: Vec::new(),
+            oob: true,
+        });
+        c.bytes += 1;
+        drop(c);
+        tx.notify();
+        Ok(())
+    }
+
+    /// recv(MSG_OOB) on a stream (unix_stream_recv_urg): the pending urgent byte.
+    pub fn recv_oob(&self, peek: bool) -> Result<u8, Errno> {
+        if self.stype != SOCK_STREAM {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        if self.oob_inline() {
+            return Err(Errno::EINVAL);
+        }
+        let mut c = self.rx.lock();
+        let i = c.msgs.iter().position(|m| m.oob).ok_or(Errno::EINVAL)?;
+        let byte = c.msgs[i].data.last().copied().ok_or(Errno::EINVAL)?;
+        if !peek {
+            if let Some(m) = c.msgs.remove(i) {
+                c.bytes -= m.data.len() - m.off;
+            }
+            drop(c);
+            self.rx.notify_read();
+        }
+        Ok(byte)
+    }
+
+    /// SIOCATMARK: whether the next byte to read is the urgent one.
+    pub fn at_mark(&self) -> Result<bool, Errno> {
+        if self.stype != SOCK_STREAM {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        Ok(self.rx.lock().msgs.front().is_some_and(|m| m.oob))
+    }
+
+    /// SO_OOBINLINE: urgent bytes stay in the normal stream.
+    fn oob_inline(&self) -> bool {
+        self.plain_opt(10)
+            .is_some_and(|v| v.iter().any(|&b| b != 0))
+    }
+
+    /// Whether receiving was shut down (by us, or by a connected peer's SHUT_WR).
+    pub fn rcv_shutdown(&self) -> bool {
+        let c = self.rx.lock();
+        c.rd_shut || c.wr_shut
     }
 
     /// Readiness for poll (unix_poll, unix_dgram_poll).
@@ -808,26 +937,34 @@ impl UnixSocket {
         let st = self.lock();
         let mut r = 0;
         if let Conn::Listening { queue, .. } = &st.conn {
-            return if queue.is_empty() { 0 } else { POLLIN };
+            return if queue.is_empty() { 0 } else { READABLE };
         }
-        let (rcv_shut, nonempty, err) = {
+        let (rcv_shut, nonempty, err, urgent) = {
             let c = self.rx.lock();
-            (c.rd_shut || c.wr_shut, !c.msgs.is_empty(), c.err.is_some())
+            (
+                c.rd_shut || c.wr_shut,
+                !c.msgs.is_empty(),
+                c.err.is_some(),
+                c.msgs.iter().any(|m| m.oob),
+            )
         };
+        if urgent {
+            r |= crate::vfs::POLLPRI;
+        }
         if err {
             r |= POLLERR;
         }
         if nonempty {
-            r |= POLLIN;
+            r |= READABLE;
         }
         if rcv_shut {
-            r |= POLLIN | POLLRDHUP;
+            r |= READABLE | POLLRDHUP;
         }
         let send_shut = match &st.conn {
             Conn::Stream { tx, .. } => {
                 let c = tx.lock();
                 if c.bytes * 4 <= st.sndbuf {
-                    r |= POLLOUT;
+                    r |= WRITABLE;
                 }
                 c.wr_shut || c.rd_shut
             }
@@ -836,12 +973,12 @@ impl UnixSocket {
                     !Arc::ptr_eq(&p.rx, &self.rx) && p.rx.lock().msgs.len() >= MAX_DGRAM_QLEN
                 });
                 if !full {
-                    r |= POLLOUT;
+                    r |= WRITABLE;
                 }
                 st.send_shut
             }
             _ => {
-                r |= POLLOUT;
+                r |= WRITABLE;
                 if self.connected_oriented() {
                     r |= POLLHUP;
                 }
@@ -901,7 +1038,6 @@ impl UnixSocket {
     pub fn outq(&self) -> Result<usize, Errno> {
         let st = self.lock();
         match &st.conn {
-            Conn::Listening { .. } => Err(Errno::EINVAL),
             Conn::Stream { tx, .. } => Ok(tx.lock().bytes),
             _ => Ok(0),
         }

@@ -2,9 +2,10 @@
 
 use super::TaskCtx;
 use crate::fsimpl::events::{
-    as_epoll, EpollFile, EventFd, Interest, SignalFd, TimerFd, EPOLLEXCLUSIVE, EPOLLONESHOT,
+    as_epoll, EpollFile, EventFd, Interest, SignalFd, TimerFd, EPOLLERR, EPOLLET, EPOLLEXCLUSIVE,
+    EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLWAKEUP,
 };
-use crate::vfs::{OpenFile, O_CLOEXEC, O_NONBLOCK, O_RDONLY, O_RDWR};
+use crate::vfs::{OpenFile, O_CLOEXEC, O_NONBLOCK, O_RDWR};
 use crate::waiter::WaitQueue;
 use husk_abi::{Errno, SysResult, Timespec};
 use std::sync::Arc;
@@ -51,11 +52,18 @@ pub fn epoll_ctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     if Arc::ptr_eq(&target, &ep_file) {
         return Err(Errno::EINVAL);
     }
-    // Regular files and directories cannot be polled for readiness changes.
+    // Files without a poll method cannot be watched: regular files, directories and
+    // the memory devices /dev/null, /dev/zero and /dev/full.
     if target.dentry.as_ref().is_some_and(|d| {
         d.inode
             .attr()
-            .map(|x| matches!(x.file_type(), crate::vfs::S_IFREG | crate::vfs::S_IFDIR))
+            .map(|x| match x.file_type() {
+                crate::vfs::S_IFREG | crate::vfs::S_IFDIR => true,
+                crate::vfs::S_IFCHR => [(1, 3), (1, 5), (1, 7)]
+                    .iter()
+                    .any(|&(ma, mi)| x.rdev == crate::fsimpl::simple::makedev(ma, mi)),
+                _ => false,
+            })
             .unwrap_or(false)
     }) {
         return Err(Errno::EPERM);
@@ -72,14 +80,26 @@ pub fn epoll_ctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     } else {
         (0, 0)
     };
+    // EPOLLEXCLUSIVE: only at ADD, with few other bits, and not on an epoll fd.
+    if op != 2 && events & EPOLLEXCLUSIVE != 0 {
+        const OK_BITS: u32 =
+            EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE;
+        if op == 3 || (op == 1 && (as_epoll(&target).is_some() || events & !OK_BITS != 0)) {
+            return Err(Errno::EINVAL);
+        }
+    }
+    // Watching an epoll instance that (transitively) watches this one is a loop.
+    if op == 1 && as_epoll(&target).is_some() && reaches(&target, &ep_file, 0) {
+        return Err(Errno::ELOOP);
+    }
     let mut ints = ep.interests.lock().unwrap_or_else(|p| p.into_inner());
     match op {
         1 => {
             if ints.contains_key(&key) {
                 return Err(Errno::EEXIST);
             }
-            if as_epoll(&target).is_some() && events & EPOLLEXCLUSIVE != 0 {
-                return Err(Errno::EINVAL);
+            if let Some(q) = target.ops.wait_queue() {
+                q.add_forward(&ep.wq);
             }
             ints.insert(
                 key,
@@ -95,6 +115,9 @@ pub fn epoll_ctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         }
         2 => {
             ints.remove(&key).ok_or(Errno::ENOENT)?;
+            if let Some(q) = target.ops.wait_queue() {
+                q.remove_forward(&ep.wq);
+            }
         }
         3 => {
             let i = ints.get_mut(&key).ok_or(Errno::ENOENT)?;
@@ -111,8 +134,22 @@ pub fn epoll_ctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     }
     drop(ints);
     ep.wq.notify_all();
-    let _ = EPOLLONESHOT;
     Ok(0)
+}
+
+/// Whether epoll instance `from` watches `to`, directly or through nested instances;
+/// paths deeper than Linux's EP_MAX_NESTS count as loops too.
+fn reaches(from: &Arc<OpenFile>, to: &Arc<OpenFile>, depth: u32) -> bool {
+    if Arc::ptr_eq(from, to) || depth > 4 {
+        return true;
+    }
+    let Some(ep) = as_epoll(from) else {
+        return false;
+    };
+    ep.files()
+        .iter()
+        .filter(|f| as_epoll(f).is_some())
+        .any(|f| reaches(f, to, depth + 1))
 }
 
 fn do_wait(t: &mut TaskCtx, a: &[u64; 6], deadline: Option<Instant>) -> SysResult {
@@ -239,8 +276,8 @@ pub fn timerfd_create(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     }
     install(
         t,
-        Arc::new(TimerFd::default()),
-        O_RDONLY | flags,
+        Arc::new(TimerFd::new(a[0] as i32)),
+        O_RDWR | flags,
         "anon_inode:[timerfd]",
     )
 }
@@ -288,8 +325,8 @@ pub fn timerfd_settime(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let when = if value.is_zero() {
         None
     } else if flags & 1 != 0 {
-        // TFD_TIMER_ABSTIME: relative to the clock's current value (monotonic or realtime).
-        let now = super::time::monotonic_now(t);
+        // TFD_TIMER_ABSTIME: relative to the current value of the timer's clock.
+        let now = super::time::clock_value(t, tf.clock)?;
         Some(Instant::now() + value.saturating_sub(now))
     } else {
         Some(Instant::now() + value)
@@ -334,7 +371,7 @@ pub fn signalfd4(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         return Ok(a[0] as i32 as u64);
     }
     let ops = Arc::new(SignalFd::new(Arc::downgrade(&t.k), mask));
-    install(t, ops, O_RDONLY | flags, "anon_inode:[signalfd]")
+    install(t, ops, O_RDWR | flags, "anon_inode:[signalfd]")
 }
 
 pub fn signalfd(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {

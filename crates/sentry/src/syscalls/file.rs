@@ -32,7 +32,7 @@ pub fn may_access(t: &TaskCtx, attr: &Attr, want: u32) -> bool {
 /// Whether `c` (by its file-system ids) may access a file with `attr` as `want`.
 /// As Linux's generic_permission: the mode bits, then CAP_DAC_READ_SEARCH and
 /// CAP_DAC_OVERRIDE (execute of a non-directory needs one x bit even with them).
-fn may_access_as(c: &crate::kernel::Creds, attr: &Attr, want: u32) -> bool {
+pub fn may_access_as(c: &crate::kernel::Creds, attr: &Attr, want: u32) -> bool {
     use crate::kernel::caps::{CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH};
     let bits = if c.fsuid == attr.uid {
         (attr.mode >> 6) & 7
@@ -158,6 +158,9 @@ pub fn write_file(
     buf: &[u8],
     pos: Option<u64>,
 ) -> Result<usize, Errno> {
+    if !buf.is_empty() && f.writable() {
+        remove_privs_for_write(t, f);
+    }
     let r = write_file_nb(t, f, buf, pos, false);
     if let (Ok(n), Some(d)) = (&r, &f.dentry) {
         if *n > 0 {
@@ -188,7 +191,12 @@ pub fn write_file_nb(
         let r = if f.ops.seekable() {
             match pos {
                 Some(p) => {
-                    let at = p + done as u64;
+                    // pwrite on an O_APPEND file appends (Linux's generic_write_checks).
+                    let at = if f.flags() & O_APPEND != 0 {
+                        f.ops.size().unwrap_or(p + done as u64)
+                    } else {
+                        p + done as u64
+                    };
                     t.fsize_allow(fsize, at, buf.len() - done)
                         .and_then(|n| f.ops.write_as(&buf[done..done + n], at, f.flags()))
                 }
@@ -390,7 +398,7 @@ pub fn pwritev(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 }
 
 pub fn lseek(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    let f = t.files.get(fd_of(a[0]))?;
+    let f = t.files.get_io(fd_of(a[0]))?;
     if !f.ops.seekable() {
         return Err(Errno::ESPIPE);
     }
@@ -465,14 +473,25 @@ pub fn open_path_res(
     if path.is_empty() {
         return Err(Errno::ENOENT);
     }
+    // O_PATH beats everything else (openat2 refused other flags already).
+    let flags = if flags & O_PATH != 0 {
+        flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+    } else {
+        flags
+    };
     // __O_TMPFILE alone (O_TMPFILE includes O_DIRECTORY, which plain opens use too).
     if flags & (O_TMPFILE & !O_DIRECTORY) != 0 && flags & (O_TMPFILE | O_CREAT) != O_TMPFILE {
+        return Err(Errno::EINVAL);
+    }
+    // O_DIRECTORY | O_CREAT is refused (this also rejects O_TMPFILE | O_CREAT).
+    if flags & (O_DIRECTORY | O_CREAT) == O_DIRECTORY | O_CREAT {
         return Err(Errno::EINVAL);
     }
     if flags & O_TMPFILE == O_TMPFILE && flags & O_ACCMODE == O_RDONLY {
         // O_TMPFILE needs write access.
         return Err(Errno::EINVAL);
     }
+    let _search = t.search_guard();
     // Where the walk starts and where absolute paths and `..` stop.
     let task_root = t.fs.lock().unwrap_or_else(|p| p.into_inner()).root.clone();
     let in_root = res.is_some_and(|r| r.in_root);
@@ -497,13 +516,10 @@ pub fn open_path_res(
         }
         check_writable_dir(t, &dir)?;
         let umask = t.fs.lock().unwrap_or_else(|p| p.into_inner()).umask;
-        let creds = t.creds();
-        let inode = dir.inode.create_tmpfile(
-            mode & !umask & 0o7777,
-            creds.fsuid,
-            creds.fsgid,
-            flags & O_EXCL == 0,
-        )?;
+        let (mode, uid, gid) = new_owner(t, &dir.inode.attr()?, mode & !umask & 0o7777, false);
+        let inode = dir
+            .inode
+            .create_tmpfile(mode, uid, gid, flags & O_EXCL == 0)?;
         let name = format!("#{}", inode.attr()?.ino).into_bytes();
         let dentry = Arc::new(Dentry {
             name,
@@ -517,7 +533,6 @@ pub fn open_path_res(
         return Ok(f);
     }
     let acc = flags & O_ACCMODE;
-    let creds = t.creds();
     let mut created = false;
     let dentry = if flags & O_CREAT != 0 {
         if path.ends_with(b"/") {
@@ -579,17 +594,13 @@ pub fn open_path_res(
                 if parent.mount.flags.readonly {
                     return Err(Errno::EROFS);
                 }
-                if !may_access(t, &parent.inode.attr()?, 3) {
+                let pattr = parent.inode.attr()?;
+                if !may_access(t, &pattr, 3) {
                     return Err(Errno::EACCES);
                 }
                 let umask = t.fs.lock().unwrap_or_else(|p| p.into_inner()).umask;
-                let inode = parent.inode.create(
-                    &name,
-                    NewNode::File,
-                    mode & !umask & 0o7777,
-                    creds.fsuid,
-                    creds.fsgid,
-                )?;
+                let (mode, uid, gid) = new_owner(t, &pattr, mode & !umask & 0o7777, false);
+                let inode = parent.inode.create(&name, NewNode::File, mode, uid, gid)?;
                 created = true;
                 break Arc::new(Dentry {
                     name,
@@ -618,20 +629,23 @@ pub fn open_path_res(
             O_PATH | (flags & (O_DIRECTORY | O_NOFOLLOW)),
         ));
     }
-    if attr.is_symlink() {
-        return Err(Errno::ELOOP);
+    if flags & O_CREAT != 0 && attr.is_dir() {
+        return Err(Errno::EISDIR);
     }
     if flags & O_DIRECTORY != 0 && !attr.is_dir() {
         return Err(Errno::ENOTDIR);
     }
-    if attr.is_dir() && (acc != O_RDONLY || flags & O_CREAT != 0 && flags & O_EXCL != 0) {
-        return Err(Errno::EISDIR);
+    if attr.is_symlink() {
+        return Err(Errno::ELOOP);
     }
     let want = match acc {
         O_RDONLY => 4,
         O_WRONLY => 2,
         _ => 6,
     } | if flags & O_TRUNC != 0 { 2 } else { 0 };
+    if attr.is_dir() && want & 2 != 0 {
+        return Err(Errno::EISDIR);
+    }
     if !may_access(t, &attr, want) {
         return Err(Errno::EACCES);
     }
@@ -648,9 +662,16 @@ pub fn open_path_res(
     } else {
         None
     };
+    if size_before.is_some_and(|s| s > 0) && acc == O_RDONLY {
+        // O_RDONLY | O_TRUNC truncates too (the write permission was checked above).
+        dentry.inode.set_attr(&SetAttr {
+            size: Some(0),
+            ..Default::default()
+        })?;
+    }
     let ops = dentry.inode.clone().open(flags)?;
     let f = OpenFile::new(ops, Some(dentry.clone()), flags);
-    if size_before.is_some() && acc != O_RDONLY {
+    if size_before.is_some() {
         // O_TRUNC truncates through setattr (IN_MODIFY) before the open event.
         notify_dentry(&dentry, crate::fsimpl::inotify::IN_MODIFY);
     }
@@ -964,7 +985,8 @@ fn getlk(t: &mut TaskCtx, f: &Arc<OpenFile>, addr: u64, ofd: bool) -> SysResult 
             } else {
                 (l.end - l.start + 1) as i64
             };
-            fl.pid = l.pid;
+            // -1 (OFD locks) stays; a process the caller cannot see is 0.
+            fl.pid = if l.pid > 0 { t.vpid(l.pid) } else { l.pid };
         }
         None => fl.typ = F_UNLCK,
     }
@@ -1263,11 +1285,18 @@ pub fn file_attr(f: &OpenFile) -> Result<Attr, Errno> {
         Some(d) => d.inode.attr(),
         None => Ok(Attr {
             dev: 0xc,
+            // "pipe:[N]" and "socket:[N]": N is the inode number, as on Linux.
             ino: f
                 .anon_name
-                .bytes()
-                .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64))
-                & 0xffff_ffff,
+                .strip_suffix(']')
+                .and_then(|s| s.split_once(":["))
+                .and_then(|(_, n)| n.parse().ok())
+                .unwrap_or_else(|| {
+                    f.anon_name
+                        .bytes()
+                        .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64))
+                        & 0xffff_ffff
+                }),
             mode: if f.anon_name.starts_with("pipe:") {
                 S_IFIFO | 0o600
             } else if f.anon_name.starts_with("socket:") {
@@ -1282,21 +1311,37 @@ pub fn file_attr(f: &OpenFile) -> Result<Attr, Errno> {
     }
 }
 
+/// `attr` with its owner as the caller's user namespace sees it.
+fn shown(t: &TaskCtx, mut attr: Attr) -> Attr {
+    let Some(ns) =
+        t.k.lock()
+            .procs
+            .get(&t.tgid)
+            .map(|p| p.creds.userns.clone())
+    else {
+        return attr;
+    };
+    (attr.uid, attr.gid) = crate::kernel::userns::shown_owner(&ns, attr.uid, attr.gid);
+    attr
+}
+
 pub fn fstat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let f = t.files.get(fd_of(a[0]))?;
-    let attr = file_attr(&f)?;
+    let attr = shown(t, file_attr(&f)?);
     t.mm.write_obj(a[1], &stat_of(&attr))?;
     Ok(0)
 }
 
 pub fn stat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let attr = stat_at(t, AT_FDCWD as u64, a[0], 0)?;
+    let attr = shown(t, attr);
     t.mm.write_obj(a[1], &stat_of(&attr))?;
     Ok(0)
 }
 
 pub fn lstat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let attr = stat_at(t, AT_FDCWD as u64, a[0], AT_SYMLINK_NOFOLLOW)?;
+    let attr = shown(t, attr);
     t.mm.write_obj(a[1], &stat_of(&attr))?;
     Ok(0)
 }
@@ -1310,6 +1355,7 @@ pub fn newfstatat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let attr = stat_at(t, a[0], a[1], a[3])?;
+    let attr = shown(t, attr);
     t.mm.write_obj(a[2], &stat_of(&attr))?;
     Ok(0)
 }
@@ -1323,6 +1369,7 @@ pub fn statx(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let attr = stat_at(t, a[0], a[1], a[2])?;
+    let attr = shown(t, attr);
     let ts = |x: (i64, i64)| StatxTimestamp {
         tv_sec: x.0,
         tv_nsec: x.1 as u32,
@@ -1355,6 +1402,12 @@ pub fn statx(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 }
 
 fn statfs_bytes(d: &Dentry) -> Vec<u8> {
+    const ST_RDONLY: u64 = 1;
+    const ST_NOSUID: u64 = 2;
+    const ST_NODEV: u64 = 4;
+    const ST_NOEXEC: u64 = 8;
+    const ST_VALID: u64 = 0x20;
+    const ST_RELATIME: u64 = 0x400;
     let magic: u64 = match d.mount.fstype {
         "proc" => 0x9fa0,
         "sysfs" => 0x6265_6572,
@@ -1362,22 +1415,22 @@ fn statfs_bytes(d: &Dentry) -> Vec<u8> {
         "overlay" => 0x794c_7630,
         _ => 0x0102_1994,
     };
+    // Blocks, free blocks, files, free files: pseudo file systems have none, a
+    // size-limited tmpfs its budget, anything else a large made-up size.
+    let (blocks, free, files, ffree) = match (d.mount.fstype, d.inode.fs_blocks()) {
+        ("proc" | "sysfs" | "devpts", _) => (0, 0, 0, 0),
+        (_, Some((total, used))) => (total, total.saturating_sub(used), 1 << 20, 1 << 19),
+        _ => (1 << 22, 1 << 21, 1 << 20, 1 << 19),
+    };
+    let mf = &d.mount.flags;
+    let flags = ST_VALID
+        | ST_RELATIME
+        | if mf.readonly { ST_RDONLY } else { 0 }
+        | if mf.nosuid { ST_NOSUID } else { 0 }
+        | if mf.nodev { ST_NODEV } else { 0 }
+        | if mf.noexec { ST_NOEXEC } else { 0 };
     let words: [u64; 15] = [
-        magic,
-        4096,
-        1 << 22,
-        1 << 21,
-        1 << 21,
-        1 << 20,
-        1 << 19,
-        0,
-        255,
-        4096,
-        0,
-        0,
-        0,
-        0,
-        0,
+        magic, 4096, blocks, free, free, files, ffree, 0, 255, 4096, flags, 0, 0, 0, 0,
     ];
     words.iter().flat_map(|w| w.to_le_bytes()).collect()
 }
@@ -1419,7 +1472,7 @@ pub fn fstatfs(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 }
 
 pub fn getdents64(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    let f = t.files.get(fd_of(a[0]))?;
+    let f = t.files.get_io(fd_of(a[0]))?;
     let d = f.dentry.clone().ok_or(Errno::ENOTDIR)?;
     let attr = d.inode.attr()?;
     if !attr.is_dir() {
@@ -1488,7 +1541,7 @@ fn access_at(t: &mut TaskCtx, dirfd: u64, path_addr: u64, mode: u64, flags: u64)
         return Err(Errno::ENOENT);
     }
     let d = if path.is_empty() {
-        t.at_start(dirfd)?
+        empty_path_at(t, dirfd)?
     } else {
         t.walk_at(dirfd, &path, flags & AT_SYMLINK_NOFOLLOW == 0)?
     };
@@ -1498,6 +1551,10 @@ fn access_at(t: &mut TaskCtx, dirfd: u64, path_addr: u64, mode: u64, flags: u64)
         && matches!(attr.file_type(), S_IFREG | S_IFDIR | S_IFLNK)
     {
         return Err(Errno::EROFS);
+    }
+    // X_OK on a regular file of a noexec mount is refused whatever the mode.
+    if mode & 1 != 0 && attr.file_type() == S_IFREG && d.mount.flags.noexec {
+        return Err(Errno::EACCES);
     }
     // Without AT_EACCESS the check is made with the real ids, as for access(2).
     let mut c = t.creds();
@@ -1606,6 +1663,86 @@ pub fn chroot(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     Ok(0)
 }
 
+/// Mode, owner and group of a new file in directory `parent` (Linux's inode_init_owner):
+/// a set-group-ID directory gives its group, and its set-group-ID bit to new
+/// directories; a group-executable set-group-ID file made there by someone outside
+/// the group (without CAP_FSETID) loses the bit.
+pub fn new_owner(t: &TaskCtx, parent: &Attr, mut mode: u32, dir: bool) -> (u32, u32, u32) {
+    const S_ISGID: u32 = 0o2000;
+    let c = t.creds();
+    let mut gid = c.fsgid;
+    if parent.mode & S_ISGID != 0 {
+        gid = parent.gid;
+        if dir {
+            mode |= S_ISGID;
+        } else if mode & (S_ISGID | 0o010) == S_ISGID | 0o010
+            && !in_group_or_fsetid(&c, gid, parent)
+        {
+            mode &= !S_ISGID;
+        }
+    }
+    (mode, c.fsuid, gid)
+}
+
+/// Whether `c` is in group `gid` or has CAP_FSETID over the file with `attr`.
+fn in_group_or_fsetid(c: &crate::kernel::Creds, gid: u32, attr: &Attr) -> bool {
+    c.fsgid == gid
+        || c.groups.contains(&gid)
+        || c.capable_wrt_inode(crate::kernel::caps::CAP_FSETID, attr.uid, attr.gid)
+}
+
+/// The set-ID bits a write or truncate by `c` removes from a file (Linux's
+/// setattr_should_drop_suidgid): none for CAP_FSETID or non-regular files, else
+/// set-user-ID, and set-group-ID if group-executable or `c` is outside the group.
+fn suidgid_to_drop(c: &crate::kernel::Creds, attr: &Attr) -> u32 {
+    if attr.file_type() != S_IFREG || attr.mode & 0o6000 == 0 {
+        return 0;
+    }
+    let mut kill = attr.mode & 0o4000;
+    if attr.mode & 0o2000 != 0 && (attr.mode & 0o010 != 0 || !in_group_or_fsetid(c, attr.gid, attr))
+    {
+        kill |= 0o2000;
+    }
+    if kill != 0 && c.capable_wrt_inode(crate::kernel::caps::CAP_FSETID, attr.uid, attr.gid) {
+        return 0;
+    }
+    kill
+}
+
+/// Drops the set-ID bits a write to `f` removes (before the write, as Linux does).
+fn remove_privs_for_write(t: &TaskCtx, f: &OpenFile) {
+    let Some(d) = &f.dentry else { return };
+    let Ok(attr) = d.inode.attr() else { return };
+    if attr.file_type() != S_IFREG || attr.mode & 0o6000 == 0 {
+        return;
+    }
+    let kill = suidgid_to_drop(&t.creds(), &attr);
+    if kill != 0 {
+        let _ = d.inode.set_attr(&SetAttr {
+            mode: Some(attr.mode & 0o7777 & !kill),
+            ..Default::default()
+        });
+    }
+}
+
+/// Sticky directories: only the file's owner, the directory's owner or CAP_FOWNER
+/// may remove or rename an entry (EPERM).
+fn check_sticky(t: &TaskCtx, dir: &Dentry, child: &Dentry) -> Result<(), Errno> {
+    let dattr = dir.inode.attr()?;
+    if dattr.mode & 0o1000 == 0 {
+        return Ok(());
+    }
+    let cattr = child.inode.attr()?;
+    let c = t.creds();
+    if c.fsuid == cattr.uid
+        || c.fsuid == dattr.uid
+        || c.capable_wrt_inode(crate::kernel::caps::CAP_FOWNER, cattr.uid, cattr.gid)
+    {
+        return Ok(());
+    }
+    Err(Errno::EPERM)
+}
+
 fn check_writable_dir(t: &TaskCtx, parent: &Dentry) -> Result<(), Errno> {
     if parent.mount.flags.readonly {
         return Err(Errno::EROFS);
@@ -1630,11 +1767,9 @@ fn create_at(t: &mut TaskCtx, dirfd: u64, path_addr: u64, node: NewNode, mode: u
     }
     check_writable_dir(t, &parent)?;
     let umask = t.fs.lock().unwrap_or_else(|p| p.into_inner()).umask;
-    let c = t.creds();
     let is_dir = matches!(node, NewNode::Dir);
-    parent
-        .inode
-        .create(&name, node, mode & !umask & 0o7777, c.fsuid, c.fsgid)?;
+    let (mode, uid, gid) = new_owner(t, &parent.inode.attr()?, mode & !umask & 0o7777, is_dir);
+    parent.inode.create(&name, node, mode, uid, gid)?;
     inotify::notify_name(&parent.inode, &name, inotify::IN_CREATE, 0, is_dir);
     Ok(0)
 }
@@ -1688,11 +1823,7 @@ pub fn linkat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let old = t.path_arg(a[1])?;
     let new = t.path_arg(a[3])?;
     let src = if old.is_empty() && a[4] & AT_EMPTY_PATH != 0 {
-        t.files
-            .get(fd_of(a[0]))?
-            .dentry
-            .clone()
-            .ok_or(Errno::ENOENT)?
+        empty_path_at(t, a[0])?
     } else {
         t.walk_at(a[0], &old, a[4] & AT_SYMLINK_FOLLOW != 0)?
     };
@@ -1700,8 +1831,11 @@ pub fn linkat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         return Err(Errno::EPERM);
     }
     let (parent, name) = t.walk_parent_at(a[2], &new)?;
-    if t.vfs().child(&parent, &name).is_ok() {
+    if t.vfs().child(&parent, &name).is_ok() || name == b"." || name == b".." {
         return Err(Errno::EEXIST);
+    }
+    if new.ends_with(b"/") {
+        return Err(Errno::ENOENT);
     }
     if !Arc::ptr_eq(&parent.mount, &src.mount) {
         return Err(Errno::EXDEV);
@@ -1730,6 +1864,9 @@ pub fn unlinkat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     if dir && name == b".." {
         return Err(Errno::ENOTEMPTY);
     }
+    if !dir && (name == b"." || name == b"..") {
+        return Err(Errno::EISDIR);
+    }
     let child = t.vfs().child(&parent, &name)?;
     if !dir && path.ends_with(b"/") {
         return Err(if child.inode.attr()?.is_dir() {
@@ -1742,6 +1879,7 @@ pub fn unlinkat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         return Err(Errno::EBUSY);
     }
     check_writable_dir(t, &parent)?;
+    check_sticky(t, &parent, &child)?;
     parent.inode.unlink(&name, dir)?;
     if !dir {
         inotify::notify(&child.inode, inotify::IN_ATTRIB, 0);
@@ -1789,6 +1927,23 @@ pub fn renameat2(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         Err(Errno::ENOENT) if !exchange => None,
         Err(e) => return Err(e),
     };
+    // A mount point (source or target) cannot be renamed or replaced.
+    if !Arc::ptr_eq(&src.mount, &op.mount)
+        || dst
+            .as_ref()
+            .is_some_and(|d| !Arc::ptr_eq(&d.mount, &np.mount))
+    {
+        return Err(Errno::EBUSY);
+    }
+    // A trailing slash is only allowed on directories.
+    if !src.inode.attr()?.is_dir() && (old.ends_with(b"/") || !exchange && new.ends_with(b"/")) {
+        return Err(Errno::ENOTDIR);
+    }
+    if let Some(d) = dst.as_ref().filter(|_| exchange) {
+        if !d.inode.attr()?.is_dir() && new.ends_with(b"/") {
+            return Err(Errno::ENOTDIR);
+        }
+    }
     if flags & RENAME_NOREPLACE != 0 && dst.is_some() {
         return Err(Errno::EEXIST);
     }
@@ -1815,7 +1970,11 @@ pub fn renameat2(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         }
     }
     check_writable_dir(t, &op)?;
+    check_sticky(t, &op, &src)?;
     check_writable_dir(t, &np)?;
+    if let Some(d) = &dst {
+        check_sticky(t, &np, d)?;
+    }
     if dst
         .as_ref()
         .is_some_and(|d| crate::vfs::walk_same(&d.inode, &src.inode))
@@ -1878,15 +2037,24 @@ fn setattr_path(
 ) -> SysResult {
     let path = t.path_arg(path_addr)?;
     let d = if path.is_empty() && empty_ok {
-        t.files
-            .get(fd_of(dirfd))?
-            .dentry
-            .clone()
-            .ok_or(Errno::EBADF)?
+        empty_path_at(t, dirfd)?
     } else {
         t.walk_at(dirfd, &path, follow)?
     };
     setattr_dentry(t, &d, c)
+}
+
+/// What an empty path with AT_EMPTY_PATH names: the file `dirfd` refers to (any kind,
+/// O_PATH included), or the working directory for AT_FDCWD.
+fn empty_path_at(t: &TaskCtx, dirfd: u64) -> Result<Arc<Dentry>, Errno> {
+    if dirfd as i32 == AT_FDCWD {
+        return t.at_start(dirfd);
+    }
+    t.files
+        .get(fd_of(dirfd))?
+        .dentry
+        .clone()
+        .ok_or(Errno::ENOENT)
 }
 
 fn setattr_dentry(t: &mut TaskCtx, d: &Dentry, c: SetAttr) -> SysResult {
@@ -1910,6 +2078,33 @@ fn setattr_dentry(t: &mut TaskCtx, d: &Dentry, c: SetAttr) -> SysResult {
             return Err(Errno::EPERM);
         }
     }
+    let mut c = c;
+    // chmod by someone outside the (new) group without CAP_FSETID drops set-group-ID.
+    if let Some(m) = c.mode {
+        if m & 0o2000 != 0 && !in_group_or_fsetid(&cr, c.gid.unwrap_or(attr.gid), &attr) {
+            c.mode = Some(m & !0o2000);
+        }
+    }
+    // chown clears set-user-ID (and set-group-ID if group-executable, or if the caller
+    // is outside the group without CAP_FSETID) of non-directories, root's too.
+    if c.chown && !attr.is_dir() && attr.mode & 0o6000 != 0 {
+        let mut kill = attr.mode & 0o4000;
+        if attr.mode & 0o2000 != 0
+            && (attr.mode & 0o010 != 0 || !in_group_or_fsetid(&cr, attr.gid, &attr))
+        {
+            kill |= 0o2000;
+        }
+        if kill != 0 {
+            c.mode = Some(c.mode.unwrap_or(attr.mode) & 0o7777 & !kill);
+        }
+    }
+    // Truncation drops set-ID bits as a write does.
+    if c.size.is_some() && c.mode.is_none() {
+        let kill = suidgid_to_drop(&cr, &attr);
+        if kill != 0 {
+            c.mode = Some(attr.mode & 0o7777 & !kill);
+        }
+    }
     d.inode.set_attr(&c)?;
     let mut mask = 0;
     if c.uid.is_some() || c.gid.is_some() || c.mode.is_some() {
@@ -1931,7 +2126,7 @@ fn setattr_dentry(t: &mut TaskCtx, d: &Dentry, c: SetAttr) -> SysResult {
 }
 
 fn setattr_fd(t: &mut TaskCtx, fd: u64, c: SetAttr) -> SysResult {
-    let f = t.files.get(fd_of(fd))?;
+    let f = t.files.get_io(fd_of(fd))?;
     let d = f.dentry.clone().ok_or(Errno::EINVAL)?;
     setattr_dentry(t, &d, c)
 }
@@ -1975,36 +2170,44 @@ pub fn fchmodat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     )
 }
 
-fn owner(a1: u64, a2: u64) -> SetAttr {
-    let u = a1 as i32;
-    let g = a2 as i32;
-    SetAttr {
-        uid: (u != -1).then_some(u as u32),
-        gid: (g != -1).then_some(g as u32),
+/// chown's ids (namespace ids of the caller, -1 for unchanged) as kernel ids.
+fn owner(t: &TaskCtx, a1: u64, a2: u64) -> Result<SetAttr, Errno> {
+    let ns = t.creds().userns;
+    Ok(SetAttr {
+        uid: crate::kernel::userns::chown_id(&ns, true, a1)?,
+        gid: crate::kernel::userns::chown_id(&ns, false, a2)?,
+        chown: true,
         ..Default::default()
-    }
+    })
 }
 
 pub fn chown(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    setattr_path(t, AT_FDCWD as u64, a[0], true, false, owner(a[1], a[2]))
+    let o = owner(t, a[1], a[2])?;
+    setattr_path(t, AT_FDCWD as u64, a[0], true, false, o)
 }
 
 pub fn lchown(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    setattr_path(t, AT_FDCWD as u64, a[0], false, false, owner(a[1], a[2]))
+    let o = owner(t, a[1], a[2])?;
+    setattr_path(t, AT_FDCWD as u64, a[0], false, false, o)
 }
 
 pub fn fchown(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    setattr_fd(t, a[0], owner(a[1], a[2]))
+    let o = owner(t, a[1], a[2])?;
+    setattr_fd(t, a[0], o)
 }
 
 pub fn fchownat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    if a[4] & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let o = owner(t, a[2], a[3])?;
     setattr_path(
         t,
         a[0],
         a[1],
         a[4] & AT_SYMLINK_NOFOLLOW == 0,
         a[4] & AT_EMPTY_PATH != 0,
-        owner(a[2], a[3]),
+        o,
     )
 }
 
@@ -2035,11 +2238,12 @@ pub fn ftruncate(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     if (a[1] as i64) < 0 {
         return Err(Errno::EINVAL);
     }
-    let f = t.files.get(fd_of(a[0]))?;
+    let f = t.files.get_io(fd_of(a[0]))?;
     if !f.writable() {
         return Err(Errno::EINVAL);
     }
     let d = f.dentry.clone().ok_or(Errno::EINVAL)?;
+    remove_privs_for_write(t, &f);
     d.inode.set_attr(&SetAttr {
         size: Some(a[1]),
         ..Default::default()
@@ -2048,82 +2252,148 @@ pub fn ftruncate(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     Ok(0)
 }
 
-/// Access and modification times of a utimes-style call (None: leave unchanged).
-type TimesChange = (Option<(i64, i64)>, Option<(i64, i64)>);
-
-fn times_from(t: &TaskCtx, addr: u64) -> Result<TimesChange, Errno> {
-    if addr == 0 {
-        let n = now();
-        return Ok((Some(n), Some(n)));
-    }
-    let ts: [husk_abi::Timespec; 2] = t.mm.read_obj(addr)?;
-    let conv = |x: husk_abi::Timespec| -> Result<Option<(i64, i64)>, Errno> {
-        match x.tv_nsec {
-            UTIME_OMIT => Ok(None),
-            UTIME_NOW => Ok(Some(now())),
-            n if !(0..1_000_000_000).contains(&n) => Err(Errno::EINVAL),
-            n => Ok(Some((x.tv_sec, n))),
-        }
-    };
-    Ok((conv(ts[0])?, conv(ts[1])?))
+/// One requested time of a utimes-style call, before validation.
+#[derive(Clone, Copy)]
+enum TimeArg {
+    Omit,
+    Now,
+    At(i64, i64),
 }
 
-pub fn utimensat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    let (atime, mtime) = times_from(t, a[2])?;
-    let c = SetAttr {
-        atime,
-        mtime,
-        ..Default::default()
+/// Sets the times of `d` as utimensat does: `times` None is "both now" (the caller
+/// needs ownership or write access, else EACCES); explicit times need ownership or
+/// CAP_FOWNER (EPERM). Invalid nanoseconds are EINVAL.
+fn set_times(t: &mut TaskCtx, d: &Dentry, times: Option<[TimeArg; 2]>) -> SysResult {
+    let times = match times {
+        Some([TimeArg::Now, TimeArg::Now]) => None,
+        x => x,
     };
-    if a[1] == 0 {
-        return setattr_fd(t, a[0], c);
+    let conv = |x: TimeArg| -> Result<Option<(i64, i64)>, Errno> {
+        match x {
+            TimeArg::Omit => Ok(None),
+            TimeArg::Now => Ok(Some(now())),
+            TimeArg::At(_, n) if !(0..1_000_000_000).contains(&n) => Err(Errno::EINVAL),
+            TimeArg::At(s, n) => Ok(Some((s, n))),
+        }
+    };
+    let (atime, mtime) = match times {
+        None => {
+            let n = now();
+            (Some(n), Some(n))
+        }
+        Some([a, m]) => (conv(a)?, conv(m)?),
+    };
+    if d.mount.flags.readonly {
+        return Err(Errno::EROFS);
     }
-    setattr_path(
+    let attr = d.inode.attr()?;
+    let cr = t.creds();
+    let owner = cr.fsuid == attr.uid
+        || cr.capable_wrt_inode(crate::kernel::caps::CAP_FOWNER, attr.uid, attr.gid);
+    if !owner {
+        if times.is_some() {
+            return Err(Errno::EPERM);
+        }
+        if !may_access_as(&cr, &attr, 2) {
+            return Err(Errno::EACCES);
+        }
+    }
+    setattr_dentry(
         t,
-        a[0],
-        a[1],
-        a[3] & AT_SYMLINK_NOFOLLOW == 0,
-        a[3] & AT_EMPTY_PATH != 0,
-        c,
+        d,
+        SetAttr {
+            atime,
+            mtime,
+            ..Default::default()
+        },
     )
 }
 
-pub fn utimes(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    let c = if a[1] == 0 {
-        let n = now();
-        SetAttr {
-            atime: Some(n),
-            mtime: Some(n),
-            ..Default::default()
-        }
-    } else {
-        let tv: [husk_abi::Timeval; 2] = t.mm.read_obj(a[1])?;
-        SetAttr {
-            atime: Some((tv[0].tv_sec, tv[0].tv_usec * 1000)),
-            mtime: Some((tv[1].tv_sec, tv[1].tv_usec * 1000)),
-            ..Default::default()
-        }
+fn read_timespecs(t: &TaskCtx, addr: u64) -> Result<Option<[TimeArg; 2]>, Errno> {
+    if addr == 0 {
+        return Ok(None);
+    }
+    let ts: [husk_abi::Timespec; 2] = t.mm.read_obj(addr)?;
+    let one = |x: husk_abi::Timespec| match x.tv_nsec {
+        UTIME_OMIT => TimeArg::Omit,
+        UTIME_NOW => TimeArg::Now,
+        n => TimeArg::At(x.tv_sec, n),
     };
-    setattr_path(t, AT_FDCWD as u64, a[0], true, false, c)
+    Ok(Some([one(ts[0]), one(ts[1])]))
+}
+
+fn read_timevals(t: &TaskCtx, addr: u64) -> Result<Option<[TimeArg; 2]>, Errno> {
+    if addr == 0 {
+        return Ok(None);
+    }
+    let tv: [husk_abi::Timeval; 2] = t.mm.read_obj(addr)?;
+    let one = |x: husk_abi::Timeval| {
+        if !(0..1_000_000).contains(&x.tv_usec) {
+            return Err(Errno::EINVAL);
+        }
+        Ok(TimeArg::At(x.tv_sec, x.tv_usec * 1000))
+    };
+    Ok(Some([one(tv[0])?, one(tv[1])?]))
+}
+
+pub fn utimensat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let times = read_timespecs(t, a[2])?;
+    if matches!(times, Some([TimeArg::Omit, TimeArg::Omit])) {
+        // Nothing to do: not even the path is looked at.
+        return Ok(0);
+    }
+    if a[1] == 0 && a[0] as i32 != AT_FDCWD {
+        if a[3] != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let f = t.files.get_io(fd_of(a[0]))?;
+        let d = f.dentry.clone().ok_or(Errno::EINVAL)?;
+        return set_times(t, &d, times);
+    }
+    if a[3] & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if a[1] == 0 {
+        return Err(Errno::EFAULT);
+    }
+    let path = t.path_arg(a[1])?;
+    let d = if path.is_empty() && a[3] & AT_EMPTY_PATH != 0 {
+        empty_path_at(t, a[0])?
+    } else {
+        t.walk_at(a[0], &path, a[3] & AT_SYMLINK_NOFOLLOW == 0)?
+    };
+    set_times(t, &d, times)
+}
+
+fn utimes_path(
+    t: &mut TaskCtx,
+    dirfd: u64,
+    path_addr: u64,
+    times: Option<[TimeArg; 2]>,
+) -> SysResult {
+    let path = t.path_arg(path_addr)?;
+    let d = t.walk_at(dirfd, &path, true)?;
+    set_times(t, &d, times)
+}
+
+pub fn utimes(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let times = read_timevals(t, a[1])?;
+    utimes_path(t, AT_FDCWD as u64, a[0], times)
+}
+
+pub fn futimesat(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let times = read_timevals(t, a[2])?;
+    utimes_path(t, a[0], a[1], times)
 }
 
 pub fn utime(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    let c = if a[1] == 0 {
-        let n = now();
-        SetAttr {
-            atime: Some(n),
-            mtime: Some(n),
-            ..Default::default()
-        }
+    let times = if a[1] == 0 {
+        None
     } else {
         let tb: [i64; 2] = t.mm.read_obj(a[1])?;
-        SetAttr {
-            atime: Some((tb[0], 0)),
-            mtime: Some((tb[1], 0)),
-            ..Default::default()
-        }
+        Some([TimeArg::At(tb[0], 0), TimeArg::At(tb[1], 0)])
     };
-    setattr_path(t, AT_FDCWD as u64, a[0], true, false, c)
+    utimes_path(t, AT_FDCWD as u64, a[0], times)
 }
 
 pub fn umask(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
@@ -2134,7 +2404,7 @@ pub fn umask(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 }
 
 pub fn fsync(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    let f = t.files.get(fd_of(a[0]))?;
+    let f = t.files.get_io(fd_of(a[0]))?;
     f.ops.fsync()?;
     Ok(0)
 }
@@ -2144,7 +2414,7 @@ pub fn sync(_t: &mut TaskCtx, _a: &[u64; 6]) -> SysResult {
 }
 
 pub fn fadvise64(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    let f = t.files.get(fd_of(a[0]))?;
+    let f = t.files.get_io(fd_of(a[0]))?;
     if !f.ops.seekable() {
         return Err(Errno::ESPIPE);
     }

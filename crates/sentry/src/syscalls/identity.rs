@@ -74,6 +74,11 @@ fn with_creds<R>(
     if uid_change {
         new.fixup_setxuid(&old);
     }
+    // Linux's commit_creds: a change of the effective or filesystem ids makes the
+    // process non-dumpable (its /proc/PID files then belong to root).
+    if (old.euid, old.egid, old.fsuid, old.fsgid) != (new.euid, new.egid, new.fsuid, new.fsgid) {
+        p.dumpable = false;
+    }
     p.creds = new;
     Ok(r)
 }
@@ -395,7 +400,10 @@ pub fn prlimit64(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         let tg = if pid == 0 {
             t.tgid
         } else {
-            st.threads.get(&pid).map(|x| x.tgid).ok_or(Errno::ESRCH)?
+            t.gpid(pid)
+                .and_then(|g| st.threads.get(&g))
+                .map(|x| x.tgid)
+                .ok_or(Errno::ESRCH)?
         };
         let res_cap = st
             .procs
@@ -457,8 +465,9 @@ pub fn capget(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let c = if pid == 0 {
         t.creds()
     } else {
+        let g = t.gpid(pid).ok_or(Errno::ESRCH)?;
         let st = t.k.lock();
-        st.proc_of(pid).ok_or(Errno::ESRCH)?.creds.clone()
+        st.proc_of(g).ok_or(Errno::ESRCH)?.creds.clone()
     };
     let (e, p, i) = (c.cap_effective, c.cap_permitted, c.cap_inheritable);
     let lo = |v: u64| v as u32;
@@ -473,7 +482,7 @@ pub fn capget(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 
 pub fn capset(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let (version, pid) = cap_header(t, a[0])?;
-    if pid != 0 && pid != t.tgid && pid != t.tid {
+    if pid != 0 && t.gpid(pid) != Some(t.tgid) && t.gpid(pid) != Some(t.tid) {
         return Err(Errno::EPERM);
     }
     let d: [u32; 6] = if version == CAP_V1 {

@@ -215,7 +215,7 @@ pub fn shmdt(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 }
 
 pub fn shmctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    let (id, cmd, buf) = (a[0] as i32, a[1] as u32 & !IPC_64, a[2]);
+    let (id, cmd, buf) = (a[0] as i32, a[1] as u32, a[2]);
     if id < 0 || (a[1] as i32) < 0 {
         return Err(Errno::EINVAL);
     }
@@ -404,7 +404,7 @@ pub fn semtimedop(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 }
 
 pub fn semctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    let (id, num, cmd, arg) = (a[0] as i32, a[1] as i32, a[2] as u32 & !IPC_64, a[3]);
+    let (id, num, cmd, arg) = (a[0] as i32, a[1] as i32, a[2] as u32, a[3]);
     if id < 0 || (a[2] as i32) < 0 {
         return Err(Errno::EINVAL);
     }
@@ -665,7 +665,7 @@ pub fn msgrcv(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 }
 
 pub fn msgctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    let (id, cmd, buf) = (a[0] as i32, a[1] as u32 & !IPC_64, a[2]);
+    let (id, cmd, buf) = (a[0] as i32, a[1] as u32, a[2]);
     if id < 0 || (a[1] as i32) < 0 {
         return Err(Errno::EINVAL);
     }

@@ -35,7 +35,7 @@ pub fn mmap(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let backing = if flags & MAP_ANONYMOUS != 0 {
         anon_backing(t, shared, len)?
     } else {
-        let f = t.files.get(fd)?;
+        let f = t.files.get_io(fd)?;
         if !f.readable() {
             return Err(Errno::EACCES);
         }

@@ -310,7 +310,7 @@ table! {
     __NR_mkdirat "mkdirat" Some(file::mkdirat), [F, P, X];
     __NR_mknodat "mknodat" Some(file::mknodat), [F, P, X, X];
     __NR_fchownat "fchownat" Some(file::fchownat), [F, P, I, I, X];
-    __NR_futimesat "futimesat" None, [F, P, X];
+    __NR_futimesat "futimesat" Some(file::futimesat), [F, P, X];
     __NR_newfstatat "newfstatat" Some(file::newfstatat), [F, P, X, X];
     __NR_unlinkat "unlinkat" Some(file::unlinkat), [F, P, X];
     __NR_renameat "renameat" Some(file::renameat), [F, P, F, P];
@@ -568,6 +568,9 @@ impl TaskCtx {
 
     /// Walks `path` relative to `dirfd`.
     pub fn walk_at(&self, dirfd: u64, path: &[u8], follow: bool) -> Result<Arc<Dentry>, Errno> {
+        if path.is_empty() {
+            return Err(Errno::ENOENT);
+        }
         let root = self
             .fs
             .lock()
@@ -579,6 +582,7 @@ impl TaskCtx {
         } else {
             self.at_start(dirfd)?
         };
+        let _search = self.search_guard();
         self.vfs().walk(&root, &start, path, WalkFlags { follow })
     }
 
@@ -595,7 +599,14 @@ impl TaskCtx {
         } else {
             self.at_start(dirfd)?
         };
+        let _search = self.search_guard();
         self.vfs().walk_parent(&root, &start, path)
+    }
+
+    /// Makes this thread's walks check search permission as this task.
+    pub fn search_guard(&self) -> crate::vfs::SearchGuard {
+        let c = self.creds();
+        crate::vfs::search_as(move |a| crate::syscalls::file::may_access_as(&c, a, 1))
     }
 }
 

@@ -1,7 +1,8 @@
 //! mount(2) and umount2 in the caller's mount namespace.
 //!
-//! What exists: new tmpfs mounts (option `mode=` only; others, such as `size=`, fail
-//! with EINVAL because nothing would enforce them), new mounts of the sandbox's proc
+//! What exists: new tmpfs mounts (options `mode=`, `uid=`, `gid=` and `size=`, which
+//! limits the pages of file data; others, such as `nr_inodes=`, fail with EINVAL
+//! because nothing would enforce them), new mounts of the sandbox's proc
 //! and sysfs, bind mounts, remounts that change MS_RDONLY / MS_NOSUID / MS_NODEV /
 //! MS_NOEXEC of a mount (MS_REMOUNT, with or without MS_BIND), and MS_PRIVATE /
 //! MS_SLAVE / MS_UNBINDABLE, which change nothing because husk's mounts never
@@ -74,19 +75,57 @@ fn sandbox_fs(t: &TaskCtx, fstype: &str) -> Option<crate::vfs::InodeRef> {
         .map(|(_, m)| m.root.clone())
 }
 
-/// A new tmpfs's root mode from its options.
-fn tmpfs_mode(data: &[u8]) -> Result<u32, Errno> {
-    let mut mode = 0o1777;
+/// A new tmpfs's options: root mode, owner and group, size limit in pages.
+struct TmpfsOpts {
+    mode: u32,
+    uid: u32,
+    gid: u32,
+    limit_pages: Option<u64>,
+}
+
+/// A size with an optional k/m/g/t/p/e suffix (as the kernel's memparse).
+fn parse_size(v: &str) -> Result<u64, Errno> {
+    let digits = v.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let suffix = &v[digits.len()..];
+    let n: u64 = digits.parse().map_err(|_| Errno::EINVAL)?;
+    let shift = match suffix {
+        "" => 0,
+        "k" | "K" => 10,
+        "m" | "M" => 20,
+        "g" | "G" => 30,
+        "t" | "T" => 40,
+        "p" | "P" => 50,
+        "e" | "E" => 60,
+        _ => return Err(Errno::EINVAL),
+    };
+    n.checked_mul(1u64 << shift).ok_or(Errno::EINVAL)
+}
+
+/// Parses tmpfs mount options (mode=, uid=, gid=, size=; others are EINVAL).
+fn tmpfs_opts(data: &[u8]) -> Result<TmpfsOpts, Errno> {
+    let mut o = TmpfsOpts {
+        mode: 0o1777,
+        uid: 0,
+        gid: 0,
+        limit_pages: None,
+    };
     for opt in data.split(|&c| c == b',').filter(|o| !o.is_empty()) {
         let s = std::str::from_utf8(opt).map_err(|_| Errno::EINVAL)?;
         match s.split_once('=') {
             Some(("mode", v)) => {
-                mode = u32::from_str_radix(v, 8).map_err(|_| Errno::EINVAL)? & 0o7777;
+                o.mode = u32::from_str_radix(v, 8).map_err(|_| Errno::EINVAL)? & 0o7777;
+            }
+            Some(("uid", v)) => o.uid = v.parse().map_err(|_| Errno::EINVAL)?,
+            Some(("gid", v)) => o.gid = v.parse().map_err(|_| Errno::EINVAL)?,
+            Some(("size", v)) => {
+                let bytes = parse_size(v)?;
+                // size=0 means unlimited.
+                o.limit_pages = (bytes > 0).then(|| bytes.div_ceil(husk_abi::PAGE_SIZE));
             }
             _ => return Err(Errno::EINVAL),
         }
     }
-    Ok(mode)
+    Ok(o)
 }
 
 pub fn mount(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
@@ -159,11 +198,9 @@ pub fn mount(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         let src_path = source.ok_or(Errno::EFAULT)?;
         let src: Arc<Dentry> = vfs.walk(&root, &cwd, &src_path, WalkFlags { follow: true })?;
         if src.inode.attr()?.is_dir() != at.inode.attr()?.is_dir() {
-            return Err(if at.inode.attr()?.is_dir() {
-                Errno::ENOTDIR
-            } else {
-                Errno::EISDIR
-            });
+            // Linux refuses both mixes (a directory on a file and a file on a
+            // directory) with ENOTDIR.
+            return Err(Errno::ENOTDIR);
         }
         Mount {
             root: src.inode.clone(),
@@ -178,8 +215,14 @@ pub fn mount(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
             .unwrap_or_else(|| "none".into());
         let (root_inode, name): (crate::vfs::InodeRef, &'static str) = match &fstype[..] {
             b"tmpfs" => {
-                let mode = tmpfs_mode(&data)?;
-                let node = crate::fsimpl::memfs::MemFs::new_root(t.k.mf.clone(), None, mode)?;
+                let o = tmpfs_opts(&data)?;
+                let node = crate::fsimpl::memfs::MemFs::new_tmpfs(
+                    t.k.mf.clone(),
+                    o.mode,
+                    o.uid,
+                    o.gid,
+                    o.limit_pages,
+                )?;
                 (node, "tmpfs")
             }
             // The PID and network namespaces are the sandbox's: mounting their views
@@ -187,7 +230,14 @@ pub fn mount(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
             b"proc" | b"sysfs" if !t.creds().capable_init(CAP_SYS_ADMIN) => {
                 return Err(Errno::EPERM)
             }
-            b"proc" => (sandbox_fs(t, "proc").ok_or(Errno::ENODEV)?, "proc"),
+            // A proc mounted inside a nested PID namespace lists that namespace.
+            b"proc" => (
+                crate::fsimpl::procfs::root_for(
+                    &sandbox_fs(t, "proc").ok_or(Errno::ENODEV)?,
+                    t.pidns.clone(),
+                ),
+                "proc",
+            ),
             b"sysfs" => (sandbox_fs(t, "sysfs").ok_or(Errno::ENODEV)?, "sysfs"),
             _ => return Err(Errno::ENODEV),
         };
@@ -198,7 +248,8 @@ pub fn mount(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
             source: src_name,
         }
     };
-    if !at.inode.attr()?.is_dir() {
+    // Only bind mounts may cover a non-directory (a file on a file).
+    if flags & MS_BIND == 0 && !at.inode.attr()?.is_dir() {
         return Err(Errno::ENOTDIR);
     }
     vfs.mount(&at, Arc::new(m))?;

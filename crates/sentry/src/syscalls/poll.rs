@@ -136,6 +136,35 @@ fn ts_deadline(t: &TaskCtx, addr: u64) -> Result<Option<Instant>, Errno> {
     ))
 }
 
+/// The time left before `deadline` (poll_select_finish): what ppoll, select and pselect6
+/// write back into the caller's timeout.
+fn time_left(deadline: Instant) -> Duration {
+    deadline.saturating_duration_since(Instant::now())
+}
+
+/// Writes the remaining time back into a timespec timeout (ppoll, pselect6). A zero
+/// timeout stays untouched and a failed write is ignored, like Linux.
+fn finish_ts(t: &TaskCtx, addr: u64, deadline: Option<Instant>) {
+    if let Some(d) = deadline {
+        if addr != 0 {
+            let left = time_left(d);
+            let ts = Timespec {
+                tv_sec: left.as_secs() as i64,
+                tv_nsec: i64::from(left.subsec_nanos()),
+            };
+            let _ = t.mm.write_obj(addr, &ts);
+        }
+    }
+}
+
+/// Checks the sigsetsize of ppoll/pselect6 when a mask is given.
+fn check_sigsetsize(mask: u64, size: u64) -> Result<(), Errno> {
+    if mask != 0 && size != 8 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(())
+}
+
 /// Applies a temporary signal mask for ppoll/pselect; restored after a handler runs.
 fn temp_mask(t: &mut TaskCtx, addr: u64) -> Result<(), Errno> {
     if addr != 0 {
@@ -149,8 +178,11 @@ fn temp_mask(t: &mut TaskCtx, addr: u64) -> Result<(), Errno> {
 
 pub fn ppoll(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let deadline = ts_deadline(t, a[2])?;
+    check_sigsetsize(a[3], a[4])?;
     temp_mask(t, a[3])?;
-    match do_poll(t, a[0], a[1], deadline) {
+    let r = do_poll(t, a[0], a[1], deadline);
+    finish_ts(t, a[2], deadline);
+    match r {
         Ok(n) => {
             if let Some(m) = t.saved_mask.take() {
                 t.set_mask(m);
@@ -175,9 +207,14 @@ fn do_select(
     ex: u64,
     deadline: Option<Instant>,
 ) -> Result<usize, Errno> {
-    if n > 1024 {
-        return Err(Errno::EINVAL);
-    }
+    let n = if n > 1024 {
+        // Linux looks at no more fds than its fd table holds (max_fds); husk has no
+        // table size, so it stops past the highest open fd, at 1024 at least.
+        let top = t.files.list().iter().map(|(fd, _)| *fd as u64 + 1).max();
+        n.min(top.unwrap_or(0).next_power_of_two().max(1024))
+    } else {
+        n
+    };
     let words = n.div_ceil(64) as usize;
     let read_set = |addr: u64| -> Result<Vec<u64>, Errno> {
         if addr == 0 {
@@ -237,16 +274,33 @@ fn do_select(
 }
 
 pub fn select(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    if (a[0] as i32) < 0 {
+        return Err(Errno::EINVAL);
+    }
     let deadline = if a[4] == 0 {
         None
     } else {
         let tv: Timeval = t.mm.read_obj(a[4])?;
-        if tv.tv_sec < 0 || !(0..1_000_000).contains(&tv.tv_usec) {
-            return Err(Errno::EINVAL);
+        // kernel_select: microseconds past a second carry into the seconds.
+        let sec = tv.tv_sec.checked_add(tv.tv_usec / 1_000_000);
+        let nsec = (tv.tv_usec % 1_000_000) * 1000;
+        match sec {
+            Some(sec) if sec >= 0 && nsec >= 0 => {
+                Some(Instant::now() + Duration::new(sec as u64, nsec as u32))
+            }
+            _ => return Err(Errno::EINVAL),
         }
-        Some(Instant::now() + Duration::new(tv.tv_sec as u64, tv.tv_usec as u32 * 1000))
     };
-    match do_select(t, a[0], a[1], a[2], a[3], deadline) {
+    let r = do_select(t, a[0] as u32 as u64, a[1], a[2], a[3], deadline);
+    if let (Some(d), true) = (deadline, a[4] != 0) {
+        let left = time_left(d);
+        let tv = Timeval {
+            tv_sec: left.as_secs() as i64,
+            tv_usec: i64::from(left.subsec_micros()),
+        };
+        let _ = t.mm.write_obj(a[4], &tv);
+    }
+    match r {
         Ok(n) => Ok(n as u64),
         Err(Errno::EINTR) => Err(Errno::ERESTARTNOHAND),
         Err(e) => Err(e),
@@ -254,12 +308,19 @@ pub fn select(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 }
 
 pub fn pselect6(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    if (a[0] as i32) < 0 {
+        return Err(Errno::EINVAL);
+    }
     let deadline = ts_deadline(t, a[4])?;
     if a[5] != 0 {
         let mask_ptr = t.mm.read_u64(a[5])?;
+        let size = t.mm.read_u64(a[5] + 8)?;
+        check_sigsetsize(mask_ptr, size)?;
         temp_mask(t, mask_ptr)?;
     }
-    match do_select(t, a[0], a[1], a[2], a[3], deadline) {
+    let r = do_select(t, a[0] as u32 as u64, a[1], a[2], a[3], deadline);
+    finish_ts(t, a[4], deadline);
+    match r {
         Ok(n) => {
             if let Some(m) = t.saved_mask.take() {
                 t.set_mask(m);

@@ -199,6 +199,14 @@ pub fn setns(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     if !creds.capable_in(&ns.owner(), CAP_SYS_ADMIN) || !creds.has_cap(CAP_SYS_ADMIN) {
         return Err(Errno::EPERM);
     }
+    // A PID namespace is for the caller's children, and only its own or one below it.
+    if let NsRef::Pid(target) = &ns {
+        let st = t.k.lock();
+        let p = st.procs.get(&t.tgid).ok_or(Errno::ESRCH)?;
+        if !p.pidns.is_ancestor_of(target) {
+            return Err(Errno::EINVAL);
+        }
+    }
     if let NsRef::Mnt(vfs, _, _) = &ns {
         if !creds.has_cap(CAP_SYS_CHROOT) {
             return Err(Errno::EPERM);
@@ -217,6 +225,7 @@ pub fn setns(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
             p.ns.mnt_owner = owner;
             p.ns.mnt_id = id;
         }
+        NsRef::Pid(pidns) => p.ns.pid_for_children = pidns,
         // One of each per sandbox: the caller is in it already.
         _ => {}
     }
@@ -554,9 +563,12 @@ pub fn set_robust_list(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 }
 
 pub fn get_robust_list(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    if a[0] != 0 && a[0] as i32 != t.tid {
+    if a[0] != 0 && t.gpid(a[0] as i32) != Some(t.tid) {
         let st = t.k.lock();
-        if !st.threads.contains_key(&(a[0] as i32)) {
+        if !t
+            .gpid(a[0] as i32)
+            .is_some_and(|g| st.threads.contains_key(&g))
+        {
             return Err(Errno::ESRCH);
         }
         return Err(Errno::EPERM);
@@ -1071,6 +1083,9 @@ pub fn prctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         15 => {
             let mut b = [0u8; 16];
             let s = t.mm.copy_in_partial(a[1], 16);
+            if s.is_empty() {
+                return Err(Errno::EFAULT);
+            }
             let n = s.iter().position(|&c| c == 0).unwrap_or(s.len()).min(15);
             b[..n].copy_from_slice(&s[..n]);
             let name = String::from_utf8_lossy(&b[..n]).into_owned();
@@ -1128,6 +1143,7 @@ pub fn prctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
                 .no_new_privs = true;
             Ok(0)
         }
+        39 if a[1..5].iter().any(|&x| x != 0) => Err(Errno::EINVAL),
         39 => Ok(k
             .lock()
             .procs

@@ -208,12 +208,14 @@ fn init_protected(st: &KState, sender: Tid, target: Tid, sig: i32) -> bool {
     from_inside || !(sig == SIGKILL || sig == SIGSTOP)
 }
 
-/// Global ID `sender` as the process `target` sees it (0 if it cannot).
-fn seen_by(st: &KState, target: Tid, sender: Tid) -> Tid {
-    st.procs
-        .get(&target)
-        .map(|p| p.pidns.local(sender))
-        .unwrap_or(sender)
+/// si_pid of a signal the task `t` sends to process `target`: as Linux does, the
+/// sender's pid in its own namespace (not translated), or 0 when the target's namespace
+/// cannot see the sender (a signal from an ancestor namespace).
+fn sender_pid(st: &KState, t: &TaskCtx, target: Tid) -> Tid {
+    match st.procs.get(&target) {
+        Some(p) if !p.pidns.sees(t.tgid) => 0,
+        _ => t.vpid(t.tgid),
+    }
 }
 
 pub fn kill(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
@@ -269,7 +271,7 @@ pub fn kill(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         }
         sent += 1;
         if sig != 0 && !init_protected(&st, t.tgid, tg, sig) {
-            let info = SigInfo::user(sig, SI_USER, seen_by(&st, tg, t.tgid), uid);
+            let info = SigInfo::user(sig, SI_USER, sender_pid(&st, t, tg), uid);
             k.send_to_process(&mut st, tg, info);
         }
     }
@@ -299,7 +301,7 @@ fn thread_kill(t: &mut TaskCtx, tgid: Option<i32>, tid: i32, sig: i32) -> SysRes
     }
     if sig != 0 {
         let uid = st.procs.get(&t.tgid).map(|p| p.creds.ruid).unwrap_or(0);
-        let me = seen_by(&st, target_tgid, t.tgid);
+        let me = sender_pid(&st, t, target_tgid);
         k.send_to_thread(&mut st, tid, SigInfo::user(sig, SI_TKILL, me, uid));
     }
     Ok(0)

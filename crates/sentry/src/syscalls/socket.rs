@@ -449,7 +449,9 @@ fn send_common(
     ctl: Control,
 ) -> SysResult {
     let (f, s) = sock_of(t, fd)?;
-    if flags & MSG_OOB != 0 {
+    // MSG_OOB: streams only; the last byte becomes the urgent byte.
+    let oob = flags & MSG_OOB != 0;
+    if oob && (s.stype != SOCK_STREAM || src.total() == 0) {
         return Err(Errno::EOPNOTSUPP);
     }
     let to = match (s.stype, addr) {
@@ -479,7 +481,7 @@ fn send_common(
     let mut rights = ctl.rights;
     let nonblock = flags & MSG_DONTWAIT != 0 || f.flags() & O_NONBLOCK != 0;
     let deadline = deadline_of(s.timeouts().1);
-    let total = src.total();
+    let total = src.total() - u64::from(oob);
     let record = s.stype != SOCK_STREAM;
     let mut done: u64 = 0;
     let res: Result<(), Errno> = 'outer: loop {
@@ -487,7 +489,7 @@ fn send_common(
             // A record is sent whole: take all of it (too long ones fail EMSGSIZE).
             (total as usize).min(MAX_BUF + 1)
         } else {
-            MAX_IO
+            MAX_IO.min((total - done) as usize)
         };
         let chunk = match src.gather(t, done, max) {
             Ok(c) => c,
@@ -515,6 +517,13 @@ fn send_common(
                 Err(e) => break 'outer Err(e),
             }
         }
+    };
+    let res = match res {
+        Ok(()) if oob => src
+            .gather(t, total, 1)
+            .and_then(|b| s.send_oob(b.first().copied().unwrap_or(0), cred))
+            .map(|()| done += 1),
+        r => r,
     };
     match res {
         Ok(()) => Ok(done),
@@ -623,13 +632,15 @@ fn parse_control(t: &TaskCtx, addr: u64, len: u64) -> Result<Control, Errno> {
                     // Another pid needs CAP_SYS_ADMIN, other ids CAP_SETUID and
                     // CAP_SETGID; without them only the sender's own.
                     use crate::kernel::caps::{CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN};
-                    let ok = (u.pid == t.tgid || c.capable_init(CAP_SYS_ADMIN))
+                    let ok = (u.pid == t.vpid(t.tgid) || c.capable_init(CAP_SYS_ADMIN))
                         && ([c.ruid, c.euid, c.suid].contains(&u.uid) || c.has_cap(CAP_SETUID))
                         && ([c.rgid, c.egid, c.sgid].contains(&u.gid) || c.has_cap(CAP_SETGID));
                     if !ok {
                         return Err(Errno::EPERM);
                     }
-                    ctl.cred = Some(u);
+                    // The pid is one of the sender's namespace; messages carry global ids.
+                    let pid = t.gpid(u.pid).ok_or(Errno::ESRCH)?;
+                    ctl.cred = Some(Ucred { pid, ..u });
                 }
                 _ => return Err(Errno::EINVAL),
             }
@@ -683,10 +694,17 @@ fn recv_common(
     max: usize,
     flags: u32,
 ) -> Result<Received, Errno> {
-    if flags & MSG_OOB != 0 {
-        return Err(Errno::EOPNOTSUPP);
-    }
     let peek = flags & MSG_PEEK != 0;
+    if flags & MSG_OOB != 0 {
+        let b = s.recv_oob(peek)?;
+        return Ok(Received {
+            data: if max > 0 { vec![b] } else { Vec::new() },
+            full_len: 1,
+            from: crate::socket::unix::UnixAddr::Unnamed,
+            cred: None,
+            rights: Vec::new(),
+        });
+    }
     let nonblock = flags & MSG_DONTWAIT != 0 || f.flags() & O_NONBLOCK != 0;
     let waitall = flags & MSG_WAITALL != 0 && !peek && s.stype == SOCK_STREAM;
     let deadline = deadline_of(s.timeouts().0);
@@ -711,6 +729,20 @@ fn recv_common(
                 }
             }
             Err(Errno::EAGAIN) if !nonblock => {
+                if s.stype == SOCK_DGRAM && s.rcv_shutdown() {
+                    // __skb_wait_for_more_packets: a shut-down datagram socket ends a
+                    // blocking receive with 0.
+                    if acc.is_none() {
+                        acc = Some(Received {
+                            data: Vec::new(),
+                            full_len: 0,
+                            from: crate::socket::unix::UnixAddr::Unnamed,
+                            cred: None,
+                            rights: Vec::new(),
+                        });
+                    }
+                    break;
+                }
                 let q = [s.wq.clone()];
                 if let Err(e) = wait(t, &q, deadline, || s.readiness() & RECV_READY != 0) {
                     if acc.is_some() {
@@ -809,6 +841,11 @@ fn do_recvmsg(t: &mut TaskCtx, fd: u64, msg: u64, flags: u32) -> SysResult {
     let mut out = Vec::new();
     if let Some(c) = r.cred {
         use zerocopy::IntoBytes;
+        // The sender's pid as the receiver sees it (0 if it cannot).
+        let c = Ucred {
+            pid: t.vpid(c.pid),
+            ..c
+        };
         put_cmsg(&mut out, cap, &mut mflags, SCM_CREDENTIALS, c.as_bytes());
     }
     if !r.rights.is_empty() {
@@ -892,8 +929,15 @@ fn read_int_opt(t: &TaskCtx, addr: u64, len: u64) -> Result<i32, Errno> {
     Ok(t.mm.read_u32(addr)? as i32)
 }
 
-fn buf_size(v: i32, min: usize) -> usize {
-    ((v as u32).min((MAX_BUF / 2) as u32) as usize * 2).max(min)
+/// The buffer size SO_SNDBUF/SO_RCVBUF store: doubled, capped by the sysctl maximum
+/// (wmem_max/rmem_max); the *FORCE variants skip the cap (sk_setsockopt).
+fn buf_size(v: i32, min: usize, force: bool) -> usize {
+    let v = if force {
+        v.clamp(0, i32::MAX / 2) as usize
+    } else {
+        (v as u32).min((MAX_BUF / 2) as u32) as usize
+    };
+    (v * 2).max(min)
 }
 
 pub fn setsockopt(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
@@ -913,14 +957,14 @@ pub fn setsockopt(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
             if opt == SO_SNDBUFFORCE && !privileged {
                 return Err(Errno::EPERM);
             }
-            s.set_sndbuf(buf_size(v, MIN_SNDBUF));
+            s.set_sndbuf(buf_size(v, MIN_SNDBUF, opt == SO_SNDBUFFORCE));
         }
         SO_RCVBUF | SO_RCVBUFFORCE => {
             let v = read_int_opt(t, val, len)?;
             if opt == SO_RCVBUFFORCE && !privileged {
                 return Err(Errno::EPERM);
             }
-            s.set_rcvbuf(buf_size(v, MIN_RCVBUF));
+            s.set_rcvbuf(buf_size(v, MIN_RCVBUF, opt == SO_RCVBUFFORCE));
         }
         SO_PASSCRED => {
             let v = read_int_opt(t, val, len)?;
@@ -1001,7 +1045,13 @@ pub fn getsockopt(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         SO_ACCEPTCONN => int(s.is_listening() as i32),
         SO_PEERCRED => {
             use zerocopy::IntoBytes;
-            s.peer_cred().as_bytes().to_vec()
+            let c = s.peer_cred();
+            Ucred {
+                pid: t.vpid(c.pid),
+                ..c
+            }
+            .as_bytes()
+            .to_vec()
         }
         SO_RCVTIMEO | SO_SNDTIMEO => {
             let (r, w) = s.timeouts();

@@ -308,7 +308,13 @@ pub fn copy_file_range(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let pos_in = off_in.unwrap_or(offset_of(&inp) as i64);
     let pos_out = off_out.unwrap_or(offset_of(&out) as i64);
     if pos_in < 0 || pos_out < 0 {
-        return Err(Errno::EINVAL);
+        // As generic_copy_file_checks: a negative offset "wraps" (unsigned) unless
+        // nothing is copied, then rw_verify_area refuses it.
+        return Err(if len > 0 {
+            Errno::EOVERFLOW
+        } else {
+            Errno::EINVAL
+        });
     }
     let (pos_in, pos_out) = (pos_in as u64, pos_out as u64);
     let len = len.min(MAX_RW_COUNT);

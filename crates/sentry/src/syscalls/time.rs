@@ -128,7 +128,7 @@ fn cpu_clock_value(t: &mut TaskCtx, c: CpuClock, gettime: bool) -> Result<Durati
     Ok(if c.which == 1 { u } else { u + s })
 }
 
-fn clock_value(t: &mut TaskCtx, id: i32) -> Result<Duration, Errno> {
+pub fn clock_value(t: &mut TaskCtx, id: i32) -> Result<Duration, Errno> {
     if let Some(c) = cpu_clock(id) {
         return cpu_clock_value(t, c, true);
     }
@@ -498,6 +498,7 @@ pub fn timer_create(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
             SIGEV_NONE => None,
             SIGEV_SIGNAL | SIGEV_THREAD => None,
             n if n == SIGEV_SIGNAL | SIGEV_THREAD_ID => {
+                let thread = t.gpid(thread).ok_or(Errno::EINVAL)?;
                 let st = t.k.lock();
                 match st.threads.get(&thread) {
                     Some(ti) if ti.tgid == t.tgid => Some(thread),

@@ -69,6 +69,16 @@ impl FdTable {
             .ok_or(Errno::EBADF)
     }
 
+    /// `get` for calls that need a real open file: an O_PATH descriptor is EBADF
+    /// (Linux's fdget, where `get` is fdget_raw).
+    pub fn get_io(&self, fd: i32) -> Result<Arc<OpenFile>, Errno> {
+        let f = self.get(fd)?;
+        if f.flags() & super::O_PATH != 0 {
+            return Err(Errno::EBADF);
+        }
+        Ok(f)
+    }
+
     pub fn entry(&self, fd: i32) -> Result<FdEntry, Errno> {
         self.lock().get(&fd).cloned().ok_or(Errno::EBADF)
     }

@@ -6,7 +6,7 @@ pub mod lock;
 mod walk;
 
 pub use fdtable::{FdTable, FsContext};
-pub use walk::{same_inode as walk_same, Resolve, Vfs, WalkFlags};
+pub use walk::{same_inode as walk_same, search_as, Resolve, SearchGuard, Vfs, WalkFlags};
 
 use crate::mm::Mappable;
 use crate::waiter::WaitQueue;
@@ -34,6 +34,9 @@ pub const POLLOUT: u32 = 0x4;
 pub const POLLERR: u32 = 0x8;
 pub const POLLHUP: u32 = 0x10;
 pub const POLLNVAL: u32 = 0x20;
+pub const POLLRDNORM: u32 = 0x40;
+pub const POLLWRNORM: u32 = 0x100;
+pub const POLLWRBAND: u32 = 0x200;
 
 /// Inode attributes.
 #[derive(Clone, Debug, Default)]
@@ -74,6 +77,9 @@ pub struct SetAttr {
     pub size: Option<u64>,
     pub atime: Option<(i64, i64)>,
     pub mtime: Option<(i64, i64)>,
+    /// A chown (even of no id): the set-user-ID and set-group-ID bits of a
+    /// non-directory are cleared by the system call layer. File systems ignore it.
+    pub chown: bool,
 }
 
 /// A directory entry.
@@ -132,15 +138,17 @@ pub trait Inode: Send + Sync + Any {
     ) -> Result<InodeRef, Errno> {
         Err(Errno::ENOTDIR)
     }
+    /// Removes entry `name` (callers pass directories only; one whose file system
+    /// cannot remove entries refuses with EPERM, as Linux's vfs_unlink).
     fn unlink(&self, _name: &[u8], _dir: bool) -> Result<(), Errno> {
-        Err(Errno::ENOTDIR)
+        Err(Errno::EPERM)
     }
     fn link(&self, _name: &[u8], _target: &InodeRef) -> Result<(), Errno> {
-        Err(Errno::ENOTDIR)
+        Err(Errno::EPERM)
     }
     /// Moves entry `old` of this directory to `new` in `new_dir` (same file system).
     fn rename(&self, _old: &[u8], _new_dir: &InodeRef, _new: &[u8]) -> Result<(), Errno> {
-        Err(Errno::ENOTDIR)
+        Err(Errno::EPERM)
     }
     /// Atomically exchanges entry `old` of this directory with `new` in `new_dir` (same
     /// file system; both exist). EINVAL where the file system cannot.
@@ -166,6 +174,10 @@ pub trait Inode: Send + Sync + Any {
     /// An identifier of the file system, for rename across file systems (EXDEV).
     fn fs_id(&self) -> u64 {
         0
+    }
+    /// Total and used 4 KiB blocks of a size-limited file system (statfs), if it is one.
+    fn fs_blocks(&self) -> Option<(u64, u64)> {
+        None
     }
     /// The value of extended attribute `name`.
     fn getxattr(&self, _name: &[u8]) -> Result<Vec<u8>, Errno> {
@@ -247,7 +259,7 @@ pub trait FileOps: Send + Sync {
     }
     /// Current poll readiness.
     fn readiness(&self) -> u32 {
-        POLLIN | POLLOUT
+        POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM
     }
     /// The queue notified when readiness changes; None for always-ready files.
     fn wait_queue(&self) -> Option<Arc<WaitQueue>> {
@@ -453,12 +465,12 @@ impl OpenFile {
 
     pub fn readable(&self) -> bool {
         let f = self.flags();
-        f & O_PATH == 0 && f & O_ACCMODE != O_WRONLY
+        f & O_PATH == 0 && matches!(f & O_ACCMODE, O_RDONLY | O_RDWR)
     }
 
     pub fn writable(&self) -> bool {
         let f = self.flags();
-        f & O_PATH == 0 && f & O_ACCMODE != O_RDONLY
+        f & O_PATH == 0 && matches!(f & O_ACCMODE, O_WRONLY | O_RDWR)
     }
 
     pub fn inode(&self) -> Option<&InodeRef> {

@@ -1,9 +1,42 @@
 //! The mount table and path walks.
 
-use super::{Dentry, InodeRef, Mount, S_IFDIR};
+use super::{Attr, Dentry, InodeRef, Mount, S_IFDIR};
 use husk_abi::Errno;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
+
+/// Decides whether a directory may be searched (MAY_EXEC) by the walking task.
+type SearchCheck = Box<dyn Fn(&Attr) -> bool>;
+
+thread_local! {
+    /// The search-permission check of the walks this host thread makes for its task
+    /// (None: no check, for the Sentry's own walks).
+    static SEARCH: RefCell<Option<SearchCheck>> = const { RefCell::new(None) };
+}
+
+/// Restores the previous search check when dropped.
+pub struct SearchGuard(Option<SearchCheck>);
+
+impl Drop for SearchGuard {
+    fn drop(&mut self) {
+        let prev = self.0.take();
+        SEARCH.with(|s| *s.borrow_mut() = prev);
+    }
+}
+
+/// Makes the walks of this thread check search permission on every directory they
+/// look a name up in with `check` (EACCES if it says no), until the guard is dropped.
+pub fn search_as(check: impl Fn(&Attr) -> bool + 'static) -> SearchGuard {
+    SearchGuard(SEARCH.with(|s| s.borrow_mut().replace(Box::new(check))))
+}
+
+fn may_search(dir: &Attr) -> Result<(), Errno> {
+    SEARCH.with(|s| match &*s.borrow() {
+        Some(check) if !check(dir) => Err(Errno::EACCES),
+        _ => Ok(()),
+    })
+}
 
 /// How a walk treats its last component.
 #[derive(Clone, Copy, Debug, Default)]
@@ -64,11 +97,9 @@ impl Vfs {
         }
     }
 
-    /// Mounts `m` on directory `at`.
+    /// Mounts `m` on `at` (a directory, or a file for a bind mount of a file: the
+    /// caller checks that the kinds match).
     pub fn mount(&self, at: &Arc<Dentry>, m: Arc<Mount>) -> Result<(), Errno> {
-        if !at.inode.attr()?.is_dir() {
-            return Err(Errno::ENOTDIR);
-        }
         let key = inode_key(&at.inode);
         self.mounts
             .write()
@@ -243,9 +274,11 @@ impl Vfs {
         let n = comps.len();
         for (i, c) in comps.into_iter().enumerate() {
             let last = i + 1 == n;
-            if !cur.inode.attr()?.is_dir() {
+            let dir_attr = cur.inode.attr()?;
+            if !dir_attr.is_dir() {
                 return Err(Errno::ENOTDIR);
             }
+            may_search(&dir_attr)?;
             if c == b"." {
                 continue;
             }
@@ -356,9 +389,11 @@ impl Vfs {
             Some(r) => self.walk_resolve(root, start, dir, true, r)?,
             None => self.walk(root, start, dir, WalkFlags { follow: true })?,
         };
-        if !parent.inode.attr()?.is_dir() {
+        let pattr = parent.inode.attr()?;
+        if !pattr.is_dir() {
             return Err(Errno::ENOTDIR);
         }
+        may_search(&pattr)?;
         if name.len() > 255 {
             return Err(Errno::ENAMETOOLONG);
         }
