@@ -1100,3 +1100,48 @@ fn terminal_over_console_socket() {
         assert_eq!(got, want, "{n}");
     }
 }
+
+#[test]
+fn container_sentry_is_confined() {
+    // The pid in state.json is the waiter; its child is the Sentry, pid 1 of its own
+    // namespaces, under seccomp, with no_new_privs and no capabilities.
+    let bundle = Bundle::new(&["sleep", "1000"]);
+    let b = bundle.dir.to_string_lossy().into_owned();
+    let rt = Runtime::husk();
+    assert_eq!(
+        rt.quiet(&["run", "-d", "--bundle", &b, "conf1"]),
+        0,
+        "run -d"
+    );
+    assert_eq!(rt.wait_status("conf1", "running"), "running");
+    let out = rt.out(&["state", "conf1"]);
+    let state: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("state json: {e}: {out:?}"));
+    let pid = state["pid"].as_u64().unwrap_or(0);
+    let children =
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+    let sentry: u64 = children
+        .split_whitespace()
+        .next()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let status = std::fs::read_to_string(format!("/proc/{sentry}/status")).unwrap_or_default();
+    let ns = |p: u64, n: &str| std::fs::read_link(format!("/proc/{p}/ns/{n}")).ok();
+    let pid_ns_differs = ns(sentry, "pid").is_some() && ns(sentry, "pid") != ns(pid as u64, "pid");
+    assert_eq!(
+        rt.quiet(&["delete", "--force", "conf1"]),
+        0,
+        "delete --force"
+    );
+    assert_no_sandbox_left(&rt);
+    for want in ["Seccomp:\t2", "NoNewPrivs:\t1", "CapEff:\t0000000000000000"] {
+        assert!(
+            status.lines().any(|l| l == want),
+            "the container's Sentry (pid {sentry}, child of {pid}) lacks {want:?}:\n{status}"
+        );
+    }
+    assert!(
+        pid_ns_differs,
+        "the Sentry is not in a PID namespace of its own"
+    );
+}

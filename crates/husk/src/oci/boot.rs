@@ -1,8 +1,10 @@
 //! `husk boot`: a container's sandbox process (the Sentry), started detached by
 //! `husk create`.
 //!
-//! It boots the sandbox (gofer over the bundle's rootfs, memory overlay), binds the
-//! control socket and opens the exit-status file, installs the seccomp filter, then
+//! It splits into a waiter and the Sentry as `husk do` does (crate::confine), boots the
+//! sandbox (gofer over the bundle's rootfs, memory overlay), binds the control socket
+//! and opens the exit-status file, gives up the host (empty root, no capabilities),
+//! installs the seccomp filter, then
 //! reports "ok" (or "error MSG") on the sync pipe and waits. The container's first
 //! process is started only when `start` arrives on the control socket. When it exits,
 //! the wait status goes to the exit-status file and the process exits with the
@@ -200,6 +202,11 @@ struct Booted {
     cfg: Config,
 }
 
+/// Whether the sandbox process confines itself (`HUSK_DEBUG_NO_CONFINE` turns it off).
+fn confined() -> bool {
+    std::env::var_os("HUSK_DEBUG_NO_CONFINE").is_none()
+}
+
 fn boot(args: &BootArgs) -> Result<Booted, String> {
     let cfg = config::load(&args.bundle)?;
     let host = crate::do_cmd::host_info();
@@ -218,14 +225,25 @@ fn boot(args: &BootArgs) -> Result<Booted, String> {
                 cfg.hostname.clone()
             },
         };
-        let sandbox = Sandbox::new("ptrace", husk_gofer::Client::new(sock), mode, host, opts)
-            .map_err(|e| e.to_string())?;
+        // Everything on the host path side first: the control socket, the exit-status
+        // file, and a first answer from the gofer (it answers only once it has left
+        // this mount namespace).
         let sock_path = args.state.join(CONTROL_SOCKET);
         let listener = UnixListener::bind(&sock_path)
             .map_err(|e| format!("control socket {}: {e}", sock_path.display()))?;
         let exit_path = args.state.join(EXIT_STATUS_FILE);
         let exit_file = std::fs::File::create(&exit_path)
             .map_err(|e| format!("{}: {e}", exit_path.display()))?;
+        let client = husk_gofer::Client::new(sock);
+        client
+            .call(&husk_gofer::Request::Stat { path: Vec::new() })
+            .map_err(|e| format!("the gofer did not start: {e}"))?;
+        // Then the Sentry gives up the host: empty root, no capabilities.
+        if confined() {
+            crate::confine::lock_down()?;
+        }
+        let sandbox =
+            Sandbox::new("ptrace", client, mode, host, opts).map_err(|e| e.to_string())?;
         if std::env::var_os("HUSK_DEBUG_NO_SECCOMP").is_none() {
             crate::seccomp::install_sentry()?;
         }
@@ -354,6 +372,20 @@ pub fn run(args: BootArgs) -> i32 {
     // Not for the gofer and the stubs: `husk create` waits for this pipe's answer.
     let _ = rustix::io::fcntl_setfd(&sync, rustix::io::FdFlags::CLOEXEC);
     let mut sync = std::fs::File::from(sync);
+    // This process stays as the waiter whose exit status is the container's; a child in
+    // new namespaces is the Sentry (see crate::confine). Signals are not forwarded:
+    // `husk kill` goes through the control socket, and a signal that ends the waiter
+    // ends the Sentry with it.
+    if confined() {
+        match crate::confine::split(&nix::sys::signal::SigSet::empty()) {
+            Ok(crate::confine::Role::Waiter(code)) => return code,
+            Ok(crate::confine::Role::Sentry) => {}
+            Err(e) => {
+                let _ = sync.write_all(format!("error {e}\n").as_bytes());
+                return 125;
+            }
+        }
+    }
     let Booted {
         sandbox,
         mut gofer,
