@@ -196,6 +196,51 @@ echo
 echo "| probe | native | husk (ptrace) | runsc (ptrace) | husk/native | runsc/husk |"
 echo "|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
+
+# OCI start-up: `<runtime> run` of one bundle (a busybox rootfs running /bin/true), as
+# containerd and podman call the runtime; husk vs runc vs runsc in the same run.
+oci_startup() {
+    local bundle=$BUILD/oci-bundle
+    if [[ ! -x $bundle/rootfs/bin/busybox ]]; then
+        rm -rf "$bundle"
+        mkdir -p "$bundle/rootfs/bin" "$bundle/rootfs/proc" "$bundle/rootfs/dev" "$bundle/rootfs/sys"
+        cp /bin/busybox "$bundle/rootfs/bin/busybox"
+        ln -s busybox "$bundle/rootfs/bin/true"
+        ln -s busybox "$bundle/rootfs/bin/sh"
+    fi
+    if command -v runc >/dev/null; then
+        rm -f "$bundle/config.json"
+        (cd "$bundle" && runc spec)
+    elif ((have_husk)); then
+        rm -f "$bundle/config.json"
+        "$HUSK" spec --bundle "$bundle"
+    else
+        return
+    fi
+    sed -i 's/"terminal": true/"terminal": false/; s/"sh"$/"\/bin\/true"/' "$bundle/config.json"
+    local n=$N_START_SANDBOX
+    local -A oci
+    local rt cmd
+    for rt in runc husk runsc; do
+        echo "  oci start-up / $rt" >&2
+        case $rt in
+        runc) command -v runc >/dev/null || { oci[$rt]=n/a; continue; }
+              cmd=(runc --root "$BUILD/oci-root-runc" run --bundle "$bundle" bench-runc) ;;
+        husk) ((have_husk)) || { oci[$rt]=n/a; continue; }
+              cmd=("$HUSK" --root "$BUILD/oci-root-husk" run --bundle "$bundle" bench-husk) ;;
+        runsc) ((have_runsc)) || { oci[$rt]=n/a; continue; }
+               cmd=("$RUNSC" --root "$BUILD/oci-root-runsc" --network=none --platform=ptrace run --bundle "$bundle" bench-runsc) ;;
+        esac
+        oci[$rt]=$(timeout "$TMO" "$BUILD/timeit" "$n" "${cmd[@]}" </dev/null 2>/dev/null) || oci[$rt]=n/a
+        [[ ${oci[$rt]} == n/a ]] && notes+=("$rt: \`run\` of the OCI bundle failed or timed out")
+    done
+    echo
+    echo "| OCI \`run\` of a bundle (busybox, /bin/true), ms (mean / median) | runc | husk (ptrace) | runsc (ptrace) | husk/runc | runsc/husk |"
+    echo "|---|---|---|---|---|---|"
+    echo "| start-up | $(cell "${oci[runc]}") | $(cell "${oci[husk]}") | $(cell "${oci[runsc]}") | $(ratio "$(mean "${oci[husk]}")" "$(mean "${oci[runc]}")") | $(ratio "$(mean "${oci[runsc]}")" "$(mean "${oci[husk]}")") |"
+}
+oci_startup
+
 if ((${#notes[@]})); then
     echo
     for n in "${notes[@]}"; do echo "- $n"; done
