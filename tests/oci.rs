@@ -1145,3 +1145,56 @@ fn container_sentry_is_confined() {
         "the Sentry is not in a PID namespace of its own"
     );
 }
+
+#[test]
+fn exec_forwards_signals() {
+    // A signal sent to the `exec` command reaches the process it started (as runc's).
+    let bundle = Bundle::new(&["sleep", "1000"]);
+    let b = bundle.dir.to_string_lossy().into_owned();
+    for rt in Runtime::all() {
+        let n = rt.name;
+        assert_eq!(
+            rt.quiet(&["run", "-d", "--bundle", &b, "sig1"]),
+            0,
+            "{n}: run -d"
+        );
+        assert_eq!(rt.wait_status("sig1", "running"), "running", "{n}");
+        let script = "trap 'echo got TERM; exit 3' TERM; echo ready; while :; do sleep 0.1; done";
+        let mut child = rt
+            .cmd(&["exec", "sig1", "sh", "-c", script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn exec");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let _ = tx.send(line);
+            }
+        });
+        let ready = rx.recv_timeout(Duration::from_secs(30));
+        assert_eq!(ready.as_deref(), Ok("ready"), "{n}: no ready line");
+        let sent = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(sent, "{n}: kill failed");
+        let status = husk_tests::wait_output(child, Duration::from_secs(30))
+            .unwrap_or_else(|e| panic!("{n}: {e:#}"))
+            .status;
+        let _ = reader.join();
+        let rest: Vec<String> = rx.try_iter().collect();
+        assert_eq!(rest, vec!["got TERM".to_string()], "{n}");
+        assert_eq!(status_code(status), 3, "{n}");
+        assert_eq!(rt.quiet(&["delete", "--force", "sig1"]), 0, "{n}: delete");
+        if n == "husk" {
+            assert_no_sandbox_left(&rt);
+        }
+    }
+}

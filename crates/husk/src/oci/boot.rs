@@ -299,6 +299,24 @@ fn serve(
             continue;
         }
         drop(fds);
+        // `signal PID SIG`: a signal `husk exec` forwards to the process it started.
+        if let Some(rest) = line.strip_prefix("signal ") {
+            let mut w = rest.split_whitespace().map(|x| x.parse::<i32>());
+            match (w.next(), w.next(), now) {
+                (Some(Ok(pid)), Some(Ok(sig)), Phase::Running | Phase::Paused)
+                    if (1..=64).contains(&sig) =>
+                {
+                    if kernel.host_signal_to(pid, sig) {
+                        reply(&conn, "ok");
+                    } else {
+                        reply(&conn, "error no such process");
+                    }
+                }
+                (_, _, Phase::Running | Phase::Paused) => reply(&conn, "error invalid request"),
+                _ => reply(&conn, "error container not running"),
+            }
+            continue;
+        }
         let mut words = line.split_whitespace();
         match (words.next(), words.next()) {
             (Some("status"), None) => reply(&conn, now.name()),

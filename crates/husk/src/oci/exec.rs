@@ -15,7 +15,7 @@ use super::boot::ExecRequest;
 use super::state::{self, CONTROL_SOCKET};
 use super::{config, Global, Res};
 use crate::cli::ExecArgs;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::os::fd::OwnedFd;
 use std::os::unix::net::UnixStream;
 
@@ -182,6 +182,39 @@ fn send_with_stdio(sock: &UnixStream, line: &str, tty: Option<&OwnedFd>) -> Res<
     Ok(())
 }
 
+/// Signals `husk exec` passes on to the process it started, as runc's exec does.
+const FORWARDED: [nix::sys::signal::Signal; 6] = [
+    nix::sys::signal::Signal::SIGINT,
+    nix::sys::signal::Signal::SIGTERM,
+    nix::sys::signal::Signal::SIGHUP,
+    nix::sys::signal::Signal::SIGQUIT,
+    nix::sys::signal::Signal::SIGUSR1,
+    nix::sys::signal::Signal::SIGUSR2,
+];
+
+/// Blocks the forwarded signals and starts a thread that sends each one that arrives
+/// to process `pid` of the sandbox (`signal PID SIG` on the control socket).
+fn forward_signals(control: std::path::PathBuf, pid: i32) {
+    let mut set = nix::sys::signal::SigSet::empty();
+    for s in FORWARDED {
+        set.add(s);
+    }
+    if set.thread_block().is_err() {
+        return;
+    }
+    let _ = std::thread::Builder::new()
+        .name("forward".into())
+        .spawn(move || loop {
+            let Ok(sig) = set.wait() else { return };
+            let Ok(conn) = UnixStream::connect(&control) else {
+                return;
+            };
+            let _ = (&conn).write_all(format!("signal {pid} {}\n", sig as i32).as_bytes());
+            let mut answer = String::new();
+            let _ = BufReader::new(&conn).read_line(&mut answer);
+        });
+}
+
 /// The exit code for wait status `status` (128+N for signal N).
 fn exit_code(status: i32) -> i32 {
     if status & 0x7f == 0 {
@@ -259,6 +292,7 @@ fn exec_inner(g: &Global, args: ExecArgs) -> Res<i32> {
     if args.detach {
         return Ok(0);
     }
+    forward_signals(dir.join(CONTROL_SOCKET), pid);
     match lines.next() {
         Some(Ok(l)) => l
             .strip_prefix("exit ")

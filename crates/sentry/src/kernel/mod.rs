@@ -961,6 +961,21 @@ impl Kernel {
         self.send_to_process(&mut st, 1, SigInfo::user(sig, SI_USER, 0, 0));
     }
 
+    /// Delivers a signal from the host to process `tgid` (one `husk exec` started);
+    /// false if it is gone or has exited.
+    pub fn host_signal_to(&self, tgid: Tid, sig: i32) -> bool {
+        let mut st = self.lock();
+        if !st
+            .procs
+            .get(&tgid)
+            .is_some_and(|p| p.state == ProcState::Running)
+        {
+            return false;
+        }
+        self.send_to_process(&mut st, tgid, SigInfo::user(sig, SI_USER, 0, 0));
+        true
+    }
+
     /// Number of live threads (for tests and /proc/loadavg).
     pub fn thread_count(&self) -> usize {
         self.lock().threads.len()
