@@ -1198,3 +1198,35 @@ fn exec_forwards_signals() {
         }
     }
 }
+
+#[test]
+fn exec_into_created_container() {
+    // runc runs exec'd processes in a created container; its init stays pid 1.
+    let bundle = Bundle::new(&["sleep", "1000"]);
+    let b = bundle.dir.to_string_lossy().into_owned();
+    for rt in Runtime::all() {
+        let n = rt.name;
+        assert_eq!(
+            rt.quiet(&["create", "--bundle", &b, "ec1"]),
+            0,
+            "{n}: create"
+        );
+        let out = rt.out(&["exec", "ec1", "sh", "-c", "echo hi; exit 4"]);
+        assert_eq!(status_code(out.status), 4, "{n}: {out:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "hi\n", "{n}");
+        assert_eq!(rt.status("ec1"), "created", "{n}");
+        assert_eq!(rt.quiet(&["start", "ec1"]), 0, "{n}: start");
+        assert_eq!(rt.wait_status("ec1", "running"), "running", "{n}");
+        let out = rt.out(&["exec", "ec1", "cat", "/proc/1/cmdline"]);
+        assert_eq!(status_code(out.status), 0, "{n}: {out:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "sleep\u{0}1000\u{0}",
+            "{n}"
+        );
+        assert_eq!(rt.quiet(&["delete", "--force", "ec1"]), 0, "{n}: delete");
+        if n == "husk" {
+            assert_no_sandbox_left(&rt);
+        }
+    }
+}

@@ -282,7 +282,9 @@ fn serve(
         let now = *phase.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(json) = line.strip_prefix("exec ") {
             match now {
-                Phase::Running => {
+                // As runc, a created container takes exec'd processes too (they get
+                // pids from 2: pid 1 stays for the container's init).
+                Phase::Running | Phase::Created => {
                     let sandbox = sandbox.clone();
                     let json = json.to_string();
                     let spawned = std::thread::Builder::new()

@@ -251,8 +251,7 @@ fn exec_inner(g: &Global, args: ExecArgs) -> Res<i32> {
     };
     let (dir, st) = state::load(&g.root, &args.id)?;
     match state::status(&dir, &st).as_str() {
-        "running" => {}
-        "created" => return Err("cannot exec in a created container".into()),
+        "running" | "created" => {}
         s => return Err(format!("cannot exec in a {s} container")),
     }
     let cfg = config::load(std::path::Path::new(&st.bundle)).ok();

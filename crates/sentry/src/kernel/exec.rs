@@ -153,7 +153,14 @@ fn launch(
         ..Default::default()
     };
     let mut st = k.lock();
-    let tid = st.alloc_tid();
+    // Pid 1 is the container's init even when `husk exec` starts a process before it
+    // (exec into a created container).
+    let tid = if !external && !st.procs.contains_key(&1) && !st.threads.contains_key(&1) {
+        1
+    } else {
+        st.reserve_init_id();
+        st.alloc_tid()
+    };
     let task = TaskCtx::new(
         k.clone(),
         tid,

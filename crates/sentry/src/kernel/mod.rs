@@ -451,6 +451,13 @@ impl KState {
         ns.release(id);
     }
 
+    /// Keeps pid 1 for init: later allocations start at 2.
+    pub fn reserve_init_id(&mut self) {
+        if self.next_tid < 2 {
+            self.next_tid = 2;
+        }
+    }
+
     fn is_pgid_in_use(&self, id: Tid) -> bool {
         self.procs.values().any(|p| p.pgid == id || p.sid == id)
     }
