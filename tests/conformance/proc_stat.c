@@ -129,7 +129,9 @@ int main(int argc, char **argv) {
     pthread_mutex_unlock(&mu);
     pthread_join(t, NULL);
     parse("/proc/self/stat");
-    printf("num_threads after join: %lld\n", f[20]);
+    /* The joined thread may still be counted for a moment (Linux wakes the joiner
+     * before the thread has left its group), so only the bound is stable. */
+    printf("num_threads after join <= 2: %s\n", f[20] >= 1 && f[20] <= 2 ? "yes" : "no");
 
     /* comm with spaces and parentheses. */
     prctl(PR_SET_NAME, "a) b (c) d", 0, 0, 0);

@@ -28,11 +28,22 @@ pub enum Role {
     Sentry,
 }
 
-/// Whether the process has only one thread (fork is safe then).
+/// Whether the process has only one thread (fork is safe then). A thread that was
+/// just joined can still be listed for a moment while the kernel finishes its exit, so
+/// this waits up to a second for the count to drop.
 fn single_threaded() -> bool {
-    std::fs::read_dir("/proc/self/task")
-        .map(|d| d.count() == 1)
-        .unwrap_or(false)
+    let count = || {
+        std::fs::read_dir("/proc/self/task")
+            .map(|d| d.count())
+            .unwrap_or(0)
+    };
+    for _ in 0..1000 {
+        if count() == 1 {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    false
 }
 
 /// Writes the id maps of a user namespace just created by this process: its own ids.

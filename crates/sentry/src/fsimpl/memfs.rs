@@ -968,6 +968,12 @@ impl Inode for Node {
         if seals & !all != 0 {
             return Err(Errno::EINVAL);
         }
+        let mut seals = seals;
+        // F_SEAL_EXEC on an executable file implies the write seals (W^X; Linux's
+        // memfd_add_seals).
+        if seals & F_SEAL_EXEC != 0 && lock(&self.meta).mode & 0o111 != 0 {
+            seals |= F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE;
+        }
         let mut f = lock(f);
         if f.seals & F_SEAL_SEAL != 0 {
             return Err(Errno::EPERM);
@@ -1061,6 +1067,14 @@ impl FileOps for RegFile {
 
     fn size(&self) -> Option<u64> {
         Some(self.node.size())
+    }
+
+    fn seek_data_hole(&self, off: u64, data: bool) -> Option<Result<u64, Errno>> {
+        let Kind::File(f) = &self.node.kind else {
+            return None;
+        };
+        let d = lock(f).data.clone()?;
+        Some(d.seek_data_hole(off, data))
     }
 }
 

@@ -171,6 +171,7 @@ const SYS_FILES: &[&str] = &[
     "fs/nr_open",
     "fs/pipe-max-size",
     "kernel/cap_last_cap",
+    "kernel/domainname",
     "kernel/hostname",
     "kernel/msgmax",
     "kernel/msgmnb",
@@ -342,6 +343,45 @@ impl FileOps for OomAdjFile {
         if privileged {
             p.oom_score_adj.1 = v;
         }
+        Ok(buf.len())
+    }
+    fn size(&self) -> Option<u64> {
+        self.data.size()
+    }
+}
+
+/// /proc/sys/kernel/hostname or domainname opened for writing: sets the name of the
+/// writer's UTS namespace (Linux's proc_do_uts_string: the text up to the first newline
+/// or NUL, at most 64 bytes).
+struct UtsNameFile {
+    fs: Arc<ProcFs>,
+    domain: bool,
+    data: Content,
+}
+
+impl FileOps for UtsNameFile {
+    fn read(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+        self.data.read(buf, off)
+    }
+    fn write(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
+        if off != 0 {
+            return Ok(buf.len());
+        }
+        let k = self.fs.k()?;
+        let (_, me) = CURRENT.with(|c| c.get());
+        let n = buf.len().min(64);
+        let end = buf[..n]
+            .iter()
+            .position(|&b| b == 0 || b == b'\n')
+            .unwrap_or(n);
+        let name = String::from_utf8_lossy(&buf[..end]).into_owned();
+        let uts = k.ns_of(me).uts;
+        let slot = if self.domain {
+            &uts.domainname
+        } else {
+            &uts.hostname
+        };
+        *slot.lock().unwrap_or_else(|p| p.into_inner()) = name;
         Ok(buf.len())
     }
     fn size(&self) -> Option<u64> {
@@ -721,6 +761,7 @@ impl ProcFile {
                 s
             }
             "kernel/hostname" => format!("{}\n", k.ns_of(crate::kernel::CURRENT.with(|c| c.get().1)).uts.hostname()),
+            "kernel/domainname" => format!("{}\n", k.ns_of(crate::kernel::CURRENT.with(|c| c.get().1)).uts.domainname()),
             "kernel/pid_max" => format!("{}\n", crate::kernel::PID_MAX),
             "kernel/ngroups_max" => "65536\n".into(),
             "kernel/osrelease" => format!("{}\n", crate::syscalls::RELEASE),
@@ -952,7 +993,13 @@ impl Inode for ProcFile {
             mode: S_IFREG
                 | if matches!(
                     self.what,
-                    "uid_map" | "gid_map" | "setgroups" | "comm" | "oom_score_adj"
+                    "uid_map"
+                        | "gid_map"
+                        | "setgroups"
+                        | "comm"
+                        | "oom_score_adj"
+                        | "kernel/hostname"
+                        | "kernel/domainname"
                 ) {
                     0o644
                 } else {
@@ -977,6 +1024,21 @@ impl Inode for ProcFile {
             return Ok(Arc::new(OomAdjFile {
                 fs: self.fs.clone(),
                 tid: self.tid,
+                data: Content(self.generate()?),
+            }));
+        }
+        if matches!(self.what, "kernel/hostname" | "kernel/domainname")
+            && flags & O_ACCMODE != O_RDONLY
+        {
+            // Writable by root only (the sysctl's mode 0644, owner root).
+            let k = self.fs.k()?;
+            let (me, _) = CURRENT.with(|c| c.get());
+            if k.lock().proc_of(me).is_none_or(|p| p.creds.euid != 0) {
+                return Err(Errno::EACCES);
+            }
+            return Ok(Arc::new(UtsNameFile {
+                fs: self.fs.clone(),
+                domain: self.what == "kernel/domainname",
                 data: Content(self.generate()?),
             }));
         }

@@ -110,6 +110,34 @@ impl TmpData {
         self.lock().size
     }
 
+    /// lseek SEEK_DATA (`data`) or SEEK_HOLE from `off`, page by page as tmpfs does:
+    /// data is where pages are present; the end of the file is a hole. ENXIO at or
+    /// past the end.
+    pub fn seek_data_hole(&self, off: u64, data: bool) -> Result<u64, Errno> {
+        let p = self.lock();
+        if off >= p.size {
+            return Err(Errno::ENXIO);
+        }
+        let idx = off / PAGE_SIZE;
+        if data {
+            let (&k, _) = p.map.range(idx..).next().ok_or(Errno::ENXIO)?;
+            let pos = (k * PAGE_SIZE).max(off);
+            return if pos < p.size {
+                Ok(pos)
+            } else {
+                Err(Errno::ENXIO)
+            };
+        }
+        let mut k = idx;
+        for (&key, _) in p.map.range(idx..) {
+            if key != k {
+                break;
+            }
+            k += 1;
+        }
+        Ok((k * PAGE_SIZE).max(off).min(p.size))
+    }
+
     pub fn blocks(&self) -> u64 {
         self.lock().map.len() as u64 * (PAGE_SIZE / 512)
     }

@@ -270,7 +270,8 @@ pub fn write_file_nb(
 }
 
 fn do_read(t: &mut TaskCtx, fd: u64, addr: u64, len: u64, pos: Option<u64>) -> SysResult {
-    let f = t.files.get(fd_of(fd))?;
+    // An O_PATH descriptor is not one read accepts (EBADF even for a directory).
+    let f = t.files.get_io(fd_of(fd))?;
     if f.dentry
         .as_ref()
         .is_some_and(|d| d.inode.attr().map(|a| a.is_dir()).unwrap_or(false))
@@ -421,9 +422,18 @@ pub fn lseek(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
             .or_else(|| f.inode().and_then(|i| i.attr().ok()).map(|a| a.size))
             .unwrap_or(0) as i64,
         3 | 4 => {
-            // SEEK_DATA / SEEK_HOLE: the whole file is data.
+            // SEEK_DATA / SEEK_HOLE: tmpfs files know their holes; for others the
+            // whole file is data.
+            if off < 0 {
+                return Err(Errno::ENXIO);
+            }
+            if let Some(r) = f.ops.seek_data_hole(off as u64, a[2] == 3) {
+                let r = r?;
+                *cur = r;
+                return Ok(r);
+            }
             let size = f.ops.size().unwrap_or(0) as i64;
-            if off < 0 || off >= size {
+            if off >= size {
                 return Err(Errno::ENXIO);
             }
             let r = if a[2] == 3 { off } else { size };
@@ -1260,7 +1270,11 @@ pub fn pipe(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 // ---- stat ----
 
 fn stat_at(t: &mut TaskCtx, dirfd: u64, path_addr: u64, flags: u64) -> Result<Attr, Errno> {
+    // Linux (6.11+) accepts a NULL path only with AT_EMPTY_PATH; otherwise reading it faults.
     let path = if path_addr == 0 {
+        if flags & AT_EMPTY_PATH == 0 {
+            return Err(Errno::EFAULT);
+        }
         Vec::new()
     } else {
         t.path_arg(path_addr)?
@@ -2415,7 +2429,9 @@ pub fn sync(_t: &mut TaskCtx, _a: &[u64; 6]) -> SysResult {
 
 pub fn fadvise64(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let f = t.files.get_io(fd_of(a[0]))?;
-    if !f.ops.seekable() {
+    // Only FIFOs refuse advice (Linux's vfs_fadvise); sockets, directories and
+    // devices accept it.
+    if file_attr(&f).is_ok_and(|at| at.mode & S_IFMT == S_IFIFO) {
         return Err(Errno::ESPIPE);
     }
     if (a[2] as i64) < 0 || a[3] > 5 {

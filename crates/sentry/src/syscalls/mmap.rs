@@ -225,18 +225,83 @@ pub fn mincore(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 }
 
 /// mlock and friends: application memory is never swapped, so memory is always locked.
+const CAP_IPC_LOCK: u32 = 14;
+const RLIMIT_MEMLOCK: usize = 8;
+const MLOCK_ONFAULT: u64 = 1;
+const MCL_CURRENT: u64 = 1;
+const MCL_FUTURE: u64 = 2;
+const MCL_ONFAULT: u64 = 4;
+
+/// The RLIMIT_MEMLOCK limit in pages, or None when the caller has CAP_IPC_LOCK (no
+/// limit); EPERM when locking is not allowed at all (Linux's can_do_mlock).
+fn lock_limit(t: &TaskCtx) -> Result<Option<u64>, Errno> {
+    if t.creds().capable_init(CAP_IPC_LOCK) {
+        return Ok(None);
+    }
+    let lim = t.rlimit(RLIMIT_MEMLOCK).rlim_cur;
+    if lim == 0 {
+        return Err(Errno::EPERM);
+    }
+    Ok(Some(lim / PAGE_SIZE))
+}
+
+/// The page-aligned range of an mlock/munlock request: ENOMEM when any of it is
+/// unmapped, EINVAL when it wraps. Memory is never swapped, so locking only checks.
+fn lock_range(t: &TaskCtx, addr: u64, len: u64) -> Result<(u64, u64), Errno> {
+    let start = addr & !(PAGE_SIZE - 1);
+    // As Linux's PAGE_ALIGN, which wraps.
+    let len = len.wrapping_add(addr - start).wrapping_add(PAGE_SIZE - 1) & !(PAGE_SIZE - 1);
+    let end = start.wrapping_add(len);
+    if end < start {
+        return Err(Errno::EINVAL);
+    }
+    if end != start && !t.mm.covered(start, end) {
+        return Err(Errno::ENOMEM);
+    }
+    Ok((start, end))
+}
+
+fn do_mlock(t: &mut TaskCtx, addr: u64, len: u64) -> SysResult {
+    let limit = lock_limit(t)?;
+    let start = addr & !(PAGE_SIZE - 1);
+    let pages = page_up(len.saturating_add(addr - start)) / PAGE_SIZE;
+    // Locked pages are not accounted across calls: one request is held to the limit.
+    if limit.is_some_and(|l| pages > l) {
+        return Err(Errno::ENOMEM);
+    }
+    lock_range(t, addr, len)?;
+    Ok(0)
+}
+
 pub fn mlock(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    let start = a[0] & !(PAGE_SIZE - 1);
-    let end = page_up(a[0] + a[1]);
-    if !t.mm.covered(start, end) {
+    do_mlock(t, a[0], a[1])
+}
+
+pub fn mlock2(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    if a[2] & !MLOCK_ONFAULT != 0 {
+        return Err(Errno::EINVAL);
+    }
+    do_mlock(t, a[0], a[1])
+}
+
+pub fn munlock(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    lock_range(t, a[0], a[1])?;
+    Ok(0)
+}
+
+pub fn mlockall(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let flags = a[0];
+    if flags == 0 || flags & !(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) != 0 || flags == MCL_ONFAULT
+    {
+        return Err(Errno::EINVAL);
+    }
+    let limit = lock_limit(t)?;
+    if flags & MCL_CURRENT != 0 && limit.is_some_and(|l| t.mm.vm_bytes() / PAGE_SIZE > l) {
         return Err(Errno::ENOMEM);
     }
     Ok(0)
 }
 
-pub fn mlockall(_t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    if a[0] & !7 != 0 {
-        return Err(Errno::EINVAL);
-    }
+pub fn munlockall(_t: &mut TaskCtx, _a: &[u64; 6]) -> SysResult {
     Ok(0)
 }

@@ -13,6 +13,7 @@ mod mount;
 mod mqueue;
 mod poll;
 mod process;
+mod process_vm;
 mod signal;
 mod socket;
 mod splice;
@@ -214,9 +215,9 @@ table! {
     __NR_sched_get_priority_min "sched_get_priority_min" Some(process::sched_get_priority_min), [I];
     __NR_sched_rr_get_interval "sched_rr_get_interval" Some(process::sched_rr_get_interval), [I, X];
     __NR_mlock "mlock" Some(mmap::mlock), [X, U];
-    __NR_munlock "munlock" Some(mmap::mlock), [X, U];
+    __NR_munlock "munlock" Some(mmap::munlock), [X, U];
     __NR_mlockall "mlockall" Some(mmap::mlockall), [X];
-    __NR_munlockall "munlockall" Some(mmap::mlockall), [];
+    __NR_munlockall "munlockall" Some(mmap::munlockall), [];
     __NR_vhangup "vhangup" None, [];
     __NR_modify_ldt "modify_ldt" None, [I, X, U];
     __NR_pivot_root "pivot_root" None, [P, P];
@@ -346,7 +347,7 @@ table! {
     __NR_inotify_init1 "inotify_init1" Some(inotify::inotify_init1), [X];
     __NR_preadv "preadv" Some(file::preadv), [F, X, U, I];
     __NR_pwritev "pwritev" Some(file::pwritev), [F, X, U, I];
-    __NR_rt_tgsigqueueinfo "rt_tgsigqueueinfo" None, [I, I, I, X];
+    __NR_rt_tgsigqueueinfo "rt_tgsigqueueinfo" Some(signal::rt_tgsigqueueinfo), [I, I, I, X];
     __NR_perf_event_open "perf_event_open" None, [X, I, I, I, X];
     __NR_recvmmsg "recvmmsg" Some(socket::recvmmsg), [F, X, U, X, X];
     __NR_fanotify_init "fanotify_init" None, [X, X];
@@ -359,8 +360,8 @@ table! {
     __NR_sendmmsg "sendmmsg" Some(socket::sendmmsg), [F, X, U, X];
     __NR_setns "setns" Some(process::setns), [F, X];
     __NR_getcpu "getcpu" Some(process::getcpu), [X, X, X];
-    __NR_process_vm_readv "process_vm_readv" None, [I, X, U, X, U, X];
-    __NR_process_vm_writev "process_vm_writev" None, [I, X, U, X, U, X];
+    __NR_process_vm_readv "process_vm_readv" Some(process_vm::process_vm_readv), [I, X, U, X, U, X];
+    __NR_process_vm_writev "process_vm_writev" Some(process_vm::process_vm_writev), [I, X, U, X, U, X];
     __NR_kcmp "kcmp" None, [I, I, I, X, X];
     __NR_finit_module "finit_module" None, [F, X, X];
     __NR_sched_setattr "sched_setattr" None, [I, X, X];
@@ -374,7 +375,7 @@ table! {
     __NR_execveat "execveat" Some(process::execveat), [F, P, X, X, X];
     __NR_userfaultfd "userfaultfd" None, [X];
     __NR_membarrier "membarrier" None, [I, X, I];
-    __NR_mlock2 "mlock2" Some(mmap::mlock), [X, U, X];
+    __NR_mlock2 "mlock2" Some(mmap::mlock2), [X, U, X];
     __NR_copy_file_range "copy_file_range" Some(splice::copy_file_range), [F, X, F, X, U, X];
     __NR_preadv2 "preadv2" Some(file::preadv), [F, X, U, I, I, X];
     __NR_pwritev2 "pwritev2" Some(file::pwritev), [F, X, U, I, I, X];

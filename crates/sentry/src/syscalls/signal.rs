@@ -316,13 +316,12 @@ pub fn tgkill(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 }
 
 pub fn rt_sigqueueinfo(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
-    let sig = valid_sig(a[1])?;
     let mut info: SigInfo = t.mm.read_obj(a[2])?;
-    let target = t.gpid(a[0] as i32).ok_or(Errno::ESRCH)?;
-    if (info.si_code >= 0 || info.si_code == SI_TKILL) && target != t.tgid {
+    // Kernel-generated codes (and SI_TKILL) may only be forged for oneself.
+    if (info.si_code >= 0 || info.si_code == SI_TKILL) && a[0] as i32 != t.vpid(t.tgid) {
         return Err(Errno::EPERM);
     }
-    info.si_signo = sig;
+    let target = t.gpid(a[0] as i32).ok_or(Errno::ESRCH)?;
     let k = t.k.clone();
     let mut st = k.lock();
     let tgid = st
@@ -330,7 +329,49 @@ pub fn rt_sigqueueinfo(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
         .get(&target)
         .map(|x| x.tgid)
         .ok_or(Errno::ESRCH)?;
-    k.send_to_process(&mut st, tgid, info);
+    let sig = queue_check(&st, t, tgid, a[1])?;
+    if sig != 0 && !init_protected(&st, t.tgid, tgid, sig) {
+        info.si_signo = sig;
+        k.send_to_process(&mut st, tgid, info);
+    }
+    Ok(0)
+}
+
+/// Linux's check_kill_permission for the sigqueueinfo calls: the signal number (0 only
+/// probes), then the sender's right to signal `tgid`.
+fn queue_check(st: &KState, t: &TaskCtx, tgid: Tid, sig: u64) -> Result<i32, Errno> {
+    if sig > NSIG as u64 {
+        return Err(Errno::EINVAL);
+    }
+    let sig = sig as i32;
+    if !may_signal(st, t.tgid, tgid, sig) {
+        return Err(Errno::EPERM);
+    }
+    Ok(sig)
+}
+
+pub fn rt_tgsigqueueinfo(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
+    let mut info: SigInfo = t.mm.read_obj(a[3])?;
+    let (tgid, tid) = (a[0] as i32, a[1] as i32);
+    if tgid <= 0 || tid <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    if (info.si_code >= 0 || info.si_code == SI_TKILL) && tid != t.vpid(t.tid) {
+        return Err(Errno::EPERM);
+    }
+    let tid = t.gpid(tid).ok_or(Errno::ESRCH)?;
+    let tgid = t.gpid(tgid).ok_or(Errno::ESRCH)?;
+    let k = t.k.clone();
+    let mut st = k.lock();
+    let target_tgid = st.threads.get(&tid).map(|x| x.tgid).ok_or(Errno::ESRCH)?;
+    if target_tgid != tgid {
+        return Err(Errno::ESRCH);
+    }
+    let sig = queue_check(&st, t, tgid, a[2])?;
+    if sig != 0 {
+        info.si_signo = sig;
+        k.send_to_thread(&mut st, tid, info);
+    }
     Ok(0)
 }
 

@@ -98,6 +98,15 @@ fn permission_attr(t: &TaskCtx, attr: &Attr, name: &[u8], write: bool) -> Result
     Ok(())
 }
 
+/// A namespace prefix with nothing after it ("user.") names no attribute: EINVAL, as
+/// Linux's xattr_resolve_name.
+fn bare_prefix(name: &[u8]) -> Result<(), Errno> {
+    if matches!(name, b"user." | b"trusted." | b"security.") {
+        return Err(Errno::EINVAL);
+    }
+    Ok(())
+}
+
 fn do_set(t: &mut TaskCtx, target: Target, a: &[u64; 6]) -> SysResult {
     if let Target::Fd(fd) = target {
         t.files.get(fd as i32)?;
@@ -125,6 +134,7 @@ fn do_set(t: &mut TaskCtx, target: Target, a: &[u64; 6]) -> SysResult {
         return Err(Errno::EROFS);
     }
     permission(t, &d, &name, true)?;
+    bare_prefix(&name)?;
     d.inode.setxattr(&name, &value, flags as u32)?;
     notify_dentry(&d, IN_ATTRIB);
     Ok(0)
@@ -144,6 +154,7 @@ fn do_get(t: &mut TaskCtx, target: Target, a: &[u64; 6]) -> SysResult {
         }
     };
     permission(t, &d, &name, false)?;
+    bare_prefix(&name)?;
     let v = d.inode.getxattr(&name)?;
     if size == 0 {
         return Ok(v.len() as u64);
@@ -203,6 +214,7 @@ fn do_remove(t: &mut TaskCtx, target: Target, a: &[u64; 6]) -> SysResult {
         return Err(Errno::EROFS);
     }
     permission(t, &d, &name, true)?;
+    bare_prefix(&name)?;
     d.inode.removexattr(&name)?;
     notify_dentry(&d, IN_ATTRIB);
     Ok(0)

@@ -257,6 +257,11 @@ pub trait FileOps: Send + Sync {
     fn size(&self) -> Option<u64> {
         None
     }
+    /// lseek SEEK_DATA (`data`) or SEEK_HOLE from `off` for files that know their holes
+    /// (tmpfs); None when the whole file counts as data.
+    fn seek_data_hole(&self, _off: u64, _data: bool) -> Option<Result<u64, Errno>> {
+        None
+    }
     /// Current poll readiness.
     fn readiness(&self) -> u32 {
         POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM
@@ -492,28 +497,26 @@ pub struct OpenFileInode {
     pub file: Arc<OpenFile>,
 }
 
-impl OpenFileInode {
-    fn is_socket(&self) -> bool {
-        self.file.anon_name.starts_with("socket:")
-    }
-}
-
 impl Inode for OpenFileInode {
     fn attr(&self) -> Result<Attr, Errno> {
+        let name = &self.file.anon_name;
+        if name.starts_with("pipe:") || name.starts_with("socket:") {
+            // The wrapped file's own attributes (a pipe keeps its inode number).
+            return crate::syscalls::file_attr_of(&self.file);
+        }
         Ok(Attr {
-            mode: if self.is_socket() {
-                S_IFSOCK | 0o777
-            } else {
-                S_IFIFO | 0o600
-            },
+            mode: S_IFIFO | 0o600,
             nlink: 1,
             blksize: 4096,
             ..Default::default()
         })
     }
     fn open(self: Arc<Self>, _flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
-        // Sockets cannot be opened through /proc/PID/fd.
-        if self.is_socket() {
+        // Sockets and anonymous inodes (eventfd, epoll, timerfd, signalfd, ...) cannot
+        // be opened through /proc/PID/fd (ENXIO, as on Linux); pipes, the host's stdio
+        // and message queues can.
+        let name = &self.file.anon_name;
+        if name.starts_with("socket:") || name.starts_with("anon_inode:") {
             return Err(Errno::ENXIO);
         }
         Ok(self.file.ops.clone())
