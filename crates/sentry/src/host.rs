@@ -30,8 +30,10 @@ pub struct HostFd {
 impl HostFd {
     /// Wraps (a dup of) host fd `fd`.
     pub fn new(fd: i32) -> Option<HostFd> {
+        // Above stdio, but within the first 64 slots: growing a multi-threaded process's
+        // fd table past them waits for an RCU grace period (about 20 ms here).
         // SAFETY: F_DUPFD_CLOEXEC on an integer fd; failure is reported.
-        let d = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 100) };
+        let d = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 10) };
         if d < 0 {
             return None;
         }
