@@ -1230,3 +1230,71 @@ fn exec_into_created_container() {
         }
     }
 }
+
+#[test]
+fn long_state_paths_work() {
+    // Docker's state directories hold 64-character ids: the control socket's path is
+    // then longer than a socket address can hold.
+    let bundle = Bundle::new(&["sleep", "1000"]);
+    let b = bundle.dir.to_string_lossy().into_owned();
+    let mut rt = Runtime::husk();
+    rt.root = rt.root.join("a".repeat(60)).join("b".repeat(60));
+    let id = "c".repeat(64);
+    assert_eq!(rt.quiet(&["create", "--bundle", &b, &id]), 0, "create");
+    assert_eq!(rt.quiet(&["start", &id]), 0, "start");
+    assert_eq!(rt.wait_status(&id, "running"), "running");
+    let out = rt.out(&["exec", &id, "echo", "hi"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hi\n", "{out:?}");
+    assert_eq!(rt.quiet(&["kill", &id, "KILL"]), 0, "kill");
+    assert_eq!(rt.wait_status(&id, "stopped"), "stopped");
+    assert_eq!(rt.quiet(&["delete", &id]), 0, "delete");
+    assert_no_sandbox_left(&rt);
+}
+
+#[test]
+fn events_stats_and_wait() {
+    let bundle = Bundle::new(&["sh", "-c", "sleep 1000"]);
+    let b = bundle.dir.to_string_lossy().into_owned();
+    for rt in Runtime::all() {
+        let n = rt.name;
+        assert_eq!(
+            rt.quiet(&["run", "-d", "--bundle", &b, "ev1"]),
+            0,
+            "{n}: run -d"
+        );
+        assert_eq!(rt.wait_status("ev1", "running"), "running", "{n}");
+        let out = rt.out(&["events", "--stats", "ev1"]);
+        assert_eq!(status_code(out.status), 0, "{n}: {out:?}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{n}: events json: {e}: {out:?}"));
+        assert_eq!(v["type"], "stats", "{n}: {v}");
+        assert_eq!(v["id"], "ev1", "{n}: {v}");
+        let pids = v["data"]["pids"]["current"].as_u64().unwrap_or(0);
+        assert!(pids >= 1, "{n}: pids.current {pids}: {v}");
+        assert!(
+            v["data"]["memory"]["usage"]["usage"].as_u64().unwrap_or(0) > 0,
+            "{n}: {v}"
+        );
+        if n == "husk" {
+            // runsc's `wait`: blocks until the container stops, prints its status.
+            let waiter = rt
+                .cmd(&["wait", "ev1"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn wait");
+            assert_eq!(rt.quiet(&["kill", "ev1", "KILL"]), 0, "kill");
+            let out = husk_tests::wait_output(waiter, Duration::from_secs(30))
+                .unwrap_or_else(|e| panic!("{e:#}"));
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout),
+                "{\"exitStatus\":137,\"id\":\"ev1\"}\n",
+                "{out:?}"
+            );
+        }
+        assert_eq!(rt.quiet(&["delete", "--force", "ev1"]), 0, "{n}: delete");
+        if n == "husk" {
+            assert_no_sandbox_left(&rt);
+        }
+    }
+}

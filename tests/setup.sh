@@ -5,7 +5,7 @@
 # only checks, in well under a second.
 set -euo pipefail
 
-pkgs=(gcc libc6-dev busybox-static python3 perl sqlite3 git xz-utils procps util-linux strace runsc runc debootstrap)
+pkgs=(gcc libc6-dev busybox-static python3 perl sqlite3 git xz-utils procps util-linux strace runsc runc debootstrap podman containerd)
 
 missing=()
 for p in "${pkgs[@]}"; do

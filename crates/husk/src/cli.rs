@@ -65,6 +65,10 @@ pub enum Command {
     List(ListArgs),
     /// Print the features this runtime supports (JSON).
     Features,
+    /// Print resource statistics of a container (runc's JSON lines), once with --stats.
+    Events(EventsArgs),
+    /// Wait until a container stops; print its exit status (JSON, as runsc).
+    Wait(IdArgs),
     /// The sandbox process of a container (started by `husk create`).
     #[command(hide = true)]
     Boot(BootArgs),
@@ -165,6 +169,18 @@ pub struct PsArgs {
 
 #[derive(Args, Debug)]
 pub struct IdArgs {
+    /// Container id.
+    pub id: String,
+}
+
+#[derive(Args, Debug)]
+pub struct EventsArgs {
+    /// Print the statistics once and exit.
+    #[arg(long)]
+    pub stats: bool,
+    /// How often to print statistics (a duration: 5s, 500ms).
+    #[arg(long, default_value = "5s")]
+    pub interval: String,
     /// Container id.
     pub id: String,
 }

@@ -6,6 +6,7 @@ mod confine;
 mod do_cmd;
 mod gofer_cmd;
 mod hostfd;
+mod log;
 mod oci;
 mod seccomp;
 
@@ -32,10 +33,14 @@ fn main() {
             std::process::exit(2);
         }
     };
+    if matches!(cli.command, cli::Command::Exec(_)) {
+        oci::close_inherited();
+    }
     let filter = tracing_subscriber::EnvFilter::try_from_env("HUSK_LOG").unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(if cli.debug { "debug" } else { "warn" })
     });
-    // --log FILE (runc's flag): logs go there instead of stderr.
+    // --log FILE (runc's flag): logs go there instead of stderr, in runc's (logrus's)
+    // line format; containerd's shim reads the last "error" line of its log.json.
     let log_file = cli.log.as_ref().and_then(|p| {
         std::fs::OpenOptions::new()
             .create(true)
@@ -43,18 +48,29 @@ fn main() {
             .open(p)
             .ok()
     });
+    let json = cli.log_format == "json";
     let fmt = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false);
+    oci::LOG_TO_FILE.store(log_file.is_some(), std::sync::atomic::Ordering::Relaxed);
     match log_file {
         Some(f) => fmt
             .with_writer(std::sync::Mutex::new(f))
             .with_ansi(false)
+            .event_format(log::Logrus { json })
+            .init(),
+        None if json => fmt
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .event_format(log::Logrus { json })
             .init(),
         None => fmt.with_writer(std::io::stderr).without_time().init(),
     }
     let g = oci::Global {
         root: cli.root.clone(),
+        log: cli.log.clone(),
+        log_format: cli.log_format.clone(),
+        debug: cli.debug,
     };
     let code = match cli.command {
         cli::Command::Do(args) => do_cmd::run(args, cli.debug),
@@ -72,6 +88,11 @@ fn main() {
         cli::Command::Resume(a) => oci::report(oci::pause(&g, a, false)),
         cli::Command::List(a) => oci::report(oci::list(&g, a)),
         cli::Command::Features => oci::report(oci::features()),
+        cli::Command::Events(a) => oci::report(
+            oci::events::parse_interval(&a.interval)
+                .and_then(|d| oci::events::events(&g, &a.id, a.stats, d)),
+        ),
+        cli::Command::Wait(a) => oci::report(oci::events::wait(&g, &a.id)),
         cli::Command::Boot(a) => oci::boot::run(a),
         cli::Command::Syscalls => {
             print!("{}", husk_sentry::syscalls::support_table());

@@ -10,10 +10,81 @@ use crate::host::HostFd;
 use crate::kernel::exec::{start_init, start_process, LaunchError};
 use crate::kernel::{default_rlimits, Creds, Kernel, KernelOptions, Tid};
 use crate::memfile::MemoryFile;
-use crate::vfs::{Mount, MountFlags, NewNode, OpenFile, Vfs, O_RDWR};
+use crate::vfs::{Dentry, Mount, MountFlags, NewNode, OpenFile, Vfs, WalkFlags, O_RDWR};
 use husk_abi::Rlimit;
 use husk_gofer::Client;
 use std::sync::Arc;
+
+/// Walks the absolute `path` from the root (following symlinks inside the sandbox).
+fn walk(vfs: &Vfs, path: &[u8]) -> Result<Arc<Dentry>, husk_abi::Errno> {
+    vfs.walk(&vfs.root, &vfs.root, path, WalkFlags { follow: true })
+}
+
+/// `path` if it exists and is the same inode at each walk (so that a mount on it is
+/// found again); a path that exists but is not goes to `skipped`.
+fn stable_walk(vfs: &Vfs, path: &[u8], skipped: &mut Vec<String>) -> Option<Arc<Dentry>> {
+    let first = walk(vfs, path).ok()?;
+    match walk(vfs, path) {
+        Ok(again) if crate::vfs::walk_same(&first.inode, &again.inode) => Some(first),
+        _ => {
+            skipped.push(String::from_utf8_lossy(path).into_owned());
+            None
+        }
+    }
+}
+
+/// The mount point `path`: its missing directories are created (mode 0755, root's),
+/// and its last component as a directory (`dir`) or an empty file.
+fn make_path(vfs: &Vfs, path: &[u8], dir: bool) -> Result<Arc<Dentry>, husk_abi::Errno> {
+    let names: Vec<&[u8]> = path
+        .split(|&c| c == b'/')
+        .filter(|n| !n.is_empty())
+        .collect();
+    let mut at = vfs.root.clone();
+    let mut prefix = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        prefix.push(b'/');
+        prefix.extend_from_slice(name);
+        at = match walk(vfs, &prefix) {
+            Ok(d) => d,
+            Err(husk_abi::Errno::ENOENT) => {
+                let node = if dir || i + 1 < names.len() {
+                    NewNode::Dir
+                } else {
+                    NewNode::File
+                };
+                let mode = if matches!(node, NewNode::Dir) {
+                    0o755
+                } else {
+                    0o644
+                };
+                at.inode.create(name, node, mode, 0, 0)?;
+                vfs.child(&at, name)?
+            }
+            Err(e) => return Err(e),
+        };
+    }
+    Ok(at)
+}
+
+/// A regular file in a tmpfs of its own holding `data`, with permission bits `mode`.
+fn memory_file(
+    mf: &Arc<MemoryFile>,
+    data: &[u8],
+    mode: u32,
+) -> Result<crate::vfs::InodeRef, husk_abi::Errno> {
+    let dir = MemFs::new_tmpfs(mf.clone(), 0o755, 0, 0, None)?;
+    let file = crate::vfs::Inode::create(&*dir, b"f", NewNode::File, mode & 0o7777, 0, 0)?;
+    let ops = file.clone().open(O_RDWR)?;
+    let mut off = 0;
+    while off < data.len() {
+        match ops.write(&data[off..], off as u64)? {
+            0 => return Err(husk_abi::Errno::EIO),
+            n => off += n,
+        }
+    }
+    Ok(file)
+}
 
 /// Why a sandbox could not run its program.
 #[derive(Debug)]
@@ -46,6 +117,26 @@ pub enum RootfsMode {
     None,
     /// The host tree under an in-memory layer, mounted read-only (OCI `root.readonly`).
     ReadOnly,
+}
+
+/// What an extra mount (an OCI config's `mounts`) mounts.
+pub enum ExtraSource {
+    /// A host directory served by a gofer of its own (confined to that directory);
+    /// reads and writes go to the host, as through a bind mount.
+    Gofer(Client),
+    /// A host file's contents (and permission bits), copied into the Sentry's memory
+    /// at start, as runsc does for /etc/hosts and friends: writes stay in the sandbox.
+    File(Vec<u8>, u32),
+    /// A new, empty tmpfs with this root mode.
+    Tmpfs(u32),
+}
+
+/// One extra mount: `source` on the absolute path `dest` (created in the root if
+/// missing, as runc creates mount points).
+pub struct ExtraMount {
+    pub dest: Vec<u8>,
+    pub source: ExtraSource,
+    pub flags: MountFlags,
 }
 
 /// A booted sandbox (a handle: clones share the kernel).
@@ -171,6 +262,122 @@ impl Sandbox {
         let _ = procfs.kernel.set(Arc::downgrade(&kernel));
         fsimpl::devpts::attach_kernel(&kernel);
         Ok(Sandbox { kernel })
+    }
+
+    /// Makes the extra mounts of an OCI config, then `linux.maskedPaths` (a directory
+    /// becomes an empty read-only tmpfs, anything else /dev/null) and
+    /// `linux.readonlyPaths` (mounted again on itself, read-only). Missing masked and
+    /// read-only paths are skipped, as runc skips them. Call before [`Sandbox::start`].
+    ///
+    /// Returns the masked and read-only paths that exist but cannot carry a mount: the
+    /// Sentry's procfs makes its entries anew at each lookup (the mount table finds
+    /// mounts by inode), so a mount on /proc/sys would never be crossed.
+    pub fn add_mounts(
+        &self,
+        mounts: Vec<ExtraMount>,
+        masked: &[Vec<u8>],
+        readonly: &[Vec<u8>],
+    ) -> Result<Vec<String>, SandboxError> {
+        let vfs = &self.kernel.vfs;
+        let mf = &self.kernel.mf;
+        for m in mounts {
+            let shown = String::from_utf8_lossy(&m.dest).into_owned();
+            let err = |e: &dyn std::fmt::Display| setup(format!("mount on {shown}: {e}"));
+            let (root, fstype, source): (crate::vfs::InodeRef, &'static str, String) =
+                match m.source {
+                    ExtraSource::Gofer(client) => (
+                        GoferFs::new_root(mf.clone(), Arc::new(client)).map_err(|e| err(&e))?,
+                        "9p",
+                        "none".into(),
+                    ),
+                    ExtraSource::Tmpfs(mode) => (
+                        MemFs::new_tmpfs(mf.clone(), mode, 0, 0, None).map_err(|e| err(&e))?,
+                        "tmpfs",
+                        "tmpfs".into(),
+                    ),
+                    ExtraSource::File(data, mode) => (
+                        memory_file(mf, &data, mode).map_err(|e| err(&e))?,
+                        "tmpfs",
+                        "tmpfs".into(),
+                    ),
+                };
+            let is_dir =
+                root.attr().map_err(|e| err(&e))?.mode & crate::vfs::S_IFMT == crate::vfs::S_IFDIR;
+            let at = make_path(vfs, &m.dest, is_dir).map_err(|e| err(&e))?;
+            // A directory only on a directory, anything else only on a non-directory.
+            let at_dir = at.inode.attr().map_err(|e| err(&e))?.mode & crate::vfs::S_IFMT
+                == crate::vfs::S_IFDIR;
+            if at_dir != is_dir {
+                let e = if is_dir {
+                    husk_abi::Errno::ENOTDIR
+                } else {
+                    husk_abi::Errno::EISDIR
+                };
+                return Err(err(&e));
+            }
+            vfs.mount(
+                &at,
+                Arc::new(Mount {
+                    root,
+                    flags: m.flags,
+                    fstype,
+                    source,
+                }),
+            )
+            .map_err(|e| err(&e))?;
+        }
+        let ro = MountFlags {
+            readonly: true,
+            nosuid: true,
+            nodev: true,
+            noexec: true,
+        };
+        let mut skipped = Vec::new();
+        for path in masked {
+            let Some(at) = stable_walk(vfs, path, &mut skipped) else {
+                continue;
+            };
+            let is_dir = at
+                .inode
+                .attr()
+                .is_ok_and(|a| a.mode & crate::vfs::S_IFMT == crate::vfs::S_IFDIR);
+            let root = if is_dir {
+                MemFs::new_tmpfs(mf.clone(), 0o755, 0, 0, Some(0)).map_err(setup)?
+            } else {
+                walk(vfs, b"/dev/null").map_err(setup)?.inode.clone()
+            };
+            vfs.mount(
+                &at,
+                Arc::new(Mount {
+                    root,
+                    flags: ro,
+                    fstype: "tmpfs",
+                    source: "tmpfs".into(),
+                }),
+            )
+            .map_err(setup)?;
+        }
+        for path in readonly {
+            let Some(at) = stable_walk(vfs, path, &mut skipped) else {
+                continue;
+            };
+            let flags = MountFlags {
+                readonly: true,
+                ..at.mount.flags
+            };
+            let (fstype, source) = (at.mount.fstype, at.mount.source.clone());
+            vfs.mount(
+                &at,
+                Arc::new(Mount {
+                    root: at.inode.clone(),
+                    flags,
+                    fstype,
+                    source,
+                }),
+            )
+            .map_err(setup)?;
+        }
+        Ok(skipped)
     }
 
     /// Starts the first process with the caller's stdio.

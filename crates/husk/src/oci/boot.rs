@@ -19,14 +19,17 @@
 //! `ps` -> `ok JSON` (an array of [`PsEntry`]) or `error MSG`;
 //! `pause` / `resume` -> `ok` or `error MSG` (status `paused` in between).
 
-use super::config::{self, Config};
+use super::config::{self, Config, MountKind};
 use super::state::{CONTROL_SOCKET, EXIT_STATUS_FILE};
 use crate::cli::BootArgs;
 use husk_sentry::kernel::{Creds, KernelOptions};
+use husk_sentry::sandbox::{ExtraMount, ExtraSource};
+use husk_sentry::vfs::MountFlags;
 use husk_sentry::{Program, RootfsMode, Sandbox, SandboxError};
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 use std::os::fd::OwnedFd;
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::process::Child;
 use std::sync::mpsc;
@@ -228,12 +231,17 @@ fn boot(args: &BootArgs) -> Result<Booted, String> {
         // Everything on the host path side first: the control socket, the exit-status
         // file, and a first answer from the gofer (it answers only once it has left
         // this mount namespace).
-        let sock_path = args.state.join(CONTROL_SOCKET);
-        let listener = UnixListener::bind(&sock_path)
-            .map_err(|e| format!("control socket {}: {e}", sock_path.display()))?;
+        let control = super::state::control_socket(&args.state)?;
+        let listener = UnixListener::bind(&control.path).map_err(|e| {
+            format!(
+                "control socket {}: {e}",
+                args.state.join(CONTROL_SOCKET).display()
+            )
+        })?;
         let exit_path = args.state.join(EXIT_STATUS_FILE);
         let exit_file = std::fs::File::create(&exit_path)
             .map_err(|e| format!("{}: {e}", exit_path.display()))?;
+        let extra = prepare_mounts(&cfg)?;
         let client = husk_gofer::Client::new(sock);
         client
             .call(&husk_gofer::Request::Stat { path: Vec::new() })
@@ -244,6 +252,7 @@ fn boot(args: &BootArgs) -> Result<Booted, String> {
         }
         let sandbox =
             Sandbox::new("ptrace", client, mode, host, opts).map_err(|e| e.to_string())?;
+        add_mounts(&sandbox, extra, &cfg)?;
         if std::env::var_os("HUSK_DEBUG_NO_SECCOMP").is_none() {
             crate::seccomp::install_sentry()?;
         }
@@ -263,6 +272,86 @@ fn boot(args: &BootArgs) -> Result<Booted, String> {
             Err(e)
         }
     }
+}
+
+/// Largest file a bind mount of a single file copies into the sandbox.
+const MAX_BIND_FILE: u64 = 1 << 20;
+
+/// Everything the config's extra mounts need from the host, gathered while the Sentry
+/// still sees it: a gofer of its own for each bind-mounted directory (confined to that
+/// directory, as the rootfs's gofer is to the rootfs; it exits when the Sentry closes
+/// its socket), the contents of each bind-mounted file (copied into the sandbox's
+/// memory, as runsc does for /etc/hosts and friends).
+fn prepare_mounts(cfg: &Config) -> Result<Vec<ExtraMount>, String> {
+    let mut out = Vec::new();
+    for m in &cfg.mounts {
+        let flags = MountFlags {
+            readonly: m.readonly,
+            nosuid: m.nosuid,
+            nodev: m.nodev,
+            noexec: m.noexec,
+        };
+        let source = match &m.kind {
+            MountKind::Tmpfs(mode) => ExtraSource::Tmpfs(*mode),
+            MountKind::Bind(path) => {
+                let meta = std::fs::metadata(path)
+                    .map_err(|e| format!("bind mount {}: {e}", path.display()))?;
+                if meta.is_dir() {
+                    let (_child, sock) = crate::do_cmd::start_gofer(path)?;
+                    let client = husk_gofer::Client::new(sock);
+                    client
+                        .call(&husk_gofer::Request::Stat { path: Vec::new() })
+                        .map_err(|e| {
+                            format!("the gofer for {} did not start: {e}", path.display())
+                        })?;
+                    ExtraSource::Gofer(client)
+                } else if meta.is_file() && meta.len() <= MAX_BIND_FILE {
+                    let data = std::fs::read(path)
+                        .map_err(|e| format!("bind mount {}: {e}", path.display()))?;
+                    ExtraSource::File(data, meta.permissions().mode())
+                } else {
+                    return Err(format!(
+                        "bind mount {}: only directories and regular files up to {MAX_BIND_FILE} bytes can be bind-mounted",
+                        path.display()
+                    ));
+                }
+            }
+        };
+        out.push(ExtraMount {
+            dest: m.destination.as_bytes().to_vec(),
+            source,
+            flags,
+        });
+    }
+    Ok(out)
+}
+
+/// Makes the extra mounts, masked and read-only paths in the Sentry's VFS.
+fn add_mounts(sandbox: &Sandbox, extra: Vec<ExtraMount>, cfg: &Config) -> Result<(), String> {
+    let bytes = |v: &[String]| v.iter().map(|p| p.as_bytes().to_vec()).collect::<Vec<_>>();
+    let skipped = sandbox
+        .add_mounts(
+            extra,
+            &bytes(&cfg.masked_paths),
+            &bytes(&cfg.readonly_paths),
+        )
+        .map_err(|e| e.to_string())?;
+    for p in skipped {
+        tracing::debug!(
+            "{p}: a synthetic procfs entry, not remounted (writes there change only the sandbox's own kernel)"
+        );
+    }
+    Ok(())
+}
+
+/// Puts this process (and so every process of the sandbox) into the container's
+/// cgroup with `linux.resources`' limits (see [`super::cgroup`]).
+fn join_cgroup(args: &BootArgs) -> Result<super::cgroup::Joined, String> {
+    let path = args.bundle.join("config.json");
+    let data = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let v: serde_json::Value = serde_json::from_slice(&data)
+        .map_err(|e| format!("{}: invalid JSON: {e}", path.display()))?;
+    super::cgroup::join(&super::cgroup::Resources::from_config(&v, &args.id))
 }
 
 /// Serves the control socket: `status` here, `start` and `kill` before start through
@@ -294,7 +383,6 @@ fn serve(
                         tracing::debug!("exec thread: {e}");
                     }
                 }
-                Phase::Created => reply(&conn, "error cannot exec in a created container"),
                 Phase::Paused => reply(&conn, "error cannot exec in a paused container"),
                 Phase::Stopped => reply(&conn, "error cannot exec in a stopped container"),
             }
@@ -345,7 +433,9 @@ fn serve(
                     reply(&conn, "ok");
                 }
                 (Ok(sig), Phase::Running | Phase::Paused) => {
-                    kernel.host_signal(sig);
+                    if !kernel.init_ignores_host_signal(sig) {
+                        kernel.host_signal(sig);
+                    }
                     reply(&conn, "ok");
                 }
                 (Ok(_), Phase::Stopped) => reply(&conn, "error container not running"),
@@ -396,9 +486,19 @@ pub fn run(args: BootArgs) -> i32 {
     // new namespaces is the Sentry (see crate::confine). Signals are not forwarded:
     // `husk kill` goes through the control socket, and a signal that ends the waiter
     // ends the Sentry with it.
+    let cgroup = match join_cgroup(&args) {
+        Ok(j) => j,
+        Err(e) => {
+            let _ = sync.write_all(format!("error {e}\n").as_bytes());
+            return 125;
+        }
+    };
     if confined() {
         match crate::confine::split(&nix::sys::signal::SigSet::empty()) {
-            Ok(crate::confine::Role::Waiter(code)) => return code,
+            Ok(crate::confine::Role::Waiter(code)) => {
+                super::cgroup::leave(&cgroup);
+                return code;
+            }
             Ok(crate::confine::Role::Sentry) => {}
             Err(e) => {
                 let _ = sync.write_all(format!("error {e}\n").as_bytes());

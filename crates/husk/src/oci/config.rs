@@ -29,6 +29,107 @@ pub struct Config {
     pub terminal: bool,
     /// `process.consoleSize` (rows, columns), with a terminal only.
     pub console_size: Option<(u16, u16)>,
+    /// The `mounts` husk makes itself (bind mounts and tmpfs outside /proc, /dev,
+    /// /sys); the others are the Sentry's own file systems.
+    pub mounts: Vec<ExtraMount>,
+    /// `linux.maskedPaths`.
+    pub masked_paths: Vec<String>,
+    /// `linux.readonlyPaths`.
+    pub readonly_paths: Vec<String>,
+}
+
+/// What an extra mount mounts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MountKind {
+    /// A bind mount of this host file or directory (absolute).
+    Bind(PathBuf),
+    /// A new tmpfs with this root mode.
+    Tmpfs(u32),
+}
+
+/// One mount of `mounts` that husk makes in the sandbox (see [`super::boot`]).
+#[derive(Debug, Clone)]
+pub struct ExtraMount {
+    pub destination: String,
+    pub kind: MountKind,
+    pub readonly: bool,
+    pub nosuid: bool,
+    pub nodev: bool,
+    pub noexec: bool,
+}
+
+/// Bind mounts on these destinations are replaced by the Sentry's own file system
+/// (runsc does the same for /dev/shm: a host directory shared with the sandbox would
+/// add nothing, the sandbox's shared memory lives in the Sentry).
+const SENTRY_BIND_DESTINATIONS: [&str; 1] = ["/dev/shm"];
+
+fn under(dest: &str, dir: &str) -> bool {
+    dest == dir || dest.starts_with(&format!("{dir}/"))
+}
+
+fn under_sentry(dest: &str) -> bool {
+    ["/proc", "/dev", "/sys"].iter().any(|d| under(dest, d))
+}
+
+fn is_bind(m: &Value) -> bool {
+    m["type"].as_str() == Some("bind")
+        || strs(m, "options").any(|(_, o)| o == "bind" || o == "rbind")
+}
+
+/// Destinations of the Sentry's own file systems that the config mounts read-only
+/// (podman's `sysfs` on /sys with `ro`): they are remounted read-only as
+/// `linux.readonlyPaths` are.
+fn sentry_readonly_mounts(v: &Value) -> Vec<String> {
+    v["mounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| !is_bind(m) && strs(m, "options").any(|(_, o)| o == "ro"))
+        .filter_map(|m| m["destination"].as_str())
+        .filter(|d| under_sentry(d))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The mounts husk makes itself, from the checked `mounts` (bind sources relative to
+/// the bundle, as the runtime spec says).
+fn extra_mounts(v: &Value, bundle: &Path) -> Result<Vec<ExtraMount>, String> {
+    let mut out = Vec::new();
+    for (i, m) in v["mounts"].as_array().into_iter().flatten().enumerate() {
+        let dest = m["destination"].as_str().unwrap_or_default();
+        let bind = is_bind(m);
+        if SENTRY_BIND_DESTINATIONS.contains(&dest) || (!bind && under_sentry(dest)) {
+            continue;
+        }
+        let opts: Vec<&str> = strs(m, "options").map(|(_, o)| o).collect();
+        let has = |o: &str| opts.contains(&o);
+        let kind = if bind {
+            let src = m["source"].as_str().unwrap_or_default();
+            let path = bundle.join(src);
+            let path = path
+                .canonicalize()
+                .map_err(|e| format!("mounts[{i}].source: {}: {e}", path.display()))?;
+            MountKind::Bind(path)
+        } else {
+            let mut mode = 0o1777;
+            for o in &opts {
+                if let Some(m) = o.strip_prefix("mode=") {
+                    mode = u32::from_str_radix(m, 8)
+                        .map_err(|_| format!("mounts[{i}].options: {o:?} is not an octal mode"))?;
+                }
+            }
+            MountKind::Tmpfs(mode)
+        };
+        out.push(ExtraMount {
+            destination: dest.to_string(),
+            kind,
+            readonly: has("ro"),
+            nosuid: has("nosuid"),
+            nodev: has("nodev"),
+            noexec: has("noexec"),
+        });
+    }
+    Ok(out)
 }
 
 fn rlimit_number(name: &str) -> Option<u32> {
@@ -218,6 +319,8 @@ const SPEC: Ty = Ty::Obj(&[
             ("maskedPaths", STRS, false),
             ("readonlyPaths", STRS, false),
             ("devices", Ty::Arr(&Ty::Any), false),
+            ("resources", Ty::Any, false),
+            ("seccomp", Ty::Any, false),
             ("cgroupsPath", Ty::Str, false),
             ("rootfsPropagation", Ty::Str, false),
             ("mountLabel", Ty::Str, false),
@@ -391,8 +494,11 @@ fn check_values(v: &Value) -> Result<(), String> {
     if p["user"]["username"].is_string() {
         return Err("process.user.username: not supported (Windows only)".into());
     }
-    if !p["user"]["umask"].is_null() {
-        return Err("process.user.umask: not supported yet".into());
+    // 0022 is the Sentry's umask for every process it starts (podman passes it).
+    if let Some(m) = p["user"]["umask"].as_u64().filter(|&m| m != 0o022) {
+        return Err(format!(
+            "process.user.umask: {m:#o} is not supported yet (only 0o22, the default)"
+        ));
     }
     if let Some(caps) = p["capabilities"].as_object() {
         for (set, list) in caps {
@@ -433,14 +539,23 @@ fn check_values(v: &Value) -> Result<(), String> {
             ));
         }
         let typ = m["type"].as_str().unwrap_or_default();
-        let options = strs(m, "options").map(|(_, o)| o);
-        let bind = typ == "bind" || options.into_iter().any(|o| o == "bind" || o == "rbind");
-        let under_sentry = ["/proc", "/dev", "/sys"]
-            .iter()
-            .any(|d| dest == *d || dest.starts_with(&format!("{d}/")));
-        if bind || !SENTRY_MOUNT_TYPES.contains(&typ) || !under_sentry {
+        if is_bind(m) {
+            if under(dest, "/proc")
+                || under(dest, "/sys")
+                || (under(dest, "/dev") && !SENTRY_BIND_DESTINATIONS.contains(&dest))
+            {
+                return Err(format!(
+                    "{field}: bind mount on {dest:?} is not supported (husk provides /proc, /dev and /sys itself)"
+                ));
+            }
+            if m["source"].as_str().is_none_or(str::is_empty) {
+                return Err(format!("{field}.source: a bind mount needs a source"));
+            }
+        } else if typ == "tmpfs" {
+            // Under /proc, /dev, /sys: the Sentry's own; elsewhere a new tmpfs.
+        } else if !SENTRY_MOUNT_TYPES.contains(&typ) || !under_sentry(dest) {
             return Err(format!(
-                "{field}: {typ:?} mount on {dest:?} is not supported yet (husk provides /proc, /dev and /sys itself and serves only root.path)"
+                "{field}: {typ:?} mount on {dest:?} is not supported yet (husk provides /proc, /dev and /sys itself; it makes bind and tmpfs mounts)"
             ));
         }
     }
@@ -488,7 +603,10 @@ fn check_values(v: &Value) -> Result<(), String> {
             return Err(format!("{field}.type: namespace {typ:?} is given twice"));
         }
         kinds.push(typ);
-        if ns["path"].as_str().is_some_and(|p| !p.is_empty()) {
+        // podman gives the network namespace it prepared for the container; the
+        // sandbox has its own network stack (the Sentry's) whatever the host namespace,
+        // so that path is not joined. Joining any other namespace is refused.
+        if typ != "network" && ns["path"].as_str().is_some_and(|p| !p.is_empty()) {
             return Err(format!(
                 "{field}.path: joining an existing namespace is not supported (the sandbox has its own)"
             ));
@@ -556,9 +674,14 @@ pub fn load(bundle: &Path) -> Result<Config, String> {
     check_type(&value, SPEC, "")
         .and_then(|()| check_values(&value))
         .map_err(|e| format!("{}: {e}", path.display()))?;
+    let mounts = extra_mounts(&value, bundle).map_err(|e| format!("{}: {e}", path.display()))?;
+    let sentry_ro = sentry_readonly_mounts(&value);
     let spec: Spec = serde_json::from_value(value)
         .map_err(|e| format!("{}: invalid configuration: {e}", path.display()))?;
-    from_spec(&spec, bundle).map_err(|e| format!("{}: {e}", path.display()))
+    let mut cfg = from_spec(&spec, bundle).map_err(|e| format!("{}: {e}", path.display()))?;
+    cfg.mounts = mounts;
+    cfg.readonly_paths.extend(sentry_ro);
+    Ok(cfg)
 }
 
 fn hook_list(list: &Option<Vec<oci_spec::runtime::Hook>>) -> Vec<Hook> {
@@ -649,6 +772,17 @@ fn from_spec(spec: &Spec, bundle: &Path) -> Result<Config, String> {
         hooks,
         terminal,
         console_size,
+        mounts: Vec::new(),
+        masked_paths: spec
+            .linux()
+            .as_ref()
+            .and_then(|l| l.masked_paths().clone())
+            .unwrap_or_default(),
+        readonly_paths: spec
+            .linux()
+            .as_ref()
+            .and_then(|l| l.readonly_paths().clone())
+            .unwrap_or_default(),
     })
 }
 
@@ -697,6 +831,58 @@ mod tests {
         assert!(c.readonly);
         assert!(c.rlimits.iter().any(|r| r.0 == 7));
         assert!(c.rootfs.ends_with("rootfs"), "{:?} in {dir:?}", c.rootfs);
+    }
+
+    #[test]
+    fn podman_mounts() {
+        let src = std::env::temp_dir();
+        let src = src.to_string_lossy().into_owned();
+        let (_, r) = bundle(&default_with(|v| {
+            v["process"]["user"]["umask"] = 18.into();
+            v["linux"]["namespaces"][1] =
+                serde_json::json!({"type": "network", "path": "/run/netns/x"});
+            let mounts = v["mounts"].as_array_mut().expect("mounts");
+            mounts.push(serde_json::json!({"destination": "/mnt", "type": "bind",
+                "source": src, "options": ["rbind", "ro", "nosuid"]}));
+            mounts.push(
+                serde_json::json!({"destination": "/dev/shm", "type": "bind",
+                "source": src, "options": ["bind"]}),
+            );
+            mounts.push(
+                serde_json::json!({"destination": "/scratch", "type": "tmpfs",
+                "source": "tmpfs", "options": ["mode=1700"]}),
+            );
+            mounts.push(serde_json::json!({"destination": "/sys", "type": "sysfs",
+                "source": "sysfs", "options": ["ro"]}));
+        }));
+        let c = r.expect("config");
+        assert_eq!(c.mounts.len(), 2, "{:?}", c.mounts);
+        assert_eq!(c.mounts[0].destination, "/mnt");
+        assert!(matches!(&c.mounts[0].kind, MountKind::Bind(p) if p.is_absolute()));
+        assert!(c.mounts[0].readonly && c.mounts[0].nosuid && !c.mounts[0].noexec);
+        assert_eq!(c.mounts[1].kind, MountKind::Tmpfs(0o1700));
+        assert!(c.readonly_paths.iter().any(|p| p == "/sys"));
+        assert!(c.masked_paths.iter().any(|p| p == "/proc/kcore"));
+        for (patch, field) in [
+            (
+                serde_json::json!({"destination": "/proc/x", "type": "bind", "source": "/tmp"}),
+                "bind mount on \"/proc/x\"",
+            ),
+            (
+                serde_json::json!({"destination": "/x", "type": "bind", "source": "/no/such"}),
+                "mounts[7].source: /no/such",
+            ),
+            (
+                serde_json::json!({"destination": "/x", "type": "proc", "source": "proc"}),
+                "\"proc\" mount on \"/x\"",
+            ),
+        ] {
+            let (_, r) = bundle(&default_with(|v| {
+                v["mounts"].as_array_mut().expect("mounts").push(patch);
+            }));
+            let e = r.expect_err(field);
+            assert!(e.contains(field), "{field}: {e}");
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@
 //! `husk exec` are not forwarded yet.
 
 use super::boot::ExecRequest;
-use super::state::{self, CONTROL_SOCKET};
+use super::state;
 use super::{config, Global, Res};
 use crate::cli::ExecArgs;
 use std::io::{BufRead, BufReader, Write};
@@ -83,9 +83,7 @@ fn from_process_file(path: &std::path::Path) -> Res<ExecRequest> {
             additional_gids.push(num(g, "additionalGids")?);
         }
     }
-    if v["terminal"].as_bool() == Some(true) {
-        return Err("process.terminal: true is not supported yet".into());
-    }
+    // `terminal` is read by exec_inner (process_terminal): it asks for --console-socket.
     Ok(ExecRequest {
         args: strings("args")?,
         env: strings("env")?,
@@ -95,6 +93,14 @@ fn from_process_file(path: &std::path::Path) -> Res<ExecRequest> {
         additional_gids,
         rlimits: Vec::new(),
     })
+}
+
+/// Whether a `--process` file asks for a terminal (`"terminal": true`).
+fn process_terminal(path: &std::path::Path) -> bool {
+    std::fs::read(path)
+        .ok()
+        .and_then(|d| serde_json::from_slice::<serde_json::Value>(&d).ok())
+        .is_some_and(|v| v["terminal"].as_bool() == Some(true))
 }
 
 fn request_for(args: &ExecArgs, cfg: Option<&config::Config>) -> Res<ExecRequest> {
@@ -194,7 +200,7 @@ const FORWARDED: [nix::sys::signal::Signal; 6] = [
 
 /// Blocks the forwarded signals and starts a thread that sends each one that arrives
 /// to process `pid` of the sandbox (`signal PID SIG` on the control socket).
-fn forward_signals(control: std::path::PathBuf, pid: i32) {
+fn forward_signals(control: state::ControlSocket, pid: i32) {
     let mut set = nix::sys::signal::SigSet::empty();
     for s in FORWARDED {
         set.add(s);
@@ -206,7 +212,7 @@ fn forward_signals(control: std::path::PathBuf, pid: i32) {
         .name("forward".into())
         .spawn(move || loop {
             let Ok(sig) = set.wait() else { return };
-            let Ok(conn) = UnixStream::connect(&control) else {
+            let Ok(conn) = UnixStream::connect(&control.path) else {
                 return;
             };
             let _ = (&conn).write_all(format!("signal {pid} {}\n", sig as i32).as_bytes());
@@ -235,7 +241,9 @@ pub fn exec(g: &Global, args: ExecArgs) -> Res<i32> {
 fn exec_inner(g: &Global, args: ExecArgs) -> Res<i32> {
     // runc's rules: a console socket goes with --tty and --detach; --tty without one
     // (runc relays its own terminal then) is not supported yet.
-    let console = match (&args.console_socket, args.tty, args.detach) {
+    // With --process, the file's `terminal` says whether there is one (runc's rule).
+    let tty = args.tty || args.process.as_deref().is_some_and(process_terminal);
+    let console = match (&args.console_socket, tty, args.detach) {
         (Some(p), true, true) => Some(super::tty::connect(p)?),
         (Some(_), _, _) => {
             return Err("--console-socket: only with --tty and --detach".into());
@@ -257,7 +265,8 @@ fn exec_inner(g: &Global, args: ExecArgs) -> Res<i32> {
     let cfg = config::load(std::path::Path::new(&st.bundle)).ok();
     let req = request_for(&args, cfg.as_ref())?;
     let json = serde_json::to_string(&req).map_err(|e| format!("encoding: {e}"))?;
-    let sock = UnixStream::connect(dir.join(CONTROL_SOCKET))
+    let control = state::control_socket(&dir)?;
+    let sock = UnixStream::connect(&control.path)
         .map_err(|e| format!("connecting to the sandbox: {e}"))?;
     let pty = match &console {
         Some(_) => Some(super::tty::open(None)?),
@@ -285,13 +294,13 @@ fn exec_inner(g: &Global, args: ExecArgs) -> Res<i32> {
         super::tty::send_master(sock, &p.master)?;
     }
     drop(pty);
+    if args.detach {
+        return detach(&args, control, pid, &mut lines);
+    }
     if let Some(pf) = &args.pid_file {
         state::write_atomic(pf, pid.to_string().as_bytes())?;
     }
-    if args.detach {
-        return Ok(0);
-    }
-    forward_signals(dir.join(CONTROL_SOCKET), pid);
+    forward_signals(control, pid);
     match lines.next() {
         Some(Ok(l)) => l
             .strip_prefix("exit ")
@@ -300,6 +309,57 @@ fn exec_inner(g: &Global, args: ExecArgs) -> Res<i32> {
             .ok_or_else(|| format!("unexpected answer from the sandbox: {l:?}")),
         // The sandbox ended (the container was killed) before the process did.
         _ => Ok(128 + libc::SIGKILL),
+    }
+}
+
+/// `exec --detach`: the process lives in the sandbox, so a host process stands in
+/// for it (as runsc does): a forked child of ours that keeps the control connection,
+/// forwards signals to the process and exits with its exit code. Its host pid goes to
+/// `--pid-file`, so a caller that waits for that pid (podman's conmon, a subreaper)
+/// gets the process's exit code.
+fn detach(
+    args: &ExecArgs,
+    control: state::ControlSocket,
+    pid: i32,
+    lines: &mut impl Iterator<Item = std::io::Result<String>>,
+) -> Res<i32> {
+    let single = std::fs::read_dir("/proc/self/task").is_ok_and(|d| d.count() == 1);
+    if !single {
+        return Err("exec --detach: cannot fork a multi-threaded process".into());
+    }
+    // SAFETY: the process is single-threaded (checked above), so the child may run
+    // arbitrary code after fork.
+    match unsafe { nix::unistd::fork() }.map_err(|e| format!("fork: {e}"))? {
+        nix::unistd::ForkResult::Parent { child } => {
+            if let Some(pf) = &args.pid_file {
+                state::write_atomic(pf, child.as_raw().to_string().as_bytes())?;
+            }
+            Ok(0)
+        }
+        nix::unistd::ForkResult::Child => {
+            // The process has its own copies of our stdio: let the caller see EOF
+            // when it closes them, not when we exit.
+            if let Ok(null) = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open("/dev/null")
+            {
+                for fd in 0..3 {
+                    // SAFETY: fds 0-2 are ours; dup2 replaces them atomically.
+                    let _ = unsafe { libc::dup2(std::os::fd::AsRawFd::as_raw_fd(&null), fd) };
+                }
+            }
+            forward_signals(control, pid);
+            let code = match lines.next() {
+                Some(Ok(l)) => l
+                    .strip_prefix("exit ")
+                    .and_then(|s| s.trim().parse::<i32>().ok())
+                    .map(exit_code)
+                    .unwrap_or(EXEC_FAILED),
+                _ => 128 + libc::SIGKILL,
+            };
+            std::process::exit(code)
+        }
     }
 }
 

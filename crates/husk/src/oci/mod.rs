@@ -7,9 +7,12 @@
 //! keeps `<root>/<id>/state.json` and talks to the sandbox over `<root>/<id>/control.sock`.
 
 pub mod boot;
+pub mod cgroup;
 pub mod config;
+pub mod events;
 pub mod exec;
 pub mod hooks;
+pub mod lookup;
 pub mod state;
 pub mod tty;
 
@@ -26,7 +29,16 @@ use std::time::{Duration, Instant};
 /// Global flags the OCI commands use.
 pub struct Global {
     pub root: PathBuf,
+    /// `--log FILE`, `--log-format` and `--debug`: passed on to the sandbox process, so
+    /// that its messages go to the log and not to the container's stdio.
+    pub log: Option<PathBuf>,
+    pub log_format: String,
+    pub debug: bool,
 }
+
+/// Whether logs go to a `--log` file: errors are then written there too (runc's
+/// `fatal`), where containerd's shim looks for the reason a command failed.
+pub static LOG_TO_FILE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 type Res<T> = Result<T, String>;
 
@@ -35,7 +47,9 @@ pub fn report(res: Res<i32>) -> i32 {
     match res {
         Ok(code) => code,
         Err(e) => {
-            tracing::debug!("error: {e}");
+            if LOG_TO_FILE.load(std::sync::atomic::Ordering::Relaxed) {
+                tracing::error!("{e}");
+            }
             eprintln!("husk: {e}");
             1
         }
@@ -98,7 +112,7 @@ fn create_container(g: &Global, args: &CreateArgs, detached: bool) -> Res<(Child
         }
         Err(e) => return Err(format!("{}: {e}", dir.display())),
     }
-    let (mut child, st) = match spawn_sandbox(&bundle, &dir, &cfg, args, console.as_ref()) {
+    let (mut child, st) = match spawn_sandbox(g, &bundle, &dir, &cfg, args, console.as_ref()) {
         Ok(x) => x,
         Err(e) => {
             let _ = std::fs::remove_dir_all(&dir);
@@ -124,10 +138,65 @@ fn create_container(g: &Global, args: &CreateArgs, detached: bool) -> Res<(Child
             return Err(e);
         }
     }
+    // The program must exist once the hooks have run (runc looks it up there too), so
+    // that a missing one fails create and not start.
+    let mounts: Vec<String> = cfg.mounts.iter().map(|m| m.destination.clone()).collect();
+    let prog = cfg.args.first().map(String::as_str).unwrap_or_default();
+    if let Err(e) = lookup::check_program(&cfg.rootfs, prog, &cfg.env, &cfg.cwd, &mounts) {
+        let _ = destroy(&dir, &st);
+        let _ = child.wait();
+        if let Some(pf) = &args.pid_file {
+            let _ = std::fs::remove_file(pf);
+        }
+        return Err(e);
+    }
     Ok((child, dir, st))
 }
 
+/// The open descriptors above stderr (the directory stream's own is among them, and
+/// closed by the time the list is returned).
+fn inherited_fds() -> Vec<i32> {
+    let Ok(rd) = std::fs::read_dir("/proc/self/fd") else {
+        return Vec::new();
+    };
+    rd.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .filter(|&fd| fd > 2)
+        .collect()
+}
+
+/// Marks every descriptor above stderr close-on-exec: what our caller left open (a
+/// containerd shim's listening socket, for one) must not reach the sandbox process,
+/// the gofer or the Sentry, which would keep it open for the container's lifetime.
+fn cloexec_inherited() {
+    for fd in inherited_fds() {
+        // SAFETY: F_GETFD/F_SETFD change only the close-on-exec flag of a descriptor
+        // number (EBADF for the directory's own, already closed); no memory and no
+        // ownership is involved.
+        unsafe {
+            let flags = libc::fcntl(fd, libc::F_GETFD);
+            if flags >= 0 && flags & libc::FD_CLOEXEC == 0 {
+                libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC);
+            }
+        }
+    }
+}
+
+/// Closes every descriptor above stderr that this process inherited. For `exec`: its
+/// `--detach` stand-in is a fork that lives as long as the process, and would keep
+/// what the caller left open (a containerd shim's listening socket). Only at start-up,
+/// single-threaded, before this process opens anything of its own.
+pub fn close_inherited() {
+    for fd in inherited_fds() {
+        // SAFETY: at start-up nothing in this process owns a descriptor above 2 (the
+        // directory stream's own is closed already: EBADF), so no owner is left with a
+        // closed or reused descriptor.
+        unsafe { libc::close(fd) };
+    }
+}
+
 fn spawn_sandbox(
+    g: &Global,
     bundle: &Path,
     dir: &Path,
     cfg: &config::Config,
@@ -149,11 +218,20 @@ fn spawn_sandbox(
             None => Ok(std::process::Stdio::inherit()),
         }
     };
+    cloexec_inherited();
     let (rd, wr) = rustix::pipe::pipe().map_err(|e| format!("pipe: {e}"))?;
     rustix::io::fcntl_setfd(&rd, rustix::io::FdFlags::CLOEXEC)
         .map_err(|e| format!("fcntl: {e}"))?;
     let exe = std::env::current_exe().map_err(|e| format!("cannot find the husk binary: {e}"))?;
-    let mut child = Command::new(exe)
+    let mut cmd = Command::new(exe);
+    if let Some(log) = &g.log {
+        cmd.arg("--log").arg(log);
+    }
+    cmd.arg("--log-format").arg(&g.log_format);
+    if g.debug {
+        cmd.arg("--debug");
+    }
+    let mut child = cmd
         .arg("boot")
         .arg("--bundle")
         .arg(bundle)

@@ -160,11 +160,42 @@ pub fn sandbox_alive(st: &State) -> bool {
     }
 }
 
+/// The control socket of the container in `dir` as a path that fits in a socket
+/// address (108 bytes): the path itself when short enough, else the same file reached
+/// through `/proc/self/fd/N` of an O_PATH descriptor of `dir`, kept open by this value
+/// (Docker's state directories have 64-character ids in them).
+pub struct ControlSocket {
+    pub path: PathBuf,
+    _dir: Option<std::os::fd::OwnedFd>,
+}
+
+/// Longest socket path that fits in `sockaddr_un.sun_path` with its NUL.
+const SUN_PATH_MAX: usize = 107;
+
+pub fn control_socket(dir: &Path) -> Result<ControlSocket, String> {
+    let path = dir.join(CONTROL_SOCKET);
+    if path.as_os_str().len() <= SUN_PATH_MAX {
+        return Ok(ControlSocket { path, _dir: None });
+    }
+    let fd = rustix::fs::open(
+        dir,
+        rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .map_err(|e| format!("{}: {e}", dir.display()))?;
+    use std::os::fd::AsRawFd;
+    let path = PathBuf::from(format!("/proc/self/fd/{}/{CONTROL_SOCKET}", fd.as_raw_fd()));
+    Ok(ControlSocket {
+        path,
+        _dir: Some(fd),
+    })
+}
+
 /// Sends one request line to the sandbox and returns its one-line answer.
 pub fn request(dir: &Path, line: &str, timeout: Duration) -> Result<String, String> {
-    let sock = dir.join(CONTROL_SOCKET);
+    let sock = control_socket(dir)?;
     let mut s =
-        UnixStream::connect(&sock).map_err(|e| format!("connecting to the sandbox: {e}"))?;
+        UnixStream::connect(&sock.path).map_err(|e| format!("connecting to the sandbox: {e}"))?;
     let _ = s.set_read_timeout(Some(timeout));
     let _ = s.set_write_timeout(Some(timeout));
     s.write_all(format!("{line}\n").as_bytes())

@@ -968,6 +968,24 @@ impl Kernel {
         self.send_to_process(&mut st, 1, SigInfo::user(sig, SI_USER, 0, 0));
     }
 
+    /// Whether the sandbox's init would ignore `sig` sent from the host as from an
+    /// ancestor PID namespace (an OCI container's init, as under runc): Linux delivers
+    /// only SIGKILL, SIGSTOP and signals init has a handler for (or blocks).
+    pub fn init_ignores_host_signal(&self, sig: i32) -> bool {
+        if sig == SIGKILL || sig == SIGSTOP || !(1..=64).contains(&sig) {
+            return false;
+        }
+        let st = self.lock();
+        let Some(p) = st.procs.get(&1) else {
+            return false;
+        };
+        let blocked = st
+            .threads
+            .get(&1)
+            .is_some_and(|t| t.mask & (1u64 << (sig - 1)) != 0);
+        p.actions[sig as usize].handler == 0 && !blocked
+    }
+
     /// Delivers a signal from the host to process `tgid` (one `husk exec` started);
     /// false if it is gone or has exited.
     pub fn host_signal_to(&self, tgid: Tid, sig: i32) -> bool {
