@@ -234,10 +234,39 @@ oci_startup() {
         oci[$rt]=$(timeout "$TMO" "$BUILD/timeit" "$n" "${cmd[@]}" </dev/null 2>/dev/null) || oci[$rt]=n/a
         [[ ${oci[$rt]} == n/a ]] && notes+=("$rt: \`run\` of the OCI bundle failed or timed out")
     done
+    # podman run --rm of the same rootfs, imported into a private store.
+    local -A pod
+    local store=$BUILD/podman-store
+    if command -v podman >/dev/null; then
+        local P=(podman --root "$store/root" --runroot "$store/run" --tmpdir "$store/tmp")
+        local U=(--ulimit nofile=20000:20000 --ulimit nproc=32768:32768 --network none)
+        if ! "${P[@]}" image exists localhost/husk-bench 2>/dev/null; then
+            tar -C "$bundle/rootfs" -cf "$BUILD/bench-rootfs.tar" .
+            "${P[@]}" import "$BUILD/bench-rootfs.tar" localhost/husk-bench >/dev/null 2>&1 || true
+        fi
+        for rt in runc husk runsc; do
+            echo "  podman start-up / $rt" >&2
+            case $rt in
+            runc) command -v runc >/dev/null || { pod[$rt]=n/a; continue; }
+                  cmd=("${P[@]}" --runtime "$(command -v runc)" run --rm "${U[@]}" localhost/husk-bench /bin/true) ;;
+            husk) ((have_husk)) || { pod[$rt]=n/a; continue; }
+                  cmd=("${P[@]}" --runtime "$HUSK" run --rm "${U[@]}" localhost/husk-bench /bin/true) ;;
+            runsc) ((have_runsc)) || { pod[$rt]=n/a; continue; }
+                   cmd=("${P[@]}" --runtime "$RUNSC" --runtime-flag network=none --runtime-flag platform=ptrace \
+                        run --rm "${U[@]}" localhost/husk-bench /bin/true) ;;
+            esac
+            pod[$rt]=$(timeout "$TMO" "$BUILD/timeit" "$n" "${cmd[@]}" </dev/null 2>/dev/null) || pod[$rt]=n/a
+            [[ ${pod[$rt]} == n/a ]] && notes+=("$rt: \`podman run --rm\` failed or timed out")
+        done
+    else
+        pod[runc]=n/a pod[husk]=n/a pod[runsc]=n/a
+        notes+=("podman: not installed (apt-get install -y podman)")
+    fi
     echo
-    echo "| OCI \`run\` of a bundle (busybox, /bin/true), ms (mean / median) | runc | husk (ptrace) | runsc (ptrace) | husk/runc | runsc/husk |"
+    echo "| OCI start-up, ms (mean / median) | runc | husk (ptrace) | runsc (ptrace) | husk/runc | runsc/husk |"
     echo "|---|---|---|---|---|---|"
-    echo "| start-up | $(cell "${oci[runc]}") | $(cell "${oci[husk]}") | $(cell "${oci[runsc]}") | $(ratio "$(mean "${oci[husk]}")" "$(mean "${oci[runc]}")") | $(ratio "$(mean "${oci[runsc]}")" "$(mean "${oci[husk]}")") |"
+    echo "| \`<runtime> run\` of a bundle (busybox, /bin/true) | $(cell "${oci[runc]}") | $(cell "${oci[husk]}") | $(cell "${oci[runsc]}") | $(ratio "$(mean "${oci[husk]}")" "$(mean "${oci[runc]}")") | $(ratio "$(mean "${oci[runsc]}")" "$(mean "${oci[husk]}")") |"
+    echo "| \`podman run --rm IMG /bin/true\` (--network none) | $(cell "${pod[runc]}") | $(cell "${pod[husk]}") | $(cell "${pod[runsc]}") | $(ratio "$(mean "${pod[husk]}")" "$(mean "${pod[runc]}")") | $(ratio "$(mean "${pod[runsc]}")" "$(mean "${pod[husk]}")") |"
 }
 oci_startup
 
