@@ -406,3 +406,46 @@ fn cannot_signal_a_host_process() {
         "kill of a host pid succeeded"
     );
 }
+
+#[test]
+fn ptrace_reaches_neither_the_sentry_nor_the_host() {
+    // PTRACE_ATTACH (16) to the sandbox's init, to this test process's host pid and to
+    // pid 2, and PTRACE_TRACEME (0): all fail inside the sandbox (husk does not offer
+    // ptrace to applications), and the Sentry stays untraced.
+    let me = std::process::id();
+    let script = format!(
+        "import ctypes\n\
+         libc = ctypes.CDLL(None, use_errno=True)\n\
+         for pid in (1, {me}, 2):\n\
+         \x20   r = libc.ptrace(16, pid, 0, 0)\n\
+         \x20   print('attach', 'ok' if r == 0 else 'failed')\n\
+         r = libc.ptrace(0, 0, 0, 0)\n\
+         print('traceme', 'ok' if r == 0 else 'failed')\n"
+    );
+    if !Path::new("/usr/bin/python3").exists() {
+        eprintln!("python3 not installed: skipped");
+        return;
+    }
+    let mut c = husk_do(&["/usr/bin/python3", "-c", &script]);
+    let child = c
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let husk_pid = child.id();
+    let out = wait_output(child, TIMEOUT).unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(status_code(out.status), 0, "{}", show(&out));
+    assert_eq!(
+        text(&out.stdout),
+        "attach failed\nattach failed\nattach failed\ntraceme failed\n",
+        "{}",
+        show(&out)
+    );
+    // Nothing on the host became a tracer of this test or of the (gone) sandbox.
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    assert!(
+        status.lines().any(|l| l == "TracerPid:\t0"),
+        "this test process got traced (husk pid {husk_pid}):\n{status}"
+    );
+}
