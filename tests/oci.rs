@@ -1298,3 +1298,46 @@ fn events_stats_and_wait() {
         }
     }
 }
+
+#[test]
+fn runtime_flags_overlay_network_debug_log() {
+    let bundle = Bundle::new(&["sh", "-c", "echo written > /out.txt"]);
+    bundle.edit(|c| c["root"]["readonly"] = serde_json::json!(false));
+    let b = bundle.dir.to_string_lossy().into_owned();
+    let out_file = bundle.dir.join("rootfs/out.txt");
+    let rt = Runtime::husk();
+    // Default: the rootfs stays untouched (in-memory layer).
+    let out = rt.out(&["run", "--bundle", &b, "fl1"]);
+    assert_eq!(status_code(out.status), 0, "{out:?}");
+    assert!(
+        !out_file.exists(),
+        "the default overlay wrote to the bundle"
+    );
+    // --overlay none: writes reach the bundle's rootfs; --debug-log DIR gets a log.
+    let logs = rt.root.with_extension("debug-logs");
+    let l = logs.to_string_lossy().into_owned();
+    let out = rt.out(&[
+        "--overlay",
+        "none",
+        "--debug-log",
+        &l,
+        "run",
+        "--bundle",
+        &b,
+        "fl2",
+    ]);
+    assert_eq!(status_code(out.status), 0, "{out:?}");
+    assert_eq!(
+        std::fs::read_to_string(&out_file).unwrap_or_default(),
+        "written\n"
+    );
+    let log = std::fs::read_to_string(logs.join("fl2.boot.log")).unwrap_or_default();
+    assert!(!log.is_empty(), "no debug log in {}", logs.display());
+    let _ = std::fs::remove_dir_all(&logs);
+    // A network husk cannot provide: one clear line, exit 2, nothing created.
+    let out = rt.out(&["--network", "host", "run", "--bundle", &b, "fl3"]);
+    assert_eq!(status_code(out.status), 2, "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--network host"), "{err}");
+    assert_no_sandbox_left(&rt);
+}

@@ -26,6 +26,22 @@ pub struct Cli {
     /// Accepted for compatibility with runc (husk does not create cgroups yet).
     #[arg(long = "systemd-cgroup", global = true)]
     pub systemd_cgroup: bool,
+    /// Containers: platform that runs application code (before the command, as runsc's).
+    #[arg(long, value_name = "PLATFORM", default_value = "ptrace", value_parser = ["ptrace"])]
+    pub platform: String,
+    /// Containers: "memory" keeps the rootfs read-only under an in-memory layer; "none"
+    /// writes through to the bundle's rootfs (runsc's --overlay2).
+    #[arg(long, value_name = "MODE", default_value = "memory", value_parser = ["memory", "none"])]
+    pub overlay: String,
+    /// Containers: the network ("none": husk has no network stack yet).
+    #[arg(long, value_name = "NETWORK", default_value = "none")]
+    pub network: String,
+    /// Containers: log each system call of the application.
+    #[arg(long)]
+    pub strace: bool,
+    /// Containers: write the sandbox process's debug log to DIR/ID.boot.log.
+    #[arg(long = "debug-log", value_name = "DIR")]
+    pub debug_log: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -227,6 +243,12 @@ pub struct BootArgs {
     /// Pipe fd to report readiness (or an error) to `husk create`.
     #[arg(long = "sync-fd")]
     pub sync_fd: i32,
+    /// How the rootfs is presented ("memory" or "none").
+    #[arg(long, default_value = "memory", value_parser = ["memory", "none"])]
+    pub overlay: String,
+    /// Log each system call of the application.
+    #[arg(long)]
+    pub strace: bool,
     /// Container id.
     pub id: String,
 }

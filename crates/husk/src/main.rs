@@ -66,11 +66,21 @@ fn main() {
             .init(),
         None => fmt.with_writer(std::io::stderr).without_time().init(),
     }
+    if cli.network != "none" {
+        eprintln!(
+            "husk: --network {}: not supported (husk has no network stack yet; use --network none)",
+            cli.network
+        );
+        std::process::exit(2);
+    }
     let g = oci::Global {
         root: cli.root.clone(),
         log: cli.log.clone(),
         log_format: cli.log_format.clone(),
         debug: cli.debug,
+        overlay: cli.overlay.clone(),
+        strace: cli.strace,
+        debug_log: cli.debug_log.clone(),
     };
     let code = match cli.command {
         cli::Command::Do(args) => do_cmd::run(args, cli.debug),

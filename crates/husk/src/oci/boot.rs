@@ -217,11 +217,13 @@ fn boot(args: &BootArgs) -> Result<Booted, String> {
     let result = (|| {
         let mode = if cfg.readonly {
             RootfsMode::ReadOnly
+        } else if args.overlay == "none" {
+            RootfsMode::None
         } else {
             RootfsMode::Memory
         };
         let opts = KernelOptions {
-            strace: false,
+            strace: args.strace,
             hostname: if cfg.hostname.is_empty() {
                 args.id.clone()
             } else {

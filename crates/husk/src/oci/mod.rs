@@ -34,6 +34,10 @@ pub struct Global {
     pub log: Option<PathBuf>,
     pub log_format: String,
     pub debug: bool,
+    /// `--overlay`, `--strace`, `--debug-log DIR`: how containers' sandboxes run.
+    pub overlay: String,
+    pub strace: bool,
+    pub debug_log: Option<PathBuf>,
 }
 
 /// Whether logs go to a `--log` file: errors are then written there too (runc's
@@ -224,11 +228,19 @@ fn spawn_sandbox(
         .map_err(|e| format!("fcntl: {e}"))?;
     let exe = std::env::current_exe().map_err(|e| format!("cannot find the husk binary: {e}"))?;
     let mut cmd = Command::new(exe);
-    if let Some(log) = &g.log {
+    // --debug-log DIR: the sandbox process logs at debug level to DIR/ID.boot.log.
+    let debug_log = match &g.debug_log {
+        Some(d) => {
+            std::fs::create_dir_all(d).map_err(|e| format!("--debug-log {}: {e}", d.display()))?;
+            Some(d.join(format!("{}.boot.log", args.id)))
+        }
+        None => None,
+    };
+    if let Some(log) = debug_log.as_ref().or(g.log.as_ref()) {
         cmd.arg("--log").arg(log);
     }
     cmd.arg("--log-format").arg(&g.log_format);
-    if g.debug {
+    if g.debug || debug_log.is_some() {
         cmd.arg("--debug");
     }
     let mut child = cmd
@@ -239,6 +251,9 @@ fn spawn_sandbox(
         .arg(dir)
         .arg("--sync-fd")
         .arg(wr.as_raw_fd().to_string())
+        .arg("--overlay")
+        .arg(&g.overlay)
+        .args(g.strace.then_some("--strace"))
         .arg("--")
         .arg(&args.id)
         .process_group(0)
