@@ -1341,3 +1341,60 @@ fn runtime_flags_overlay_network_debug_log() {
     assert!(err.contains("--network host"), "{err}");
     assert_no_sandbox_left(&rt);
 }
+
+#[test]
+fn container_cannot_reach_host_files_processes_or_pids() {
+    // From inside a container: a host file outside the rootfs and its bind mounts (also
+    // through planted symlinks), a host process (signal) and host pids are out of reach,
+    // with husk as with runc.
+    let bundle = Bundle::new(&["sh", "-c", "true"]);
+    let secret = bundle.dir.join("secret.txt");
+    std::fs::write(&secret, "host secret\n").expect("write secret");
+    let vol = bundle.dir.join("vol");
+    std::fs::create_dir_all(&vol).expect("mkdir vol");
+    std::fs::write(vol.join("in.txt"), "shared\n").expect("write vol");
+    let rootfs = bundle.dir.join("rootfs");
+    std::os::unix::fs::symlink("../secret.txt", rootfs.join("up")).expect("symlink");
+    std::os::unix::fs::symlink(&secret, rootfs.join("abs")).expect("symlink");
+    std::fs::create_dir_all(rootfs.join("vol")).expect("mkdir");
+    let mut sleeper = Command::new("sleep")
+        .arg("100")
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("spawn sleeper");
+    let host_pid = sleeper.id();
+    let script = format!(
+        "cat /up 2>/dev/null || echo no-up; cat /abs 2>/dev/null || echo no-abs; \
+         cat /../secret.txt 2>/dev/null || echo no-dotdot; cat /vol/in.txt; \
+         cat /vol/../../secret.txt 2>/dev/null || echo no-vol-escape; \
+         kill -0 {host_pid} 2>/dev/null && echo signalled || echo no-signal; \
+         test -e /proc/{host_pid} && echo host-pid-visible || echo host-pid-hidden"
+    );
+    let vol_s = vol.to_string_lossy().into_owned();
+    bundle.edit(|c| {
+        c["process"]["args"] = serde_json::json!(["sh", "-c", script]);
+        let mounts = c["mounts"].as_array_mut().expect("mounts");
+        mounts.push(serde_json::json!({
+            "destination": "/vol", "type": "bind", "source": vol_s, "options": ["rbind", "ro"]
+        }));
+    });
+    let b = bundle.dir.to_string_lossy().into_owned();
+    let mut outputs = Vec::new();
+    for rt in Runtime::all() {
+        let n = rt.name;
+        let out = rt.out(&["run", "--bundle", &b, "iso1"]);
+        assert_eq!(status_code(out.status), 0, "{n}: {out:?}");
+        outputs.push((n, String::from_utf8_lossy(&out.stdout).into_owned()));
+        if n == "husk" {
+            assert_no_sandbox_left(&rt);
+        }
+    }
+    let alive = sleeper.try_wait().map(|s| s.is_none()).unwrap_or(false);
+    let _ = sleeper.kill();
+    let _ = sleeper.wait();
+    assert!(alive, "the host process was killed");
+    let want = "no-up\nno-abs\nno-dotdot\nshared\nno-vol-escape\nno-signal\nhost-pid-hidden\n";
+    for (n, out) in outputs {
+        assert_eq!(out, want, "{n}");
+    }
+}
