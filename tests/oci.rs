@@ -1398,3 +1398,235 @@ fn container_cannot_reach_host_files_processes_or_pids() {
         assert_eq!(out, want, "{n}");
     }
 }
+
+/// `linux.sysctl` is applied before the first process (namespaced ones; what the
+/// Sentry lacks, such as net.ipv4.ping_group_range, is ignored with a warning), and
+/// runc's default masked and read-only paths hold under /proc: /proc/sys is read-only
+/// (EROFS, also through a relative walk below it), masked entries read as empty.
+#[test]
+fn sysctl_masked_and_readonly_proc() {
+    let script = "cd /proc/sys/kernel && cat hostname domainname shmmax msgmax sem; \
+        { echo x > hostname; } 2>&1; echo \"hostname write: $?\"; \
+        { echo 1 > /proc/sys/kernel/shmmni; } 2>&1; echo \"shmmni write: $?\"; \
+        cat hostname; \
+        echo \"kcore: $(cat /proc/kcore 2>/dev/null | wc -c)\"; \
+        echo \"keys: $(cat /proc/keys 2>/dev/null | wc -c)\"; \
+        echo \"random: $(ls /proc/sys/kernel/random | wc -l)\"; \
+        echo \"ostype: $(cat /proc/sys/kernel/ostype | wc -c)\"; \
+        echo \"uptime: $(cat /proc/uptime | wc -c)\"";
+    let bundle = Bundle::new(&["sh", "-c", script]);
+    std::os::unix::fs::symlink("busybox", bundle.dir.join("rootfs/bin/wc")).expect("symlink");
+    bundle.edit(|c| {
+        // runc's default lists (`husk spec`), plus entries the Sentry's procfs has: a
+        // top-level file, a file and a directory below /proc/sys.
+        let masked = c["linux"]["maskedPaths"]
+            .as_array_mut()
+            .expect("maskedPaths");
+        assert!(masked.iter().any(|p| p == "/proc/kcore"), "{masked:?}");
+        masked.extend(
+            [
+                "/proc/uptime",
+                "/proc/sys/kernel/ostype",
+                "/proc/sys/kernel/random",
+            ]
+            .map(serde_json::Value::from),
+        );
+        let ro = &c["linux"]["readonlyPaths"];
+        assert!(
+            ro.as_array()
+                .is_some_and(|r| r.iter().any(|p| p == "/proc/sys")),
+            "{ro}"
+        );
+        c["hostname"] = "box".into();
+        c["linux"]["sysctl"] = serde_json::json!({
+            "kernel.domainname": "example.org",
+            "kernel.shmmax": "123456",
+            "kernel.msgmax": "9000",
+            "kernel.sem": "250 32000 32 128",
+            "net.ipv4.ping_group_range": "0 2147483647",
+        });
+    });
+    let b = bundle.dir.to_string_lossy().into_owned();
+    let want = "box\nexample.org\n123456\n9000\n250\t32000\t32\t128\n\
+        sh: can't create hostname: Read-only file system\nhostname write: 1\n\
+        sh: can't create /proc/sys/kernel/shmmni: Read-only file system\nshmmni write: 1\n\
+        box\nkcore: 0\nkeys: 0\nrandom: 0\nostype: 0\nuptime: 0\n";
+    for rt in Runtime::all() {
+        let n = rt.name;
+        let out = rt.out(&["run", "--bundle", &b, "sysctl1"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(status_code(out.status), 0, "{n}: {stderr}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), want, "{n}: {stderr}");
+        if n == "husk" {
+            assert!(
+                stderr.contains(
+                    "sysctl net.ipv4.ping_group_range: not implemented by the sandbox, ignored"
+                ),
+                "{stderr}"
+            );
+            assert_no_sandbox_left(&rt);
+        }
+    }
+}
+
+/// Writes a pod's two bundles (a pause container and an app container carrying
+/// containerd's CRI annotations, with a marker file only in the app's rootfs).
+fn pod_bundles(sandbox_id: &str, app_args: &[&str]) -> (Bundle, Bundle) {
+    let pause = Bundle::new(&["sleep", "1000"]);
+    let app = Bundle::new(app_args);
+    std::fs::write(app.dir.join("rootfs/marker"), "app rootfs\n").expect("marker");
+    pause.edit(|c| {
+        c["hostname"] = "pod1".into();
+        c["annotations"] = serde_json::json!({
+            "io.kubernetes.cri.container-type": "sandbox",
+            "io.kubernetes.cri.sandbox-id": sandbox_id,
+        });
+    });
+    app.edit(|c| {
+        c["hostname"] = "pod1".into();
+        c["annotations"] = serde_json::json!({
+            "io.kubernetes.cri.container-type": "container",
+            "io.kubernetes.cri.sandbox-id": sandbox_id,
+        });
+    });
+    (pause, app)
+}
+
+/// A pod as containerd's CRI plugin makes it: the pause container, then an app
+/// container whose annotations name the pause container's sandbox. Under husk the app
+/// runs in that sandbox (its host process is a `husk join` stand-in, not a sandbox of
+/// its own), with its own rootfs and PID namespace; what it prints, its exit code and
+/// the lifecycle (state, exec, ps, kill, delete) are runc's. Deleting the sandbox ends
+/// the containers in it.
+#[test]
+fn pod_container_joins_the_sandbox() {
+    let script = "echo hello; cat /marker; hostname; echo pid $$; \
+        trap 'echo got TERM; exit 7' TERM; while :; do sleep 0.05; done";
+    let (pause, app) = pod_bundles("pod-sb", &["sh", "-c", script]);
+    let (p, a) = (
+        pause.dir.to_string_lossy().into_owned(),
+        app.dir.to_string_lossy().into_owned(),
+    );
+    let mut results = Vec::new();
+    for rt in Runtime::all() {
+        let n = rt.name;
+        assert_eq!(rt.quiet(&["run", "-d", "--bundle", &p, "pod-sb"]), 0, "{n}");
+        assert_eq!(rt.status("pod-sb"), "running", "{n}");
+        let log = rt.root.with_extension("app.log");
+        let out = std::fs::File::create(&log).expect("log");
+        let child = rt
+            .cmd(&["create", "--bundle", &a, "app1"])
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().expect("dup"))
+            .stderr(out)
+            .spawn()
+            .expect("create");
+        let created = wait_output(child, TIMEOUT).expect("create");
+        assert!(
+            created.status.success(),
+            "{n}: create: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        assert_eq!(rt.status("app1"), "created", "{n}");
+        let st = rt.state("app1").expect("state");
+        let pid = st["pid"].as_i64().expect("pid");
+        if n == "husk" {
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).expect("cmdline");
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            assert!(cmd.contains(" join "), "{cmd}");
+        }
+        assert_eq!(rt.quiet(&["start", "app1"]), 0, "{n}");
+        assert_eq!(rt.status("app1"), "running", "{n}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("pid ")
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let exec = rt.out(&[
+            "exec",
+            "app1",
+            "sh",
+            "-c",
+            "cat /marker; echo exec $$; test -e /proc/1 && echo has-pid-1",
+        ]);
+        assert_eq!(status_code(exec.status), 0, "{n}: {exec:?}");
+        let exec_out = String::from_utf8_lossy(&exec.stdout).into_owned();
+        let ps = rt.out(&["ps", "--format", "json", "app1"]);
+        assert!(ps.status.success(), "{n}: {ps:?}");
+        let pids: Vec<i64> = serde_json::from_slice(&ps.stdout).expect("ps json");
+        // The pause container's root does not have the app's marker.
+        let pause_marker = rt.out(&["exec", "pod-sb", "cat", "/marker"]);
+        assert_ne!(status_code(pause_marker.status), 0, "{n}: {pause_marker:?}");
+        assert_eq!(rt.quiet(&["kill", "app1", "TERM"]), 0, "{n}");
+        assert_eq!(rt.wait_status("app1", "stopped"), "stopped", "{n}");
+        let printed = std::fs::read_to_string(&log).unwrap_or_default();
+        assert_eq!(rt.quiet(&["delete", "app1"]), 0, "{n}");
+        assert!(rt.state("app1").is_none(), "{n}");
+        results.push((n, printed, exec_out, pids.len() >= 2));
+        // A second app container: deleting the sandbox ends it.
+        let child = rt
+            .cmd(&["create", "--bundle", &a, "app2"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("create");
+        assert!(
+            wait_output(child, TIMEOUT)
+                .expect("create")
+                .status
+                .success(),
+            "{n}"
+        );
+        assert_eq!(rt.quiet(&["start", "app2"]), 0, "{n}");
+        if n == "husk" {
+            assert_eq!(rt.quiet(&["delete", "--force", "pod-sb"]), 0, "{n}");
+            assert_eq!(rt.wait_status("app2", "stopped"), "stopped", "{n}");
+            assert_eq!(rt.quiet(&["delete", "app2"]), 0, "{n}");
+            assert_no_sandbox_left(&rt);
+        } else {
+            assert_eq!(rt.quiet(&["delete", "--force", "app2"]), 0, "{n}");
+            assert_eq!(rt.quiet(&["delete", "--force", "pod-sb"]), 0, "{n}");
+        }
+        let _ = std::fs::remove_file(&log);
+    }
+    let want = "hello\napp rootfs\npod1\npid 1\ngot TERM\n";
+    for (n, printed, exec_out, ps_ok) in results {
+        assert_eq!(printed, want, "{n}");
+        assert!(exec_out.starts_with("app rootfs\nexec "), "{n}: {exec_out}");
+        assert!(exec_out.ends_with("has-pid-1\n"), "{n}: {exec_out}");
+        assert!(ps_ok, "{n}: ps lists the init and the sleep");
+    }
+}
+
+/// A container naming a sandbox that does not exist (or is not running) fails at
+/// create with one line naming the annotation, and leaves no state behind.
+#[test]
+fn pod_container_needs_a_running_sandbox() {
+    let (pause, app) = pod_bundles("pod-none", &["true"]);
+    let a = app.dir.to_string_lossy().into_owned();
+    let rt = Runtime::husk();
+    let out = rt.out(&["create", "--bundle", &a, "app1"]);
+    assert_eq!(status_code(out.status), 1, "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        err,
+        "husk: annotations: sandbox \"pod-none\" (io.kubernetes.cri.sandbox-id) does not exist\n"
+    );
+    assert!(rt.ids().is_empty(), "{:?}", rt.ids());
+    // Created but not started: not running yet.
+    let p = pause.dir.to_string_lossy().into_owned();
+    assert_eq!(rt.quiet(&["create", "--bundle", &p, "pod-none"]), 0);
+    let out = rt.out(&["create", "--bundle", &a, "app1"]);
+    assert_eq!(status_code(out.status), 1, "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is created, not running"),
+        "{out:?}"
+    );
+    assert_eq!(rt.ids(), ["pod-none"]);
+    assert_eq!(rt.quiet(&["delete", "--force", "pod-none"]), 0);
+    assert_no_sandbox_left(&rt);
+}

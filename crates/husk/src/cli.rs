@@ -88,6 +88,9 @@ pub enum Command {
     /// The sandbox process of a container (started by `husk create`).
     #[command(hide = true)]
     Boot(BootArgs),
+    /// The stand-in process of a container that joins a sandbox (started by `husk create`).
+    #[command(hide = true)]
+    Join(BootArgs),
 }
 
 #[derive(Args, Debug)]
@@ -249,6 +252,9 @@ pub struct BootArgs {
     /// Log each system call of the application.
     #[arg(long)]
     pub strace: bool,
+    /// `join`: the state directory of the sandbox's container.
+    #[arg(long = "sandbox-state")]
+    pub sandbox_state: Option<PathBuf>,
     /// Container id.
     pub id: String,
 }

@@ -104,6 +104,7 @@ fn main() {
         ),
         cli::Command::Wait(a) => oci::report(oci::events::wait(&g, &a.id)),
         cli::Command::Boot(a) => oci::boot::run(a),
+        cli::Command::Join(a) => oci::pod::run_join(a),
         cli::Command::Syscalls => {
             print!("{}", husk_sentry::syscalls::support_table());
             0

@@ -7,7 +7,7 @@ use crate::fsimpl::{
     procfs::{HostInfo, ProcFs},
 };
 use crate::host::HostFd;
-use crate::kernel::exec::{start_init, start_process, LaunchError};
+use crate::kernel::exec::{start_init, start_process, start_process_in, LaunchError};
 use crate::kernel::{default_rlimits, Creds, Kernel, KernelOptions, Tid};
 use crate::memfile::MemoryFile;
 use crate::vfs::{Dentry, Mount, MountFlags, NewNode, OpenFile, Vfs, WalkFlags, O_RDWR};
@@ -139,6 +139,48 @@ pub struct ExtraMount {
     pub flags: MountFlags,
 }
 
+/// Host fds as the open files of a process started from the host (fd 0, 1, 2, ...).
+fn host_stdio(stdio: Vec<std::os::fd::OwnedFd>) -> Vec<Arc<OpenFile>> {
+    stdio
+        .into_iter()
+        .enumerate()
+        .map(|(i, fd)| {
+            let host = HostFd::from_owned(fd);
+            let name = format!("host:[{i}]");
+            OpenFile::new_anon(Arc::new(host), O_RDWR, name)
+        })
+        .collect()
+}
+
+/// A container of a multi-container sandbox (see [`Sandbox::new_container`]).
+#[derive(Clone)]
+pub struct Container {
+    placement: crate::kernel::exec::Placement,
+}
+
+impl Container {
+    /// The pid process `global` (a sandbox-wide pid) has in the container (0 if the
+    /// container does not see it).
+    pub fn pid(&self, global: Tid) -> Tid {
+        self.placement.pidns.local(global)
+    }
+
+    /// The sandbox-wide pid of the container's pid `local`.
+    pub fn global_pid(&self, local: Tid) -> Option<Tid> {
+        self.placement.pidns.global(local)
+    }
+
+    /// Whether the container has a PID namespace of its own.
+    pub fn own_pids(&self) -> bool {
+        !self.placement.pidns.is_root()
+    }
+
+    /// The container's PID namespace.
+    pub fn pidns(&self) -> &Arc<crate::kernel::pidns::PidNs> {
+        &self.placement.pidns
+    }
+}
+
 /// A booted sandbox (a handle: clones share the kernel).
 #[derive(Clone)]
 pub struct Sandbox {
@@ -183,6 +225,72 @@ fn setup(e: impl std::fmt::Display) -> SandboxError {
     SandboxError::Setup(e.to_string())
 }
 
+/// The mount tree of a sandbox or container: the rootfs the gofer serves, as `rootfs`
+/// says, and nothing on it yet.
+fn root_vfs(
+    mf: &Arc<MemoryFile>,
+    gofer: Client,
+    rootfs: RootfsMode,
+) -> Result<Arc<Vfs>, SandboxError> {
+    let gofer = Arc::new(gofer);
+    let (root, fstype): (crate::vfs::InodeRef, &'static str) = match rootfs {
+        RootfsMode::Memory | RootfsMode::ReadOnly => (
+            MemFs::new_root(mf.clone(), Some(gofer), 0o755)
+                .map_err(|e| setup(format!("rootfs: {e}")))?,
+            "overlay",
+        ),
+        RootfsMode::None => (
+            GoferFs::new_root(mf.clone(), gofer).map_err(|e| setup(format!("rootfs: {e}")))?,
+            "9p",
+        ),
+    };
+    Ok(Arc::new(Vfs::new(Arc::new(Mount {
+        root,
+        flags: MountFlags {
+            readonly: rootfs == RootfsMode::ReadOnly,
+            ..MountFlags::default()
+        },
+        fstype,
+        source: if fstype == "9p" { "none" } else { "overlay" }.into(),
+    }))))
+}
+
+/// Mounts one of the sandbox's own file systems (proc, dev, sys) on `/name`, which is
+/// made if the rootfs lacks it.
+fn mount_special(
+    vfs: &Vfs,
+    name: &[u8],
+    inode: crate::vfs::InodeRef,
+    fstype: &'static str,
+) -> Result<(), SandboxError> {
+    let at = match vfs.child(&vfs.root, name) {
+        Ok(d) => d,
+        Err(_) => {
+            vfs.root
+                .inode
+                .create(name, NewNode::Dir, 0o755, 0, 0)
+                .map_err(|e| setup(format!("mkdir /{}: {e}", String::from_utf8_lossy(name))))?;
+            vfs.child(&vfs.root, name).map_err(setup)?
+        }
+    };
+    let flags = MountFlags {
+        nosuid: true,
+        nodev: fstype != "devtmpfs",
+        noexec: fstype != "devtmpfs",
+        readonly: false,
+    };
+    vfs.mount(
+        &at,
+        Arc::new(Mount {
+            root: inode,
+            flags,
+            fstype,
+            source: fstype.into(),
+        }),
+    )
+    .map_err(setup)
+}
+
 impl Sandbox {
     /// Creates the memory file and the platform (this forks the platform's template
     /// process: call it early, from the main thread), and mounts the file systems.
@@ -197,27 +305,7 @@ impl Sandbox {
         let mf = Arc::new(MemoryFile::new().map_err(|e| setup(format!("memory file: {e}")))?);
         let platform = husk_platform::new_platform(platform, mf.fd())
             .map_err(|e| setup(format!("platform: {e}")))?;
-        let gofer = Arc::new(gofer);
-        let (root, fstype): (crate::vfs::InodeRef, &'static str) = match rootfs {
-            RootfsMode::Memory | RootfsMode::ReadOnly => (
-                MemFs::new_root(mf.clone(), Some(gofer), 0o755)
-                    .map_err(|e| setup(format!("rootfs: {e}")))?,
-                "overlay",
-            ),
-            RootfsMode::None => (
-                GoferFs::new_root(mf.clone(), gofer).map_err(|e| setup(format!("rootfs: {e}")))?,
-                "9p",
-            ),
-        };
-        let vfs = Arc::new(Vfs::new(Arc::new(Mount {
-            root,
-            flags: MountFlags {
-                readonly: rootfs == RootfsMode::ReadOnly,
-                ..MountFlags::default()
-            },
-            fstype,
-            source: if fstype == "9p" { "none" } else { "overlay" }.into(),
-        })));
+        let vfs = root_vfs(&mf, gofer, rootfs)?;
         let procfs = ProcFs::new(host.clone());
         let mounts: Vec<(&[u8], crate::vfs::InodeRef, &'static str)> = vec![
             (b"proc", procfs.root(), "proc"),
@@ -229,34 +317,7 @@ impl Sandbox {
             (b"sys", fsimpl::sysfs(host.ncpus), "sysfs"),
         ];
         for (name, inode, fstype) in mounts {
-            let at = match vfs.child(&vfs.root, name) {
-                Ok(d) => d,
-                Err(_) => {
-                    vfs.root
-                        .inode
-                        .create(name, NewNode::Dir, 0o755, 0, 0)
-                        .map_err(|e| {
-                            setup(format!("mkdir /{}: {e}", String::from_utf8_lossy(name)))
-                        })?;
-                    vfs.child(&vfs.root, name).map_err(setup)?
-                }
-            };
-            let flags = MountFlags {
-                nosuid: true,
-                nodev: fstype != "devtmpfs",
-                noexec: fstype != "devtmpfs",
-                readonly: false,
-            };
-            vfs.mount(
-                &at,
-                Arc::new(Mount {
-                    root: inode,
-                    flags,
-                    fstype,
-                    source: fstype.into(),
-                }),
-            )
-            .map_err(setup)?;
+            mount_special(&vfs, name, inode, fstype)?;
         }
         let kernel = Kernel::new(platform, mf, vfs, opts);
         let _ = procfs.kernel.set(Arc::downgrade(&kernel));
@@ -270,16 +331,26 @@ impl Sandbox {
     /// read-only paths are skipped, as runc skips them. Call before [`Sandbox::start`].
     ///
     /// Returns the masked and read-only paths that exist but cannot carry a mount: the
-    /// Sentry's procfs makes its entries anew at each lookup (the mount table finds
-    /// mounts by inode), so a mount on /proc/sys would never be crossed.
+    /// mount table finds mounts by inode, and the Sentry's procfs keeps the same inode
+    /// only for its entries outside /proc/PID (the root's files, /proc/sys); those
+    /// of /proc/PID and /proc/self are made anew at each lookup.
     pub fn add_mounts(
         &self,
         mounts: Vec<ExtraMount>,
         masked: &[Vec<u8>],
         readonly: &[Vec<u8>],
     ) -> Result<Vec<String>, SandboxError> {
-        let vfs = &self.kernel.vfs;
-        let mf = &self.kernel.mf;
+        Self::mount_extras(&self.kernel.vfs, &self.kernel.mf, mounts, masked, readonly)
+    }
+
+    /// [`Sandbox::add_mounts`] in the mount tree `vfs` (the sandbox's or a container's).
+    fn mount_extras(
+        vfs: &Vfs,
+        mf: &Arc<MemoryFile>,
+        mounts: Vec<ExtraMount>,
+        masked: &[Vec<u8>],
+        readonly: &[Vec<u8>],
+    ) -> Result<Vec<String>, SandboxError> {
         for m in mounts {
             let shown = String::from_utf8_lossy(&m.dest).into_owned();
             let err = |e: &dyn std::fmt::Display| setup(format!("mount on {shown}: {e}"));
@@ -414,22 +485,94 @@ impl Sandbox {
         prog: Program,
         stdio: Vec<std::os::fd::OwnedFd>,
     ) -> Result<Tid, SandboxError> {
-        let files = stdio
-            .into_iter()
-            .enumerate()
-            .map(|(i, fd)| {
-                let host = HostFd::from_owned(fd);
-                let name = format!("host:[{i}]");
-                OpenFile::new_anon(Arc::new(host), O_RDWR, name)
-            })
-            .collect();
         let rlimits = prog.rlimits();
         start_process(
             &self.kernel,
             prog.argv,
             prog.envp,
             &prog.cwd,
-            files,
+            host_stdio(stdio),
+            prog.creds,
+            rlimits,
+        )
+        .map_err(launch_error)
+    }
+
+    /// A new container in this sandbox (a pod's second and later containers): its own
+    /// root file system served by `gofer` as `rootfs` says, its own mount namespace
+    /// with the sandbox's /dev and /sys and a /proc of its own PID namespace (a new
+    /// one below the sandbox's unless `share_pids`), the sandbox's UTS and IPC
+    /// namespaces. Add its mounts with [`Sandbox::add_container_mounts`], start its
+    /// processes with [`Sandbox::exec_in`].
+    pub fn new_container(
+        &self,
+        gofer: Client,
+        rootfs: RootfsMode,
+        share_pids: bool,
+    ) -> Result<Container, SandboxError> {
+        let k = &self.kernel;
+        let vfs = root_vfs(&k.mf, gofer, rootfs)?;
+        let base = k.placement();
+        let pidns = if share_pids {
+            base.pidns.clone()
+        } else {
+            crate::kernel::pidns::PidNs::new_child(&base.pidns, base.pidns.owner.clone())
+                .map_err(setup)?
+        };
+        let sandbox_fs = |fstype: &str| {
+            k.vfs
+                .mounts()
+                .into_iter()
+                .find(|(_, m)| m.fstype == fstype)
+                .map(|(_, m)| m.root.clone())
+                .ok_or_else(|| setup(format!("the sandbox has no {fstype} mount")))
+        };
+        let proc_root = fsimpl::procfs::root_for(&sandbox_fs("proc")?, pidns.clone());
+        mount_special(&vfs, b"proc", proc_root, "proc")?;
+        mount_special(&vfs, b"dev", sandbox_fs("devtmpfs")?, "devtmpfs")?;
+        mount_special(&vfs, b"sys", sandbox_fs("sysfs")?, "sysfs")?;
+        let mut ns = base.ns.clone();
+        ns.mnt = vfs;
+        ns.mnt_id = crate::kernel::next_ns_id();
+        ns.pid_for_children = pidns.clone();
+        Ok(Container {
+            placement: crate::kernel::exec::Placement { ns, pidns },
+        })
+    }
+
+    /// [`Sandbox::add_mounts`] for a container made with [`Sandbox::new_container`].
+    pub fn add_container_mounts(
+        &self,
+        c: &Container,
+        mounts: Vec<ExtraMount>,
+        masked: &[Vec<u8>],
+        readonly: &[Vec<u8>],
+    ) -> Result<Vec<String>, SandboxError> {
+        Self::mount_extras(
+            &c.placement.ns.mnt,
+            &self.kernel.mf,
+            mounts,
+            masked,
+            readonly,
+        )
+    }
+
+    /// [`Sandbox::exec`] in container `c`: the first process started there is the init
+    /// of its PID namespace. Returns the sandbox-wide pid (see [`Container::pid`]).
+    pub fn exec_in(
+        &self,
+        c: &Container,
+        prog: Program,
+        stdio: Vec<std::os::fd::OwnedFd>,
+    ) -> Result<Tid, SandboxError> {
+        let rlimits = prog.rlimits();
+        start_process_in(
+            &self.kernel,
+            c.placement.clone(),
+            prog.argv,
+            prog.envp,
+            &prog.cwd,
+            host_stdio(stdio),
             prog.creds,
             rlimits,
         )
@@ -444,6 +587,48 @@ impl Sandbox {
     /// Waits for the first process to exit; returns its wait status.
     pub fn wait(&self) -> i32 {
         self.kernel.wait_init()
+    }
+
+    /// Applies one `linux.sysctl` entry of an OCI config: root writes `value` into
+    /// /proc/sys/`key` (dots as slashes) in the sandbox, as runc does before the first
+    /// process starts (and before /proc/sys is read-only: the Sentry writes it itself).
+    /// An entry the Sentry's procfs lacks or cannot change (e.g.
+    /// net.ipv4.ping_group_range: no network stack) is logged and ignored; a value the
+    /// entry refuses is an error naming the key.
+    pub fn set_sysctl(&self, key: &str, value: &str) -> Result<(), SandboxError> {
+        use husk_abi::Errno;
+        let names: Vec<&str> = key.split('.').collect();
+        if names
+            .iter()
+            .any(|n| n.is_empty() || n.contains(['/', '\0']))
+        {
+            return Err(setup(format!("{key:?}: not a sysctl name")));
+        }
+        let path = format!("/proc/sys/{}", names.join("/"));
+        let ignored = || {
+            tracing::warn!("sysctl {key}: not implemented by the sandbox, ignored");
+            Ok(())
+        };
+        let inode = match walk(&self.kernel.vfs, path.as_bytes()) {
+            Ok(d) => d.inode.clone(),
+            Err(Errno::ENOENT | Errno::ENOTDIR) => return ignored(),
+            Err(e) => return Err(setup(format!("{key:?}: {path}: {e}"))),
+        };
+        if inode.attr().is_ok_and(|a| a.is_dir()) {
+            return Err(setup(format!("{key:?}: {path} is a directory")));
+        }
+        let file = match inode.open(crate::vfs::O_WRONLY) {
+            Ok(f) => f,
+            Err(Errno::EACCES | Errno::EPERM) => return ignored(),
+            Err(e) => return Err(setup(format!("{key:?}: {path}: {e}"))),
+        };
+        match file.write(value.as_bytes(), 0) {
+            Ok(_) => Ok(()),
+            Err(Errno::EINVAL) => Err(setup(format!(
+                "{key:?}: the value {value:?} is refused (EINVAL)"
+            ))),
+            Err(e) => Err(setup(format!("{key:?}: writing {path}: {e}"))),
+        }
     }
 
     /// After init exited: waits (at most `grace`) for every task to finish, which ends

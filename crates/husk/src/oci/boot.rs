@@ -19,24 +19,22 @@
 //! `ps` -> `ok JSON` (an array of [`PsEntry`]) or `error MSG`;
 //! `pause` / `resume` -> `ok` or `error MSG` (status `paused` in between).
 
-use super::config::{self, Config, MountKind};
+use super::config::{self, Config};
 use super::state::{CONTROL_SOCKET, EXIT_STATUS_FILE};
 use crate::cli::BootArgs;
 use husk_sentry::kernel::{Creds, KernelOptions};
-use husk_sentry::sandbox::{ExtraMount, ExtraSource};
-use husk_sentry::vfs::MountFlags;
+use husk_sentry::sandbox::{Container, ExtraMount};
 use husk_sentry::{Program, RootfsMode, Sandbox, SandboxError};
 use serde::{Deserialize, Serialize};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::fd::OwnedFd;
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::process::Child;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Phase {
+pub(crate) enum Phase {
     Created,
     Running,
     Paused,
@@ -44,7 +42,7 @@ enum Phase {
 }
 
 impl Phase {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Phase::Created => "created",
             Phase::Running => "running",
@@ -59,7 +57,7 @@ enum Msg {
     Kill(i32),
 }
 
-fn reply(mut s: &UnixStream, line: &str) {
+pub(crate) fn reply(mut s: &UnixStream, line: &str) {
     let _ = s.write_all(format!("{line}\n").as_bytes());
 }
 
@@ -110,9 +108,9 @@ pub struct PsEntry {
     pub cmd: String,
 }
 
-fn ps(kernel: &husk_sentry::kernel::Kernel) -> String {
-    let list: Vec<PsEntry> = kernel
-        .processes()
+/// The answer to `ps` for these processes.
+pub(crate) fn ps_answer(procs: Vec<husk_sentry::kernel::ProcessSummary>) -> String {
+    let list: Vec<PsEntry> = procs
         .into_iter()
         .map(|p| PsEntry {
             pid: p.pid,
@@ -129,14 +127,17 @@ fn ps(kernel: &husk_sentry::kernel::Kernel) -> String {
     }
 }
 
+/// Most descriptors one request carries (stdio, a container's gofers).
+const MAX_FDS: usize = 64;
+
 /// Longest request line accepted.
 const MAX_REQUEST: usize = 1 << 20;
 
 /// Reads one request line and the fds sent with it.
-fn read_request(conn: &UnixStream) -> Option<(String, Vec<OwnedFd>)> {
+pub(crate) fn read_request(conn: &UnixStream) -> Option<(String, Vec<OwnedFd>)> {
     use rustix::net::{recvmsg, RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags};
     use std::mem::MaybeUninit;
-    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(8))];
+    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(MAX_FDS))];
     let mut anc = RecvAncillaryBuffer::new(&mut space);
     let mut buf = vec![0u8; 4096];
     let r = recvmsg(
@@ -155,7 +156,8 @@ fn read_request(conn: &UnixStream) -> Option<(String, Vec<OwnedFd>)> {
     buf.truncate(r.bytes);
     let mut byte = [0u8; 1];
     while !buf.contains(&b'\n') && buf.len() < MAX_REQUEST {
-        match (&*conn).read(&mut byte) {
+        // read(2), not std's recv: the seccomp policy allows read on any fd.
+        match rustix::io::read(conn, &mut byte) {
             Ok(1) => buf.push(byte[0]),
             _ => break,
         }
@@ -165,8 +167,26 @@ fn read_request(conn: &UnixStream) -> Option<(String, Vec<OwnedFd>)> {
     Some((line, fds))
 }
 
-/// Runs an `exec` request (on a thread of its own: it answers when the process exits).
-fn exec(sandbox: &Sandbox, conn: UnixStream, json: &str, fds: Vec<OwnedFd>) {
+/// What an exec request runs.
+pub(crate) fn program(req: &ExecRequest) -> Program {
+    Program {
+        argv: req.args.iter().map(|a| a.as_bytes().to_vec()).collect(),
+        envp: req.env.iter().map(|e| e.as_bytes().to_vec()).collect(),
+        cwd: req.cwd.as_bytes().to_vec(),
+        creds: creds(req.uid, req.gid, &req.additional_gids),
+        rlimits: req.rlimits.clone(),
+    }
+}
+
+/// Runs an `exec` request (on a thread of its own: it answers when the process exits),
+/// in `container` if it is one that joined the sandbox.
+pub(crate) fn exec(
+    sandbox: &Sandbox,
+    container: Option<&Container>,
+    conn: UnixStream,
+    json: &str,
+    fds: Vec<OwnedFd>,
+) {
     let req: ExecRequest = match serde_json::from_str(json) {
         Ok(r) => r,
         Err(e) => return reply(&conn, &format!("error bad exec request: {e}")),
@@ -180,18 +200,17 @@ fn exec(sandbox: &Sandbox, conn: UnixStream, json: &str, fds: Vec<OwnedFd>) {
             &format!("error exec: expected 3 stdio fds, got {}", fds.len()),
         );
     }
-    let prog = Program {
-        argv: req.args.iter().map(|a| a.as_bytes().to_vec()).collect(),
-        envp: req.env.iter().map(|e| e.as_bytes().to_vec()).collect(),
-        cwd: req.cwd.as_bytes().to_vec(),
-        creds: creds(req.uid, req.gid, &req.additional_gids),
-        rlimits: req.rlimits.clone(),
+    let started = match container {
+        Some(c) => sandbox.exec_in(c, program(&req), fds),
+        None => sandbox.exec(program(&req), fds),
     };
-    let pid = match sandbox.exec(prog, fds) {
+    let pid = match started {
         Ok(pid) => pid,
         Err(e) => return reply(&conn, &format!("error exec failed: {}: {e}", req.args[0])),
     };
-    reply(&conn, &format!("ok {pid}"));
+    // The caller names the process with its pid in the container.
+    let shown = container.map_or(pid, |c| c.pid(pid));
+    reply(&conn, &format!("ok {shown}"));
     if let Some(status) = sandbox.wait_process(pid) {
         reply(&conn, &format!("exit {status}"));
     }
@@ -255,6 +274,11 @@ fn boot(args: &BootArgs) -> Result<Booted, String> {
         let sandbox =
             Sandbox::new("ptrace", client, mode, host, opts).map_err(|e| e.to_string())?;
         add_mounts(&sandbox, extra, &cfg)?;
+        for (key, value) in &cfg.sysctl {
+            sandbox
+                .set_sysctl(key, value)
+                .map_err(|e| format!("linux.sysctl: {e}"))?;
+        }
         if std::env::var_os("HUSK_DEBUG_NO_SECCOMP").is_none() {
             crate::seccomp::install_sentry()?;
         }
@@ -276,56 +300,11 @@ fn boot(args: &BootArgs) -> Result<Booted, String> {
     }
 }
 
-/// Largest file a bind mount of a single file copies into the sandbox.
-const MAX_BIND_FILE: u64 = 1 << 20;
-
-/// Everything the config's extra mounts need from the host, gathered while the Sentry
-/// still sees it: a gofer of its own for each bind-mounted directory (confined to that
-/// directory, as the rootfs's gofer is to the rootfs; it exits when the Sentry closes
-/// its socket), the contents of each bind-mounted file (copied into the sandbox's
-/// memory, as runsc does for /etc/hosts and friends).
+/// The config's extra mounts (see [`super::pod::host_mounts`]). The bind mounts'
+/// gofers exit when the Sentry closes their sockets.
 fn prepare_mounts(cfg: &Config) -> Result<Vec<ExtraMount>, String> {
-    let mut out = Vec::new();
-    for m in &cfg.mounts {
-        let flags = MountFlags {
-            readonly: m.readonly,
-            nosuid: m.nosuid,
-            nodev: m.nodev,
-            noexec: m.noexec,
-        };
-        let source = match &m.kind {
-            MountKind::Tmpfs(mode) => ExtraSource::Tmpfs(*mode),
-            MountKind::Bind(path) => {
-                let meta = std::fs::metadata(path)
-                    .map_err(|e| format!("bind mount {}: {e}", path.display()))?;
-                if meta.is_dir() {
-                    let (_child, sock) = crate::do_cmd::start_gofer(path)?;
-                    let client = husk_gofer::Client::new(sock);
-                    client
-                        .call(&husk_gofer::Request::Stat { path: Vec::new() })
-                        .map_err(|e| {
-                            format!("the gofer for {} did not start: {e}", path.display())
-                        })?;
-                    ExtraSource::Gofer(client)
-                } else if meta.is_file() && meta.len() <= MAX_BIND_FILE {
-                    let data = std::fs::read(path)
-                        .map_err(|e| format!("bind mount {}: {e}", path.display()))?;
-                    ExtraSource::File(data, meta.permissions().mode())
-                } else {
-                    return Err(format!(
-                        "bind mount {}: only directories and regular files up to {MAX_BIND_FILE} bytes can be bind-mounted",
-                        path.display()
-                    ));
-                }
-            }
-        };
-        out.push(ExtraMount {
-            dest: m.destination.as_bytes().to_vec(),
-            source,
-            flags,
-        });
-    }
-    Ok(out)
+    let m = super::pod::host_mounts(cfg)?;
+    super::pod::extra_mounts(m.specs, m.socks)
 }
 
 /// Makes the extra mounts, masked and read-only paths in the Sentry's VFS.
@@ -340,7 +319,7 @@ fn add_mounts(sandbox: &Sandbox, extra: Vec<ExtraMount>, cfg: &Config) -> Result
         .map_err(|e| e.to_string())?;
     for p in skipped {
         tracing::debug!(
-            "{p}: a synthetic procfs entry, not remounted (writes there change only the sandbox's own kernel)"
+            "{p}: a per-process procfs entry, not remounted (writes there change only the sandbox's own kernel)"
         );
     }
     Ok(())
@@ -365,12 +344,37 @@ fn serve(
     tx: mpsc::Sender<Msg>,
 ) {
     let kernel = sandbox.kernel.clone();
+    let members = super::pod::Members::default();
     for conn in listener.incoming() {
         let Ok(conn) = conn else { continue };
         let Some((line, fds)) = read_request(&conn) else {
             continue;
         };
         let now = *phase.lock().unwrap_or_else(|e| e.into_inner());
+        // A container joining the sandbox (see super::pod): it lives as long as its
+        // stand-in's connection, on a thread of its own.
+        if let Some(json) = line.strip_prefix("container ") {
+            if now != Phase::Running {
+                reply(
+                    &conn,
+                    &format!("error the sandbox is {}, not running", now.name()),
+                );
+                continue;
+            }
+            let (sandbox, members, json) = (sandbox.clone(), members.clone(), json.to_string());
+            let spawned = std::thread::Builder::new()
+                .name("member".into())
+                .spawn(move || super::pod::serve_create(&sandbox, &members, conn, &json, fds));
+            if let Err(e) = spawned {
+                tracing::debug!("member thread: {e}");
+            }
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("in ") {
+            let (id, req) = rest.split_once(' ').unwrap_or((rest, ""));
+            super::pod::serve_in(&sandbox, &members, conn, id, req, fds);
+            continue;
+        }
         if let Some(json) = line.strip_prefix("exec ") {
             match now {
                 // As runc, a created container takes exec'd processes too (they get
@@ -380,7 +384,7 @@ fn serve(
                     let json = json.to_string();
                     let spawned = std::thread::Builder::new()
                         .name("exec".into())
-                        .spawn(move || exec(&sandbox, conn, &json, fds));
+                        .spawn(move || exec(&sandbox, None, conn, &json, fds));
                     if let Err(e) = spawned {
                         tracing::debug!("exec thread: {e}");
                     }
@@ -414,7 +418,11 @@ fn serve(
             (Some("status"), None) => reply(&conn, now.name()),
             (Some("ps"), None) => match now {
                 Phase::Created => reply(&conn, "ok []"),
-                Phase::Running | Phase::Paused => reply(&conn, &ps(&kernel)),
+                Phase::Running | Phase::Paused => {
+                    let mut list = kernel.processes();
+                    list.retain(|p| !members.owns(p.pid));
+                    reply(&conn, &ps_answer(list))
+                }
                 Phase::Stopped => reply(&conn, "error container is not running"),
             },
             (Some("start"), None) => match now {

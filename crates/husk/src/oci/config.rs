@@ -36,6 +36,66 @@ pub struct Config {
     pub masked_paths: Vec<String>,
     /// `linux.readonlyPaths`.
     pub readonly_paths: Vec<String>,
+    /// `linux.sysctl` (key, value), sorted by key; checked by [`check_sysctl`].
+    pub sysctl: Vec<(String, String)>,
+    /// Set for a container that joins an existing sandbox (a pod's containers after
+    /// its sandbox container), from containerd's or CRI-O's annotations.
+    pub join: Option<JoinSandbox>,
+}
+
+/// The sandbox a container joins (see [`join_sandbox`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JoinSandbox {
+    /// The id of the sandbox's own container (the pod's pause container).
+    pub sandbox_id: String,
+    /// The config gives the PID namespace as a path (the sandbox's: a pod with
+    /// shareProcessNamespace) or not at all: the container's processes live in the
+    /// sandbox's PID namespace. Otherwise the container gets one of its own.
+    pub share_pids: bool,
+}
+
+/// Annotations (type key, sandbox id key) that put a container into a sandbox:
+/// containerd's CRI plugin and CRI-O's.
+const JOIN_ANNOTATIONS: [(&str, &str); 2] = [
+    (
+        "io.kubernetes.cri.container-type",
+        "io.kubernetes.cri.sandbox-id",
+    ),
+    (
+        "io.kubernetes.cri-o.ContainerType",
+        "io.kubernetes.cri-o.SandboxID",
+    ),
+];
+
+/// The sandbox the container in config `v` joins: its container type annotation says
+/// "container" (not "sandbox") and its sandbox id annotation names the sandbox.
+pub fn join_sandbox(v: &Value) -> Result<Option<JoinSandbox>, String> {
+    for (type_key, id_key) in JOIN_ANNOTATIONS {
+        let a = &v["annotations"];
+        if a[type_key].as_str() != Some("container") {
+            continue;
+        }
+        let id = a[id_key].as_str().unwrap_or_default();
+        if id.is_empty() {
+            return Err(format!(
+                "annotations: {type_key:?} is \"container\" but {id_key:?} is missing"
+            ));
+        }
+        let pid = v["linux"]["namespaces"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|n| n["type"].as_str() == Some("pid"));
+        let share_pids = match pid {
+            None => true,
+            Some(n) => n["path"].as_str().is_some_and(|p| !p.is_empty()),
+        };
+        return Ok(Some(JoinSandbox {
+            sandbox_id: id.to_string(),
+            share_pids,
+        }));
+    }
+    Ok(None)
 }
 
 /// What an extra mount mounts.
@@ -587,6 +647,7 @@ fn check_values(v: &Value) -> Result<(), String> {
         }
     }
     let linux = &v["linux"];
+    let joins = join_sandbox(v)?.is_some();
     let mut kinds = Vec::new();
     for (i, ns) in linux["namespaces"]
         .as_array()
@@ -606,7 +667,9 @@ fn check_values(v: &Value) -> Result<(), String> {
         // podman gives the network namespace it prepared for the container; the
         // sandbox has its own network stack (the Sentry's) whatever the host namespace,
         // so that path is not joined. Joining any other namespace is refused.
-        if typ != "network" && ns["path"].as_str().is_some_and(|p| !p.is_empty()) {
+        // A container that joins a sandbox names the sandbox's namespaces: it gets
+        // the sandbox's (the Sentry's) instead.
+        if typ != "network" && !joins && ns["path"].as_str().is_some_and(|p| !p.is_empty()) {
             return Err(format!(
                 "{field}.path: joining an existing namespace is not supported (the sandbox has its own)"
             ));
@@ -657,8 +720,55 @@ fn check_values(v: &Value) -> Result<(), String> {
             }
         }
     }
+    check_sysctl(linux)?;
     if linux["devices"].as_array().is_some_and(|d| !d.is_empty()) {
         return Err("linux.devices: extra device nodes are not supported yet".into());
+    }
+    Ok(())
+}
+
+/// The IPC namespace's sysctls besides `fs.mqueue.*` (runc's list).
+const IPC_SYSCTLS: &[&str] = &[
+    "kernel.msgmax",
+    "kernel.msgmnb",
+    "kernel.msgmni",
+    "kernel.sem",
+    "kernel.shmall",
+    "kernel.shmmax",
+    "kernel.shmmni",
+    "kernel.shm_rmid_forced",
+];
+
+/// `linux.sysctl`: as runc, only sysctls of a namespace the container has its own of
+/// (the sandbox always has its own IPC and UTS namespaces and network stack): IPC ones,
+/// `kernel.domainname` (`kernel.hostname` conflicts with the `hostname` field), `net.*`.
+fn check_sysctl(linux: &Value) -> Result<(), String> {
+    for key in linux["sysctl"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, _)| k)
+    {
+        if key
+            .split('.')
+            .any(|n| n.is_empty() || n.contains(['/', '\0']))
+        {
+            return Err(format!("linux.sysctl: {key:?} is not a sysctl name"));
+        }
+        if key == "kernel.hostname" {
+            return Err(format!(
+                "linux.sysctl: {key:?} is not allowed as it conflicts with the OCI \"hostname\" field"
+            ));
+        }
+        let namespaced = IPC_SYSCTLS.contains(&key.as_str())
+            || key.starts_with("fs.mqueue.")
+            || key.starts_with("net.")
+            || key == "kernel.domainname";
+        if !namespaced {
+            return Err(format!(
+                "linux.sysctl: {key:?} is not in a separate kernel namespace"
+            ));
+        }
     }
     Ok(())
 }
@@ -676,11 +786,13 @@ pub fn load(bundle: &Path) -> Result<Config, String> {
         .map_err(|e| format!("{}: {e}", path.display()))?;
     let mounts = extra_mounts(&value, bundle).map_err(|e| format!("{}: {e}", path.display()))?;
     let sentry_ro = sentry_readonly_mounts(&value);
+    let join = join_sandbox(&value).map_err(|e| format!("{}: {e}", path.display()))?;
     let spec: Spec = serde_json::from_value(value)
         .map_err(|e| format!("{}: invalid configuration: {e}", path.display()))?;
     let mut cfg = from_spec(&spec, bundle).map_err(|e| format!("{}: {e}", path.display()))?;
     cfg.mounts = mounts;
     cfg.readonly_paths.extend(sentry_ro);
+    cfg.join = join;
     Ok(cfg)
 }
 
@@ -783,6 +895,13 @@ fn from_spec(spec: &Spec, bundle: &Path) -> Result<Config, String> {
             .as_ref()
             .and_then(|l| l.readonly_paths().clone())
             .unwrap_or_default(),
+        sysctl: {
+            let map = spec.linux().as_ref().and_then(|l| l.sysctl().clone());
+            let mut list: Vec<(String, String)> = map.into_iter().flatten().collect();
+            list.sort();
+            list
+        },
+        join: None,
     })
 }
 

@@ -13,6 +13,7 @@ pub mod events;
 pub mod exec;
 pub mod hooks;
 pub mod lookup;
+pub mod pod;
 pub mod state;
 pub mod tty;
 
@@ -103,6 +104,31 @@ fn create_container(g: &Global, args: &CreateArgs, detached: bool) -> Res<(Child
         }
         (None, false, _) => None,
     };
+    // A pod's container joins its sandbox, which must be running (see pod.rs).
+    let sandbox_dir = match &cfg.join {
+        Some(j) => {
+            let bad = |why: &str| {
+                format!(
+                    "annotations: sandbox {:?} (io.kubernetes.cri.sandbox-id) {why}",
+                    j.sandbox_id
+                )
+            };
+            let (sdir, sst) = state::load(&g.root, &j.sandbox_id).map_err(|e| {
+                bad(match e.as_str() {
+                    "container does not exist" => "does not exist",
+                    e => e,
+                })
+            })?;
+            if sst.sandbox.is_some() {
+                return Err(bad("is itself a container in a sandbox"));
+            }
+            match state::status(&sdir, &sst).as_str() {
+                "running" => Some(sdir),
+                s => return Err(bad(&format!("is {s}, not running"))),
+            }
+        }
+        None => None,
+    };
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o711)
@@ -116,7 +142,16 @@ fn create_container(g: &Global, args: &CreateArgs, detached: bool) -> Res<(Child
         }
         Err(e) => return Err(format!("{}: {e}", dir.display())),
     }
-    let (mut child, st) = match spawn_sandbox(g, &bundle, &dir, &cfg, args, console.as_ref()) {
+    let spawned = spawn_sandbox(
+        g,
+        &bundle,
+        &dir,
+        &cfg,
+        args,
+        console.as_ref(),
+        sandbox_dir.as_deref(),
+    );
+    let (mut child, st) = match spawned {
         Ok(x) => x,
         Err(e) => {
             let _ = std::fs::remove_dir_all(&dir);
@@ -206,6 +241,7 @@ fn spawn_sandbox(
     cfg: &config::Config,
     args: &CreateArgs,
     console: Option<&std::os::unix::net::UnixStream>,
+    sandbox_dir: Option<&Path>,
 ) -> Res<(Child, State)> {
     // With a terminal, the sandbox's stdio (the application's) is a host pty's slave.
     let pty = match console {
@@ -243,8 +279,12 @@ fn spawn_sandbox(
     if g.debug || debug_log.is_some() {
         cmd.arg("--debug");
     }
+    // A container that joins a sandbox has a stand-in process instead (pod.rs).
+    match sandbox_dir {
+        Some(sdir) => cmd.arg("join").arg("--sandbox-state").arg(sdir),
+        None => cmd.arg("boot"),
+    };
     let mut child = cmd
-        .arg("boot")
         .arg("--bundle")
         .arg(bundle)
         .arg("--state")
@@ -310,6 +350,7 @@ fn spawn_sandbox(
         annotations: cfg.annotations.clone(),
         start_time,
         hooks: cfg.hooks.clone(),
+        sandbox: cfg.join.as_ref().map(|j| j.sandbox_id.clone()),
     };
     if let Err(e) = state::save(dir, &st) {
         return fail(&mut child, e);

@@ -38,6 +38,13 @@ pub struct State {
     /// its config in its state (the bundle may change or go away after create).
     #[serde(rename = "huskHooks", default, skip_serializing_if = "Hooks::is_empty")]
     pub hooks: Hooks,
+    /// For a container that joined a sandbox: the sandbox's container id.
+    #[serde(
+        rename = "huskSandbox",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sandbox: Option<String>,
 }
 
 impl State {

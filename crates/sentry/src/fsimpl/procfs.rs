@@ -5,7 +5,8 @@ use crate::kernel::{Kernel, ProcState, Tid, CURRENT};
 use crate::vfs::*;
 use husk_abi::Errno;
 use std::any::Any;
-use std::sync::{Arc, OnceLock, Weak};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 /// Facts about the host captured at start-up (the Sentry opens no host file later).
 #[derive(Clone, Default)]
@@ -25,6 +26,11 @@ pub struct ProcFs {
     /// The PID namespace of a proc mounted inside a nested one (its processes are
     /// listed, with their IDs there); `None` for the sandbox's root namespace.
     pidns: Option<Arc<crate::kernel::pidns::PidNs>>,
+    /// The entries outside /proc/PID (the root, its files, /proc/sys), by path ("" for
+    /// the root, "sys/kernel" for /proc/sys/kernel): each lookup gives the same inode
+    /// while one is in use, so that a mount on it (an OCI config's masked and read-only
+    /// paths, a bind mount) is found again by walks, which find mounts by inode.
+    fixed: Mutex<HashMap<String, Weak<dyn Inode>>>,
 }
 
 impl ProcFs {
@@ -41,6 +47,7 @@ impl ProcFs {
                 b
             },
             pidns: None,
+            fixed: Mutex::new(HashMap::new()),
         })
     }
 
@@ -56,6 +63,7 @@ impl ProcFs {
             boot_id: self.boot_id,
             root_ino: next_ino(),
             pidns: if ns.is_root() { None } else { Some(ns) },
+            fixed: Mutex::new(HashMap::new()),
         })
     }
 
@@ -91,11 +99,24 @@ impl ProcFs {
 
     /// The root directory inode.
     pub fn root(self: &Arc<Self>) -> InodeRef {
-        Arc::new(ProcDir {
-            fs: self.clone(),
-            kind: DirKind::Root,
-            ino: self.root_ino,
+        self.fixed("", || {
+            Arc::new(ProcDir {
+                fs: self.clone(),
+                kind: DirKind::Root,
+                ino: self.root_ino,
+            })
         })
+    }
+
+    /// The entry at `path` (see [`ProcFs::fixed`]): the one in use, else a new one.
+    fn fixed(&self, path: &str, make: impl FnOnce() -> InodeRef) -> InodeRef {
+        let mut map = self.fixed.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(i) = map.get(path).and_then(Weak::upgrade) {
+            return i;
+        }
+        let i = make();
+        map.insert(path.to_string(), Arc::downgrade(&i));
+        i
     }
 }
 
@@ -389,6 +410,118 @@ impl FileOps for UtsNameFile {
     }
 }
 
+/// The IPC namespace's tunables in /proc/sys (see [`crate::kernel::ipc::IpcLimits`]).
+const IPC_SYSCTLS: &[&str] = &[
+    "kernel/msgmax",
+    "kernel/msgmnb",
+    "kernel/msgmni",
+    "kernel/sem",
+    "kernel/shmall",
+    "kernel/shmmax",
+    "kernel/shmmni",
+];
+
+/// The IPC namespace of the reading (or writing) task; the sandbox's for the Sentry.
+fn reader_ipc(k: &Kernel) -> Arc<crate::kernel::ipc::IpcNs> {
+    k.ns_of(CURRENT.with(|c| c.get().1)).ipc
+}
+
+fn ipc_sysctl_text(l: &crate::kernel::ipc::IpcLimits, what: &str) -> String {
+    match what {
+        "kernel/msgmax" => format!("{}\n", l.msgmax),
+        "kernel/msgmnb" => format!("{}\n", l.msgmnb),
+        "kernel/msgmni" => format!("{}\n", l.msgmni),
+        "kernel/sem" => format!("{}\t{}\t{}\t{}\n", l.sem[0], l.sem[1], l.sem[2], l.sem[3]),
+        "kernel/shmall" => format!("{}\n", l.shmall),
+        "kernel/shmmax" => format!("{}\n", l.shmmax),
+        _ => format!("{}\n", l.shmmni),
+    }
+}
+
+/// An unsigned long as the kernel's sysctl parser reads it (base 0, no sign).
+fn parse_kulong(s: &str) -> Option<u64> {
+    if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        u64::from_str_radix(h, 16).ok()
+    } else if s.len() > 1 && s.starts_with('0') {
+        u64::from_str_radix(&s[1..], 8).ok()
+    } else if s.starts_with(['+', '-']) {
+        None
+    } else {
+        s.parse().ok()
+    }
+}
+
+/// A kernel/{shm,msg}* or kernel/sem file opened for writing: sets the writer's IPC
+/// namespace's limit (Linux's ipc_sysctl.c: proc_doulongvec_minmax for shmmax and
+/// shmall, ints in 0..=INT_MAX for msgmax and msgmnb, 0..=IPCMNI for msgmni, shmmni
+/// and SEMMNI; anything else is EINVAL and changes nothing).
+struct IpcSysctlFile {
+    fs: Arc<ProcFs>,
+    what: &'static str,
+    data: Content,
+}
+
+impl FileOps for IpcSysctlFile {
+    fn read(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+        self.data.read(buf, off)
+    }
+    fn write(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
+        if off != 0 {
+            return Ok(buf.len());
+        }
+        use crate::kernel::ipc::IPCMNI;
+        let text = std::str::from_utf8(buf).map_err(|_| Errno::EINVAL)?;
+        let words: Vec<&str> = text.split_ascii_whitespace().collect();
+        if words.is_empty() {
+            return Ok(buf.len());
+        }
+        let int = |w: &str, max: i32| {
+            parse_kint(w)
+                .filter(|v| (0..=i64::from(max)).contains(v))
+                .map(|v| v as i32)
+                .ok_or(Errno::EINVAL)
+        };
+        let k = self.fs.k()?;
+        let ipc = reader_ipc(&k);
+        let mut st = ipc.lock();
+        let mut l = st.limits;
+        match self.what {
+            "kernel/shmmax" | "kernel/shmall" => {
+                let v = parse_kulong(words[0]).ok_or(Errno::EINVAL)?;
+                if self.what == "kernel/shmmax" {
+                    l.shmmax = v;
+                } else {
+                    l.shmall = v;
+                }
+            }
+            "kernel/shmmni" => l.shmmni = int(words[0], IPCMNI)?,
+            "kernel/msgmni" => l.msgmni = int(words[0], IPCMNI)?,
+            "kernel/msgmax" => l.msgmax = int(words[0], i32::MAX)?,
+            "kernel/msgmnb" => l.msgmnb = int(words[0], i32::MAX)?,
+            _ => {
+                // Up to four ints. A SEMMNI outside 0..=IPCMNI is ERANGE and keeps its
+                // old value, while the other three are set (Linux's
+                // proc_ipc_sem_dointvec).
+                for (i, w) in words.iter().take(4).enumerate() {
+                    l.sem[i] = parse_kint(w)
+                        .and_then(|v| i32::try_from(v).ok())
+                        .ok_or(Errno::EINVAL)?;
+                }
+                if !(0..=IPCMNI).contains(&l.sem[3]) {
+                    l.sem[3] = st.limits.sem[3];
+                    st.limits = l;
+                    return Err(Errno::ERANGE);
+                }
+            }
+        }
+        st.limits = l;
+        Ok(buf.len())
+    }
+    fn size(&self) -> Option<u64> {
+        self.data.size()
+    }
+}
+
 /// /proc/PID/comm opened: reads the name as it was at open, writes rename the thread
 /// (only threads of the writer's own process; Linux's comm_write).
 struct CommFile {
@@ -521,13 +654,19 @@ impl Inode for ProcDir {
                     "self" | "thread-self" if tgid == 0 => Err(Errno::ENOENT),
                     "self" => Ok(Symlink::new(&tgid.to_string())),
                     "thread-self" => Ok(Symlink::new(&format!("{tgid}/task/{tid}"))),
-                    "sys" => Ok(self.child(DirKind::Sys(""), stable_ino(0, 7))),
-                    "net" => Ok(Symlink::new("self/net")),
-                    "mounts" => Ok(Symlink::new("self/mounts")),
+                    "sys" => Ok(self
+                        .fs
+                        .fixed("sys", || self.child(DirKind::Sys(""), stable_ino(0, 7)))),
+                    "net" => Ok(self
+                        .fs
+                        .fixed("net", || Symlink::new("self/net") as InodeRef)),
+                    "mounts" => Ok(self
+                        .fs
+                        .fixed("mounts", || Symlink::new("self/mounts") as InodeRef)),
                     f => ROOT_FILES
                         .iter()
                         .find(|x| **x == f)
-                        .map(|w| self.file(0, w))
+                        .map(|w| self.fs.fixed(w, || self.file(0, w)))
                         .ok_or(Errno::ENOENT),
                 }
             }
@@ -579,13 +718,16 @@ impl Inode for ProcDir {
             }
             DirKind::Sys(dir) => {
                 let path = sys_join(dir, name_s);
+                let key = format!("sys/{path}");
                 if let Some(d) = SYS_DIRS.iter().find(|d| **d == path) {
-                    return Ok(self.child(DirKind::Sys(d), stable_ino(0, 100 + path.len() as u64)));
+                    return Ok(self.fs.fixed(&key, || {
+                        self.child(DirKind::Sys(d), stable_ino(0, 100 + path.len() as u64))
+                    }));
                 }
                 SYS_FILES
                     .iter()
                     .find(|f| **f == path)
-                    .map(|w| self.file(0, w))
+                    .map(|w| self.fs.fixed(&key, || self.file(0, w)))
                     .ok_or(Errno::ENOENT)
             }
             DirKind::Net => NET_FILES
@@ -774,13 +916,7 @@ impl ProcFile {
             }
             "kernel/random/boot_id" => uuid_text(&self.fs.boot_id),
             "kernel/cap_last_cap" => "40\n".into(),
-            "kernel/msgmax" => "8192\n".into(),
-            "kernel/msgmnb" => "16384\n".into(),
-            "kernel/msgmni" => "32000\n".into(),
-            "kernel/sem" => "32000\t1024000000\t500\t32000\n".into(),
-            "kernel/shmall" => "18446744073692774399\n".into(),
-            "kernel/shmmax" => "18446744073692774399\n".into(),
-            "kernel/shmmni" => "4096\n".into(),
+            w if IPC_SYSCTLS.contains(&w) => ipc_sysctl_text(&reader_ipc(&k).lock().limits, w),
             "kernel/threads-max" => "32768\n".into(),
             "kernel/overflowuid" | "kernel/overflowgid" => "65534\n".into(),
             "fs/file-max" => "9223372036854775807\n".into(),
@@ -1000,7 +1136,8 @@ impl Inode for ProcFile {
                         | "oom_score_adj"
                         | "kernel/hostname"
                         | "kernel/domainname"
-                ) {
+                ) || IPC_SYSCTLS.contains(&self.what)
+                {
                     0o644
                 } else {
                     0o444
@@ -1030,15 +1167,29 @@ impl Inode for ProcFile {
         if matches!(self.what, "kernel/hostname" | "kernel/domainname")
             && flags & O_ACCMODE != O_RDONLY
         {
-            // Writable by root only (the sysctl's mode 0644, owner root).
+            // Writable by root only (the sysctl's mode 0644, owner root); no current
+            // task (tid 0) is the Sentry itself applying an OCI config's linux.sysctl.
             let k = self.fs.k()?;
             let (me, _) = CURRENT.with(|c| c.get());
-            if k.lock().proc_of(me).is_none_or(|p| p.creds.euid != 0) {
+            if me != 0 && k.lock().proc_of(me).is_none_or(|p| p.creds.euid != 0) {
                 return Err(Errno::EACCES);
             }
             return Ok(Arc::new(UtsNameFile {
                 fs: self.fs.clone(),
                 domain: self.what == "kernel/domainname",
+                data: Content(self.generate()?),
+            }));
+        }
+        if IPC_SYSCTLS.contains(&self.what) && flags & O_ACCMODE != O_RDONLY {
+            // As the UTS names: root only; no current task is the Sentry itself.
+            let k = self.fs.k()?;
+            let (me, _) = CURRENT.with(|c| c.get());
+            if me != 0 && k.lock().proc_of(me).is_none_or(|p| p.creds.euid != 0) {
+                return Err(Errno::EACCES);
+            }
+            return Ok(Arc::new(IpcSysctlFile {
+                fs: self.fs.clone(),
+                what: self.what,
                 data: Content(self.generate()?),
             }));
         }

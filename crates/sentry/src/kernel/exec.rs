@@ -75,7 +75,7 @@ pub fn start_init(
     creds: Creds,
     rlimits: [Rlimit; 16],
 ) -> Result<(), LaunchError> {
-    launch(k, argv, envp, cwd, stdio, creds, rlimits, false).map(|_| ())
+    launch(k, argv, envp, cwd, stdio, creds, rlimits, None).map(|_| ())
 }
 
 /// Starts another process in the running sandbox (`husk exec`): a new thread group and
@@ -94,7 +94,54 @@ pub fn start_process(
     if k.init_exited() {
         return Err(LaunchError::Other(Errno::ESRCH));
     }
-    launch(k, argv, envp, cwd, stdio, creds, rlimits, true)
+    launch(
+        k,
+        argv,
+        envp,
+        cwd,
+        stdio,
+        creds,
+        rlimits,
+        Some(k.placement()),
+    )
+}
+
+/// Where a process started from the host lives: its namespaces (the mount namespace
+/// is its root and working directory's) and the PID namespace it gets its ID in.
+#[derive(Clone)]
+pub struct Placement {
+    pub ns: Namespaces,
+    pub pidns: Arc<pidns::PidNs>,
+}
+
+impl Kernel {
+    /// The placement of init and of processes `husk exec` starts: the initial
+    /// namespaces.
+    pub fn placement(&self) -> Placement {
+        Placement {
+            ns: self.root_ns.clone(),
+            pidns: self.root_ns.pid_for_children.clone(),
+        }
+    }
+}
+
+/// [`start_process`] in other namespaces: a container of a multi-container sandbox,
+/// whose first process is the init of its own PID namespace (local ID 1).
+#[allow(clippy::too_many_arguments)]
+pub fn start_process_in(
+    k: &Arc<Kernel>,
+    at: Placement,
+    argv: Vec<Vec<u8>>,
+    envp: Vec<Vec<u8>>,
+    cwd: &[u8],
+    stdio: Vec<Arc<OpenFile>>,
+    creds: Creds,
+    rlimits: [Rlimit; 16],
+) -> Result<Tid, LaunchError> {
+    if k.init_exited() {
+        return Err(LaunchError::Other(Errno::ESRCH));
+    }
+    launch(k, argv, envp, cwd, stdio, creds, rlimits, Some(at))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -106,11 +153,14 @@ fn launch(
     stdio: Vec<Arc<OpenFile>>,
     mut creds: Creds,
     rlimits: [Rlimit; 16],
-    external: bool,
+    external: Option<Placement>,
 ) -> Result<Tid, LaunchError> {
     creds.exec_transform();
-    let root = k.vfs.root.clone();
-    let cwd_d = match k.vfs.walk(&root, &root, cwd, WalkFlags { follow: true }) {
+    let at = external.clone().unwrap_or_else(|| k.placement());
+    let external = external.is_some();
+    let vfs = at.ns.mnt.clone();
+    let root = vfs.root.clone();
+    let cwd_d = match vfs.walk(&root, &root, cwd, WalkFlags { follow: true }) {
         Ok(d) => d,
         Err(e) if external => return Err(LaunchError::Cwd(e)),
         Err(_) => root.clone(),
@@ -121,21 +171,22 @@ fn launch(
         umask: 0o022,
     };
     let cmd = argv.first().cloned().ok_or(LaunchError::NotFound)?;
-    let path = resolve_command(&k.vfs, &fsctx, &cmd, &envp)?;
+    let path = resolve_command(&vfs, &fsctx, &cmd, &envp)?;
     let space = k
         .platform
         .new_address_space()
         .map_err(|_| LaunchError::Other(Errno::ENOMEM))?;
     let mm = Mm::arc(Mm::new(space, k.mf.clone(), k.platform.max_user_address()));
     let start = fsctx.cwd.clone();
-    let img = loader::load(&k.vfs, &mm, &fsctx, &start, &path, argv, envp, &creds).map_err(
-        |e| match e {
-            Errno::ENOENT | Errno::ENOTDIR => LaunchError::NotFound,
-            Errno::EACCES | Errno::ENOEXEC => LaunchError::NotExecutable,
-            e => LaunchError::Other(e),
-        },
-    )?;
-    set_exe(&k.vfs, &fsctx, &mm, &img.exe);
+    let img =
+        loader::load(&vfs, &mm, &fsctx, &start, &path, argv, envp, &creds).map_err(
+            |e| match e {
+                Errno::ENOENT | Errno::ENOTDIR => LaunchError::NotFound,
+                Errno::EACCES | Errno::ENOEXEC => LaunchError::NotExecutable,
+                e => LaunchError::Other(e),
+            },
+        )?;
+    set_exe(&vfs, &fsctx, &mm, &img.exe);
     let files = Arc::new(FdTable::default());
     for (i, f) in stdio.into_iter().enumerate() {
         files.insert_at(i as i32, f, false);
@@ -161,7 +212,12 @@ fn launch(
         st.reserve_init_id();
         st.alloc_tid()
     };
-    let task = TaskCtx::new(
+    // In a nested PID namespace the process gets its ID there too (the first one is
+    // the namespace's init); ENOMEM once that init has exited.
+    if let Err(e) = at.pidns.assign(tid) {
+        return Err(LaunchError::Other(e));
+    }
+    let mut task = TaskCtx::new(
         k.clone(),
         tid,
         tid,
@@ -171,6 +227,7 @@ fn launch(
         files,
         Arc::new(Mutex::new(fsctx)),
     );
+    task.pidns = at.pidns.clone();
     st.threads
         .insert(tid, task.thread_info(0, basename(&img.exe)));
     st.procs.insert(
@@ -207,8 +264,8 @@ fn launch(
             exited_threads_time: Duration::ZERO,
             nice: 0,
             did_exec: false,
-            ns: k.root_ns.clone(),
-            pidns: k.root_ns.pid_for_children.clone(),
+            ns: at.ns.clone(),
+            pidns: at.pidns.clone(),
         },
     );
     if external {
@@ -218,8 +275,13 @@ fn launch(
     match task.spawn() {
         Ok(()) => Ok(tid),
         Err(_) => {
+            let mut st = k.lock();
             if external {
-                k.lock().external.remove(&tid);
+                st.external.remove(&tid);
+            }
+            st.threads.remove(&tid);
+            if let Some(gone) = st.procs.remove(&tid) {
+                st.release_id(tid, &gone.pidns);
             }
             Err(LaunchError::Other(Errno::EAGAIN))
         }

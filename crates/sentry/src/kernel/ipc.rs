@@ -46,7 +46,36 @@ pub const MSGMAX: usize = 8192;
 pub const MSGMNB: u64 = 16384;
 pub const MSGMNI: i32 = 32000;
 /// How many objects of one kind may exist (ids hold a 15-bit index).
-const IPCMNI: i32 = 32768;
+pub const IPCMNI: i32 = 32768;
+
+/// An IPC namespace's tunables, /proc/sys/kernel/{shmmax,shmall,shmmni,msgmax,msgmnb,
+/// msgmni,sem} (Linux's types; the defaults are the constants above).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpcLimits {
+    pub shmmax: u64,
+    /// In pages.
+    pub shmall: u64,
+    pub shmmni: i32,
+    pub msgmax: i32,
+    pub msgmnb: i32,
+    pub msgmni: i32,
+    /// SEMMSL, SEMMNS, SEMOPM, SEMMNI.
+    pub sem: [i32; 4],
+}
+
+impl Default for IpcLimits {
+    fn default() -> IpcLimits {
+        IpcLimits {
+            shmmax: SHMMAX,
+            shmall: SHMALL,
+            shmmni: SHMMNI as i32,
+            msgmax: MSGMAX as i32,
+            msgmnb: MSGMNB as i32,
+            msgmni: MSGMNI,
+            sem: [SEMMSL, SEMMNS, SEMOPM as i32, SEMMNI],
+        }
+    }
+}
 const SEQ_MULTIPLIER: i32 = IPCMNI;
 
 /// The device number reported for shared memory mappings (/proc/PID/maps shows
@@ -444,6 +473,8 @@ pub struct IpcState {
     pub msg: Table<MsgQueue>,
     /// SEM_UNDO adjustments per process: tgid -> semid -> (set serial, adjustments).
     pub undo: HashMap<i32, HashMap<i32, (u64, Vec<i32>)>>,
+    /// The namespace's tunables (/proc/sys/kernel).
+    pub limits: IpcLimits,
 }
 
 /// The IPC namespace.
@@ -541,7 +572,7 @@ impl IpcState {
         )? {
             Get::Existing(id) => Ok(id),
             Get::Create => {
-                if !(SHMMIN..=SHMMAX).contains(&size) || size > i64::MAX as u64 {
+                if !(SHMMIN..=self.limits.shmmax).contains(&size) || size > i64::MAX as u64 {
                     return Err(Errno::EINVAL);
                 }
                 let pages: u64 = self
@@ -551,10 +582,13 @@ impl IpcState {
                     .map(|s| page_up(s.seg.size) / husk_abi::PAGE_SIZE)
                     .sum();
                 let want = size.div_ceil(husk_abi::PAGE_SIZE);
-                if pages.checked_add(want).is_none_or(|t| t > SHMALL) {
+                if pages
+                    .checked_add(want)
+                    .is_none_or(|t| t > self.limits.shmall)
+                {
                     return Err(Errno::ENOSPC);
                 }
-                let (id, seq) = self.shm.alloc_id(SHMMNI as i32)?;
+                let (id, seq) = self.shm.alloc_id(self.limits.shmmni)?;
                 let data = TmpData::new(mf.clone());
                 data.truncate(want * husk_abi::PAGE_SIZE)
                     .map_err(|_| Errno::ENOMEM)?;
@@ -579,7 +613,7 @@ impl IpcState {
     // ---- semaphores ----
 
     pub fn semget(&mut self, key: i32, nsems: i32, flg: u32, c: &Caller) -> Result<i32, Errno> {
-        if !(0..=SEMMSL).contains(&nsems) {
+        if !(0..=self.limits.sem[0]).contains(&nsems) {
             return Err(Errno::EINVAL);
         }
         match ipcget(
@@ -602,10 +636,10 @@ impl IpcState {
                     return Err(Errno::EINVAL);
                 }
                 let total: usize = self.sem.objs.values().map(|s| s.sems.len()).sum();
-                if total + nsems as usize > SEMMNS as usize {
+                if total + nsems as usize > self.limits.sem[1].max(0) as usize {
                     return Err(Errno::ENOSPC);
                 }
-                let (id, seq) = self.sem.alloc_id(SEMMNI)?;
+                let (id, seq) = self.sem.alloc_id(self.limits.sem[3])?;
                 self.sem.objs.insert(
                     id,
                     SemSet {
@@ -716,14 +750,14 @@ impl IpcState {
         match ipcget(&self.msg, key, flg, |q| &q.perm, |_| Ok(()), c)? {
             Get::Existing(id) => Ok(id),
             Get::Create => {
-                let (id, seq) = self.msg.alloc_id(MSGMNI)?;
+                let (id, seq) = self.msg.alloc_id(self.limits.msgmni)?;
                 self.msg.objs.insert(
                     id,
                     MsgQueue {
                         perm: IpcPerm::new(key, c, flg, seq),
                         msgs: VecDeque::new(),
                         cbytes: 0,
-                        qbytes: MSGMNB,
+                        qbytes: self.limits.msgmnb.max(0) as u64,
                         lspid: 0,
                         lrpid: 0,
                         stime: 0,

@@ -684,11 +684,16 @@ impl Kernel {
 
     /// The live processes (not zombies), by pid.
     pub fn processes(&self) -> Vec<ProcessSummary> {
+        self.processes_in(&self.root_ns.pid_for_children)
+    }
+
+    /// The live processes PID namespace `ns` sees, with their IDs there.
+    pub fn processes_in(&self, ns: &pidns::PidNs) -> Vec<ProcessSummary> {
         let st = self.lock();
         let now = std::time::SystemTime::now();
         st.procs
             .values()
-            .filter(|p| p.state == ProcState::Running)
+            .filter(|p| p.state == ProcState::Running && ns.sees(p.tgid))
             .map(|p| {
                 let (u, s) = st.process_cpu(p.tgid).unwrap_or_default();
                 let started = now
@@ -696,8 +701,8 @@ impl Kernel {
                     .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
                     .unwrap_or_default();
                 ProcessSummary {
-                    pid: p.tgid,
-                    ppid: p.parent,
+                    pid: ns.local(p.tgid),
+                    ppid: ns.local(p.parent),
                     uid: p.creds.ruid,
                     cpu: u + s,
                     started,
@@ -972,16 +977,22 @@ impl Kernel {
     /// ancestor PID namespace (an OCI container's init, as under runc): Linux delivers
     /// only SIGKILL, SIGSTOP and signals init has a handler for (or blocks).
     pub fn init_ignores_host_signal(&self, sig: i32) -> bool {
+        self.ns_init_ignores_host_signal(1, sig)
+    }
+
+    /// [`Kernel::init_ignores_host_signal`] for `init`, the init of a nested PID
+    /// namespace (a container of a multi-container sandbox).
+    pub fn ns_init_ignores_host_signal(&self, init: Tid, sig: i32) -> bool {
         if sig == SIGKILL || sig == SIGSTOP || !(1..=64).contains(&sig) {
             return false;
         }
         let st = self.lock();
-        let Some(p) = st.procs.get(&1) else {
+        let Some(p) = st.procs.get(&init) else {
             return false;
         };
         let blocked = st
             .threads
-            .get(&1)
+            .get(&init)
             .is_some_and(|t| t.mask & (1u64 << (sig - 1)) != 0);
         p.actions[sig as usize].handler == 0 && !blocked
     }
@@ -999,6 +1010,21 @@ impl Kernel {
         }
         self.send_to_process(&mut st, tgid, SigInfo::user(sig, SI_USER, 0, 0));
         true
+    }
+
+    /// Kills every process PID namespace `ns` sees (a container of a multi-container
+    /// sandbox that is being removed).
+    pub fn kill_pidns(&self, ns: &pidns::PidNs) {
+        let mut st = self.lock();
+        let all: Vec<Tid> = st
+            .procs
+            .values()
+            .filter(|p| p.state == ProcState::Running && ns.sees(p.tgid))
+            .map(|p| p.tgid)
+            .collect();
+        for p in all {
+            self.send_to_process(&mut st, p, SigInfo::user(SIGKILL, SI_KERNEL, 0, 0));
+        }
     }
 
     /// Number of live threads (for tests and /proc/loadavg).

@@ -223,14 +223,15 @@ pub fn shmctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     match cmd {
         IPC_INFO => {
             let mut b = vec![0u8; 72];
-            put_u64(&mut b, 0, SHMMAX);
-            put_u64(&mut b, 8, SHMMIN);
-            put_u64(&mut b, 16, SHMMNI);
-            put_u64(&mut b, 24, SHMMNI);
-            put_u64(&mut b, 32, SHMALL);
             let r = {
                 let ipc_ns = t.ipc_ns();
                 let mut st = ipc_ns.lock();
+                let l = st.limits;
+                put_u64(&mut b, 0, l.shmmax);
+                put_u64(&mut b, 8, SHMMIN);
+                put_u64(&mut b, 16, l.shmmni as u64);
+                put_u64(&mut b, 24, l.shmmni as u64);
+                put_u64(&mut b, 32, l.shmall);
                 st.purge_shm();
                 st.shm.max_idx()
             };
@@ -332,7 +333,7 @@ pub fn semtimedop(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     if nsops == 0 || id < 0 {
         return Err(Errno::EINVAL);
     }
-    if nsops > SEMOPM as u64 {
+    if nsops > t.ipc_ns().lock().limits.sem[2].max(0) as u64 {
         return Err(Errno::E2BIG);
     }
     let mut raw = vec![0u8; nsops as usize * 6];
@@ -417,14 +418,15 @@ pub fn semctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
                 let mut b = vec![0u8; 40];
                 let sets = st.sem.objs.len() as u32;
                 let sems: usize = st.sem.objs.values().map(|s| s.sems.len()).sum();
+                let [msl, mns, opm, mni] = st.limits.sem.map(|v| v as u32);
                 let vals: [u32; 10] = [
-                    SEMMNS as u32,
-                    SEMMNI as u32,
-                    SEMMNS as u32,
-                    SEMMNS as u32,
-                    SEMMSL as u32,
-                    SEMOPM as u32,
-                    SEMOPM as u32,
+                    mns,
+                    mni,
+                    mns,
+                    mns,
+                    msl,
+                    opm,
+                    opm,
                     if cmd == SEM_INFO { sets } else { 20 },
                     SEMVMX as u32,
                     if cmd == SEM_INFO {
@@ -566,7 +568,7 @@ pub fn msgget(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
 pub fn msgsnd(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
     let (id, msgp, msgsz, flg) = (a[0] as i32, a[1], a[2] as i64, a[3] as u32);
     let mtype = t.mm.read_u64(msgp)? as i64;
-    if msgsz > MSGMAX as i64 || msgsz < 0 || id < 0 {
+    if msgsz > t.ipc_ns().lock().limits.msgmax as i64 || msgsz < 0 || id < 0 {
         return Err(Errno::EINVAL);
     }
     if mtype < 1 {
@@ -688,12 +690,14 @@ pub fn msgctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
                         16384
                     },
                 );
-                put_u32(&mut b, 4, if info { msgs as u32 } else { MSGMNB as u32 });
-                put_u32(&mut b, 8, MSGMAX as u32);
-                put_u32(&mut b, 12, MSGMNB as u32);
-                put_u32(&mut b, 16, MSGMNI as u32);
+                let l = st.limits;
+                let mnb = l.msgmnb as u32;
+                put_u32(&mut b, 4, if info { msgs as u32 } else { mnb });
+                put_u32(&mut b, 8, l.msgmax as u32);
+                put_u32(&mut b, 12, mnb);
+                put_u32(&mut b, 16, l.msgmni as u32);
                 put_u32(&mut b, 20, 16);
-                put_u32(&mut b, 24, if info { bytes as u32 } else { MSGMNB as u32 });
+                put_u32(&mut b, 24, if info { bytes as u32 } else { mnb });
                 b[28..30].copy_from_slice(&0xffffu16.to_le_bytes());
                 (st.msg.max_idx(), b)
             };
@@ -714,10 +718,11 @@ pub fn msgctl(t: &mut TaskCtx, a: &[u64; 6]) -> SysResult {
             t.mm.copy_in(buf, &mut b)?;
             let ipc_ns = t.ipc_ns();
             let mut st = ipc_ns.lock();
+            let msgmnb = st.limits.msgmnb.max(0) as u64;
             let q = st.msg.objs.get_mut(&id).ok_or(Errno::EINVAL)?;
             q.perm.check_owner(&c)?;
             let qbytes = get_u64(&b, 88);
-            if qbytes > MSGMNB && !c.privileged() {
+            if qbytes > msgmnb && !c.privileged() {
                 return Err(Errno::EPERM);
             }
             q.qbytes = qbytes;
