@@ -1630,3 +1630,54 @@ fn pod_container_needs_a_running_sandbox() {
     assert_eq!(rt.quiet(&["delete", "--force", "pod-none"]), 0);
     assert_no_sandbox_left(&rt);
 }
+
+/// `kill --all` signals every process of the container: the children die of SIGTERM
+/// while the container's init (a PID namespace's init, which ignores it) waits for
+/// them and exits; for a container of its own and one that joined a pod's sandbox.
+#[test]
+fn kill_all_signals_every_process() {
+    let script = "sleep 1000 & sleep 1000 & echo up; wait; echo waited; exit 5";
+    let (pause, app) = pod_bundles("pod-ka", &["sh", "-c", script]);
+    pause.edit(|c| c["process"]["args"] = serde_json::json!(["sh", "-c", script]));
+    let (p, a) = (
+        pause.dir.to_string_lossy().into_owned(),
+        app.dir.to_string_lossy().into_owned(),
+    );
+    for rt in Runtime::all() {
+        let n = rt.name;
+        let logs = ["pod-ka", "app-ka"].map(|id| rt.root.with_extension(format!("{id}.log")));
+        for ((id, bundle), log) in [("pod-ka", &p), ("app-ka", &a)].into_iter().zip(&logs) {
+            let out = std::fs::File::create(log).expect("log");
+            let child = rt
+                .cmd(&["run", "-d", "--bundle", bundle, id])
+                .stdin(Stdio::null())
+                .stdout(out.try_clone().expect("dup"))
+                .stderr(out)
+                .spawn()
+                .expect("run");
+            let ran = wait_output(child, TIMEOUT).expect("run");
+            assert!(ran.status.success(), "{n} {id}");
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !std::fs::read_to_string(log)
+                .unwrap_or_default()
+                .contains("up")
+                && Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        // The app first: the pod's sandbox must outlive it.
+        for (id, log) in [("app-ka", &logs[1]), ("pod-ka", &logs[0])] {
+            assert_eq!(rt.quiet(&["kill", "--all", id, "TERM"]), 0, "{n} {id}");
+            assert_eq!(rt.wait_status(id, "stopped"), "stopped", "{n} {id}");
+            let printed = std::fs::read_to_string(log).unwrap_or_default();
+            assert_eq!(printed, "up\nwaited\n", "{n} {id}");
+            let _ = std::fs::remove_file(log);
+        }
+        assert_eq!(rt.quiet(&["delete", "app-ka"]), 0, "{n}");
+        assert_eq!(rt.quiet(&["delete", "pod-ka"]), 0, "{n}");
+        if n == "husk" {
+            assert_no_sandbox_left(&rt);
+        }
+    }
+}

@@ -211,7 +211,7 @@ pub struct KillArgs {
     /// Signal name (TERM, SIGTERM) or number (default: SIGTERM).
     #[arg(default_value = "SIGTERM")]
     pub signal: String,
-    /// Accepted for compatibility with runc (husk signals the first process).
+    /// Send the signal to every process of the container, not only its first.
     #[arg(long, short = 'a')]
     pub all: bool,
 }

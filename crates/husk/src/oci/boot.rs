@@ -435,6 +435,27 @@ fn serve(
                 }
                 Phase::Stopped => reply(&conn, "error cannot start a container that has stopped"),
             },
+            (Some("killall"), Some(n)) => match (n.parse::<i32>(), now) {
+                (Ok(sig), Phase::Running | Phase::Paused) if (1..=64).contains(&sig) => {
+                    for p in kernel.processes() {
+                        // Init takes only what it handles, as from an ancestor PID
+                        // namespace (runc's init is in a namespace of its own too).
+                        let ignored = p.pid == 1 && kernel.init_ignores_host_signal(sig);
+                        if !members.owns(p.pid) && !ignored {
+                            kernel.host_signal_to(p.pid, sig);
+                        }
+                    }
+                    reply(&conn, "ok");
+                }
+                (Ok(sig), Phase::Created) if (1..=64).contains(&sig) => {
+                    let _ = tx.send(Msg::Kill(sig));
+                    reply(&conn, "ok");
+                }
+                (Ok(sig), Phase::Stopped) if (1..=64).contains(&sig) => {
+                    reply(&conn, "error container not running")
+                }
+                _ => reply(&conn, "error invalid signal"),
+            },
             (Some("kill"), Some(n)) => match (n.parse::<i32>(), now) {
                 (Ok(sig), _) if !(1..=64).contains(&sig) => reply(&conn, "error invalid signal"),
                 (Err(_), _) => reply(&conn, "error invalid signal"),

@@ -418,7 +418,9 @@ pub fn kill(g: &Global, args: KillArgs) -> Res<i32> {
     if state::status(&dir, &st) == "stopped" {
         return Err("container not running".into());
     }
-    state::request(&dir, &format!("kill {sig}"), Duration::from_secs(10))?;
+    // --all: every process of the container (runc's), else its first process.
+    let req = if args.all { "killall" } else { "kill" };
+    state::request(&dir, &format!("{req} {sig}"), Duration::from_secs(10))?;
     Ok(0)
 }
 

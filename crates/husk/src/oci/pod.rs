@@ -628,6 +628,33 @@ pub fn serve_in(
             }
             _ => boot::reply(&conn, "error container not running"),
         },
+        (Some("killall"), Some(n)) => match (n.parse::<i32>(), now) {
+            (Ok(sig), Phase::Running) if (1..=64).contains(&sig) => {
+                if m.container.own_pids() {
+                    for p in kernel.processes_in(m.container.pidns()) {
+                        let Some(g) = m.container.global_pid(p.pid) else {
+                            continue;
+                        };
+                        if p.pid != 1 || !kernel.ns_init_ignores_host_signal(g, sig) {
+                            kernel.host_signal_to(g, sig);
+                        }
+                    }
+                } else if let Some(init) = init {
+                    // In the sandbox's PID namespace: its processes are not told apart.
+                    kernel.host_signal_to(init, sig);
+                }
+                boot::reply(&conn, "ok")
+            }
+            (Ok(sig), Phase::Created) if (1..=64).contains(&sig) => {
+                m.pending.lock().unwrap_or_else(|e| e.into_inner()).take();
+                m.finish(sig & 0x7f);
+                boot::reply(&conn, "ok")
+            }
+            (Ok(sig), _) if (1..=64).contains(&sig) => {
+                boot::reply(&conn, "error container not running")
+            }
+            _ => boot::reply(&conn, "error invalid signal"),
+        },
         (Some("pause" | "resume"), None) => boot::reply(
             &conn,
             "error pause and resume apply to whole sandboxes: pause the sandbox's container",
