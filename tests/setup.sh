@@ -5,7 +5,7 @@
 # only checks, in well under a second.
 set -euo pipefail
 
-pkgs=(gcc libc6-dev busybox-static python3 perl sqlite3 git xz-utils procps util-linux strace runsc runc debootstrap podman containerd)
+pkgs=(gcc libc6-dev busybox-static python3 perl sqlite3 git xz-utils procps util-linux strace runsc runc debootstrap podman containerd python3-grpcio python3-grpc-tools)
 
 missing=()
 for p in "${pkgs[@]}"; do

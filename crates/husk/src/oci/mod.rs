@@ -420,8 +420,13 @@ pub fn kill(g: &Global, args: KillArgs) -> Res<i32> {
     }
     // --all: every process of the container (runc's), else its first process.
     let req = if args.all { "killall" } else { "kill" };
-    state::request(&dir, &format!("{req} {sig}"), Duration::from_secs(10))?;
-    Ok(0)
+    match state::request(&dir, &format!("{req} {sig}"), Duration::from_secs(10)) {
+        Ok(_) => Ok(0),
+        // The container stopped while we asked (its sandbox went away mid-request): say
+        // so as runc does, so that callers treat it as done.
+        Err(_) if state::status(&dir, &st) == "stopped" => Err("container not running".into()),
+        Err(e) => Err(e),
+    }
 }
 
 /// Waits until the sandbox process is gone, at most `limit`.
