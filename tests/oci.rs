@@ -1681,3 +1681,287 @@ fn kill_all_signals_every_process() {
         }
     }
 }
+
+/// Compiles `tests/oci_progs/NAME.c` (static) into the bundle's rootfs as `/NAME`.
+fn add_probe(bundle: &Bundle, name: &str) {
+    let src = husk_tests::workspace_root().join(format!("tests/oci_progs/{name}.c"));
+    let built = husk_tests::build_dir().join(format!("oci-{name}"));
+    husk_tests::compile_c(&src, &built, &[]).unwrap_or_else(|e| panic!("{e:#}"));
+    std::fs::copy(&built, bundle.dir.join("rootfs").join(name)).expect("copy probe");
+}
+
+/// Waits until `log` contains `needle` (10 s at most); returns its contents.
+fn wait_log(log: &Path, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if text.contains(needle) || Instant::now() > deadline {
+            return text;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The first child of host process `pid` (a husk container's Sentry, for its waiter).
+fn first_child(pid: i64) -> Option<i64> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// PTRACE_ATTACH from a container's init to itself (pid 1), to pid 2 (absent), to host
+/// pids (the test process; under husk the Sentry and its waiter, under runc the
+/// container's own host pid) fails, with runc as with husk. runc gives Linux's errors
+/// (EPERM for its own thread group, ESRCH for pids outside its PID namespace); husk
+/// offers no ptrace to applications (ENOSYS). PTRACE_TRACEME fails under husk (under
+/// runc it names the host parent, which Linux allows: not compared). Afterwards no
+/// host process of the scenario has a tracer.
+#[test]
+fn ptrace_from_a_container_fails() {
+    let bundle = Bundle::new(&["/ptrace_probe"]);
+    add_probe(&bundle, "ptrace_probe");
+    // The pids go through a bind-mounted directory: husk's rootfs overlay has read the
+    // root directory by the time create returns.
+    let input = bundle.dir.join("in");
+    std::fs::create_dir_all(&input).expect("mkdir in");
+    std::fs::create_dir_all(bundle.dir.join("rootfs/in")).expect("mkdir rootfs/in");
+    let in_s = input.to_string_lossy().into_owned();
+    bundle.edit(|c| {
+        let mounts = c["mounts"].as_array_mut().expect("mounts");
+        mounts.push(serde_json::json!({
+            "destination": "/in", "type": "bind", "source": in_s, "options": ["rbind", "ro"]
+        }));
+    });
+    let b = bundle.dir.to_string_lossy().into_owned();
+    let me = i64::from(std::process::id());
+    let tracer = |pid: i64| {
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("TracerPid:\t").map(str::to_string))
+            .unwrap_or_else(|| "(gone)".into())
+    };
+    for rt in Runtime::all() {
+        let n = rt.name;
+        let log = rt.root.with_extension("ptrace.log");
+        let out = std::fs::File::create(&log).expect("log");
+        let child = rt
+            .cmd(&["create", "--bundle", &b, "pt1"])
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().expect("dup"))
+            .stderr(out)
+            .spawn()
+            .expect("create");
+        let created = wait_output(child, TIMEOUT).expect("create");
+        assert!(
+            created.status.success(),
+            "{n}: create: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        let pid = rt.state("pt1").expect("state")["pid"]
+            .as_i64()
+            .expect("pid");
+        let mut host = vec![("test", me)];
+        if n == "husk" {
+            let sentry = first_child(pid).expect("the Sentry (child of the state pid)");
+            host.extend([("sentry", sentry), ("waiter", pid)]);
+        } else {
+            host.push(("init", pid));
+        }
+        let pids: String = host.iter().map(|(k, p)| format!("{k} {p}\n")).collect();
+        std::fs::write(input.join("pids"), pids).expect("write pids");
+        assert_eq!(rt.quiet(&["start", "pt1"]), 0, "{n}");
+        let printed = wait_log(&log, "done\n");
+        let tracers: Vec<(&str, String)> = host.iter().map(|&(k, p)| (k, tracer(p))).collect();
+        assert_eq!(rt.quiet(&["delete", "--force", "pt1"]), 0, "{n}");
+        let _ = std::fs::remove_file(&log);
+        let _ = std::fs::remove_file(input.join("pids"));
+        if n == "husk" {
+            assert_no_sandbox_left(&rt);
+        }
+        let lines: Vec<&str> = printed.lines().collect();
+        let want_attach = 2 + host.len();
+        assert_eq!(lines.len(), want_attach + 2, "{n}: {printed}");
+        assert_eq!(lines.last(), Some(&"done"), "{n}: {printed}");
+        for (i, who) in ["1", "2"]
+            .into_iter()
+            .chain(host.iter().map(|(k, _)| *k))
+            .enumerate()
+        {
+            let want = match (n, who) {
+                ("runc", "1") => "failed EPERM",
+                ("runc", _) => "failed ESRCH",
+                _ => "failed ENOSYS",
+            };
+            assert_eq!(lines[i], format!("attach {who}: {want}"), "{n}: {printed}");
+        }
+        if n == "husk" {
+            assert_eq!(lines[want_attach], "traceme: failed ENOSYS", "{printed}");
+        }
+        for (who, t) in tracers {
+            // runc's init asked for a tracer itself (PTRACE_TRACEME: its host parent).
+            if (n, who) != ("runc", "init") {
+                assert_eq!(t, "0", "{n}: the {who} process has a tracer");
+            }
+        }
+    }
+}
+
+/// `process.capabilities`, `noNewPrivileges` and `oomScoreAdj` as runc applies them: the
+/// sets /proc/self/status shows for root and for another user (whose permitted and
+/// effective sets are its ambient set after execve), what they allow (chown without
+/// CAP_CHOWN fails), and the same for a process `exec` starts from the config.
+#[test]
+fn capabilities_no_new_privs_and_oom_score_adj() {
+    let script = "grep -E '^(Cap|NoNewPrivs)' /proc/self/status; cat /proc/self/oom_score_adj; \
+        touch /tmp/f; chown 5 /tmp/f 2>/dev/null && echo chown-ok || echo chown-denied; \
+        sleep 1000";
+    let bundle = Bundle::new(&["sh", "-c", script]);
+    for name in ["grep", "touch", "chown"] {
+        std::os::unix::fs::symlink("busybox", bundle.dir.join("rootfs/bin").join(name))
+            .expect("symlink");
+    }
+    std::fs::create_dir_all(bundle.dir.join("rootfs/tmp")).expect("mkdir tmp");
+    bundle.edit(|c| c["root"]["readonly"] = false.into());
+    let b = bundle.dir.to_string_lossy().into_owned();
+    let caps = |l: &[&str]| serde_json::json!(l);
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    let cases: Vec<(&str, Edit)> = vec![
+        ("default", Box::new(|_c: &mut serde_json::Value| {})),
+        (
+            "root-narrow",
+            Box::new(move |c: &mut serde_json::Value| {
+                let set = caps(&["CAP_KILL", "CAP_NET_BIND_SERVICE"]);
+                c["process"]["capabilities"] = serde_json::json!({
+                    "bounding": set, "effective": set, "permitted": set,
+                    "inheritable": [], "ambient": []
+                });
+                c["process"]["noNewPrivileges"] = true.into();
+                c["process"]["oomScoreAdj"] = 200.into();
+            }),
+        ),
+        (
+            "user-ambient",
+            Box::new(move |c: &mut serde_json::Value| {
+                let set = caps(&["CAP_CHOWN", "CAP_NET_BIND_SERVICE"]);
+                c["process"]["user"] = serde_json::json!({"uid": 1000, "gid": 1000});
+                c["process"]["capabilities"] = serde_json::json!({
+                    "bounding": caps(&["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE"]),
+                    "effective": set, "permitted": set, "inheritable": set,
+                    "ambient": caps(&["CAP_CHOWN"])
+                });
+                c["process"]["noNewPrivileges"] = false.into();
+                c["process"]["oomScoreAdj"] = 0.into();
+            }),
+        ),
+    ];
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for (case, edit) in &cases {
+        bundle.edit(|c| edit(c));
+        for rt in Runtime::all() {
+            let n = rt.name;
+            let log = rt.root.with_extension("caps.log");
+            let out = std::fs::File::create(&log).expect("log");
+            let child = rt
+                .cmd(&["run", "-d", "--bundle", &b, "caps1"])
+                .stdin(Stdio::null())
+                .stdout(out.try_clone().expect("dup"))
+                .stderr(out)
+                .spawn()
+                .expect("run");
+            assert!(
+                wait_output(child, TIMEOUT).expect("run").status.success(),
+                "{n} {case}"
+            );
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !std::fs::read_to_string(&log)
+                .unwrap_or_default()
+                .contains("chown-")
+                && Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let exec = rt.out(&[
+                "exec",
+                "caps1",
+                "grep",
+                "-E",
+                "^(Cap|NoNewPrivs)",
+                "/proc/self/status",
+            ]);
+            assert_eq!(status_code(exec.status), 0, "{n} {case}: {exec:?}");
+            assert_eq!(rt.quiet(&["delete", "--force", "caps1"]), 0, "{n} {case}");
+            let printed = std::fs::read_to_string(&log).unwrap_or_default();
+            let _ = std::fs::remove_file(&log);
+            seen.push((
+                format!("{n} {case}"),
+                format!(
+                    "{printed}--- exec\n{}",
+                    String::from_utf8_lossy(&exec.stdout)
+                ),
+            ));
+            if n == "husk" {
+                assert_no_sandbox_left(&rt);
+            }
+        }
+    }
+    // husk's output for each case is runc's (when runc is there, it ran first).
+    for pair in seen.chunks(2) {
+        if let [(a, out_a), (b, out_b)] = pair {
+            assert_eq!(out_a, out_b, "{a} vs {b}");
+        }
+    }
+    let husk: Vec<&(String, String)> = seen.iter().filter(|(k, _)| k.starts_with("husk")).collect();
+    assert!(
+        husk[1].1.contains("CapEff:\t0000000000000420\n"),
+        "{}",
+        husk[1].1
+    );
+    assert!(
+        husk[1].1.contains("NoNewPrivs:\t1\n200\nchown-denied\n"),
+        "{}",
+        husk[1].1
+    );
+    assert!(
+        husk[2].1.contains("CapAmb:\t0000000000000001\n"),
+        "{}",
+        husk[2].1
+    );
+}
+
+/// The test hook `HUSK_TEST_FORBIDDEN_SYSCALL=1` (inherited by the sandbox process)
+/// makes a container's Sentry issue a host system call its seccomp policy does not list,
+/// right after installing the policy: the kernel kills it with SIGSYS, `run` fails as a
+/// failed create does (exit code 1), says so, and leaves nothing behind.
+#[test]
+fn container_sentry_dies_on_a_syscall_outside_its_policy() {
+    let bundle = Bundle::new(&["true"]);
+    let b = bundle.dir.to_string_lossy().into_owned();
+    let rt = Runtime::husk();
+    let child = rt
+        .cmd(&["run", "--bundle", &b, "sys1"])
+        .env("HUSK_TEST_FORBIDDEN_SYSCALL", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run");
+    let out = wait_output(child, TIMEOUT).unwrap_or_else(|e| panic!("run: {e:#}"));
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(status_code(out.status), 1, "{out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+    assert!(
+        err.lines()
+            .any(|l| l == "husk: the Sentry was killed by SIGSYS"),
+        "{err}"
+    );
+    assert!(!err.contains("did not stop it"), "{err}");
+    assert!(rt.ids().is_empty(), "state left: {:?}", rt.ids());
+    assert_no_sandbox_left(&rt);
+    // Without the hook the same bundle runs.
+    assert_eq!(rt.quiet(&["run", "--bundle", &b, "sys2"]), 0);
+    assert_no_sandbox_left(&rt);
+}

@@ -221,6 +221,7 @@ pub fn run(args: DoArgs, debug: bool) -> i32 {
         cwd,
         creds,
         rlimits: Vec::new(),
+        attrs: Default::default(),
     };
     if let Err(e) = sandbox.start(prog) {
         eprintln!("husk: {cmd_name}: {e}");

@@ -8,6 +8,7 @@ use crate::fsimpl::{
 };
 use crate::host::HostFd;
 use crate::kernel::exec::{start_init, start_process, start_process_in, LaunchError};
+pub use crate::kernel::exec::ProcessAttrs;
 use crate::kernel::{default_rlimits, Creds, Kernel, KernelOptions, Tid};
 use crate::memfile::MemoryFile;
 use crate::vfs::{Dentry, Mount, MountFlags, NewNode, OpenFile, Vfs, WalkFlags, O_RDWR};
@@ -195,6 +196,8 @@ pub struct Program {
     pub creds: Creds,
     /// Resource limits as (resource number, soft, hard); the others keep the defaults.
     pub rlimits: Vec<(u32, u64, u64)>,
+    /// no_new_privs and oom_score_adj.
+    pub attrs: ProcessAttrs,
 }
 
 impl Program {
@@ -473,6 +476,7 @@ impl Sandbox {
             stdio,
             prog.creds,
             rlimits,
+            prog.attrs,
         )
         .map_err(launch_error)
     }
@@ -494,6 +498,7 @@ impl Sandbox {
             host_stdio(stdio),
             prog.creds,
             rlimits,
+            prog.attrs,
         )
         .map_err(launch_error)
     }
@@ -575,6 +580,7 @@ impl Sandbox {
             host_stdio(stdio),
             prog.creds,
             rlimits,
+            prog.attrs,
         )
         .map_err(launch_error)
     }

@@ -74,13 +74,42 @@ pub struct ExecRequest {
     /// (resource number, soft, hard), as in [`Config::rlimits`].
     #[serde(default)]
     pub rlimits: Vec<(u32, u64, u64)>,
+    /// Capability sets (None: root's full sets).
+    #[serde(default)]
+    pub caps: Option<config::CapSets>,
+    #[serde(default)]
+    pub no_new_privs: bool,
+    #[serde(default)]
+    pub oom_score_adj: i32,
 }
 
-fn creds(uid: u32, gid: u32, additional: &[u32]) -> Creds {
+impl ExecRequest {
+    /// The container's own process, as its config describes it.
+    pub fn of_config(cfg: &Config) -> ExecRequest {
+        ExecRequest {
+            args: cfg.args.clone(),
+            env: cfg.env.clone(),
+            cwd: cfg.cwd.clone(),
+            uid: cfg.uid,
+            gid: cfg.gid,
+            additional_gids: cfg.additional_gids.clone(),
+            rlimits: cfg.rlimits.clone(),
+            caps: cfg.caps,
+            no_new_privs: cfg.no_new_privs,
+            oom_score_adj: cfg.oom_score_adj,
+        }
+    }
+}
+
+/// The credentials a process starts with. With `caps`, its bounding, inheritable and
+/// ambient sets are those (and its permitted and effective sets the config's, before
+/// execve recomputes them: for root, bounding plus inheritable; for another user,
+/// ambient only), as runc sets them before it executes the process.
+fn creds(uid: u32, gid: u32, additional: &[u32], caps: Option<config::CapSets>) -> Creds {
     let mut groups = additional.to_vec();
     groups.sort_unstable();
     groups.dedup();
-    Creds {
+    let mut c = Creds {
         ruid: uid,
         euid: uid,
         suid: uid,
@@ -91,7 +120,16 @@ fn creds(uid: u32, gid: u32, additional: &[u32]) -> Creds {
         fsgid: gid,
         groups,
         ..Default::default()
+    };
+    if let Some(k) = caps {
+        c.cap_bset = k.bounding;
+        c.cap_inheritable = k.inheritable;
+        c.cap_permitted = k.permitted;
+        c.cap_effective = k.effective & k.permitted;
+        // Linux keeps ambient within permitted and inheritable.
+        c.cap_ambient = k.ambient & k.permitted & k.inheritable;
     }
+    c
 }
 
 /// One process in the answer to `ps`.
@@ -173,8 +211,12 @@ pub(crate) fn program(req: &ExecRequest) -> Program {
         argv: req.args.iter().map(|a| a.as_bytes().to_vec()).collect(),
         envp: req.env.iter().map(|e| e.as_bytes().to_vec()).collect(),
         cwd: req.cwd.as_bytes().to_vec(),
-        creds: creds(req.uid, req.gid, &req.additional_gids),
+        creds: creds(req.uid, req.gid, &req.additional_gids, req.caps),
         rlimits: req.rlimits.clone(),
+        attrs: husk_sentry::sandbox::ProcessAttrs {
+            no_new_privs: req.no_new_privs,
+            oom_score_adj: req.oom_score_adj,
+        },
     }
 }
 
@@ -282,6 +324,7 @@ fn boot(args: &BootArgs) -> Result<Booted, String> {
         if std::env::var_os("HUSK_DEBUG_NO_SECCOMP").is_none() {
             crate::seccomp::install_sentry()?;
         }
+        crate::confine::forbidden_syscall_hook();
         Ok((sandbox, listener, exit_file))
     })();
     match result {
@@ -593,13 +636,7 @@ pub fn run(args: BootArgs) -> i32 {
             return finish(libc::SIGKILL, &mut gofer);
         }
     };
-    let prog = Program {
-        argv: cfg.args.iter().map(|a| a.as_bytes().to_vec()).collect(),
-        envp: cfg.env.iter().map(|e| e.as_bytes().to_vec()).collect(),
-        cwd: cfg.cwd.as_bytes().to_vec(),
-        creds: creds(cfg.uid, cfg.gid, &cfg.additional_gids),
-        rlimits: cfg.rlimits.clone(),
-    };
+    let prog = program(&ExecRequest::of_config(&cfg));
     if let Err(e) = sandbox.start(prog) {
         let cmd = cfg.args.first().map(String::as_str).unwrap_or_default();
         reply(&conn, &format!("error {cmd}: {e}"));

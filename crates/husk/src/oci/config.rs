@@ -41,6 +41,89 @@ pub struct Config {
     /// Set for a container that joins an existing sandbox (a pod's containers after
     /// its sandbox container), from containerd's or CRI-O's annotations.
     pub join: Option<JoinSandbox>,
+    /// `process.capabilities` (None: not given, the process keeps root's full sets).
+    pub caps: Option<CapSets>,
+    /// `process.noNewPrivileges`.
+    pub no_new_privs: bool,
+    /// `process.oomScoreAdj`.
+    pub oom_score_adj: i32,
+}
+
+/// A process's capability sets as bit masks (bit N: capability N).
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CapSets {
+    pub bounding: u64,
+    pub effective: u64,
+    pub inheritable: u64,
+    pub permitted: u64,
+    pub ambient: u64,
+}
+
+/// Linux's capability names, by number.
+const CAP_NAMES: [&str; 41] = [
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+];
+
+/// The capability sets of a `capabilities` object (an OCI process's), None if there
+/// is none. Names were checked by [`load`]; unknown ones count as absent.
+pub fn cap_sets(caps: &Value) -> Option<CapSets> {
+    caps.as_object()?;
+    let mask = |set: &str| -> u64 {
+        caps[set]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.as_str())
+            .filter_map(|c| CAP_NAMES.iter().position(|n| *n == c))
+            .fold(0, |m, n| m | 1u64 << n)
+    };
+    Some(CapSets {
+        bounding: mask("bounding"),
+        effective: mask("effective"),
+        inheritable: mask("inheritable"),
+        permitted: mask("permitted"),
+        ambient: mask("ambient"),
+    })
 }
 
 /// The sandbox a container joins (see [`join_sandbox`]).
@@ -787,12 +870,14 @@ pub fn load(bundle: &Path) -> Result<Config, String> {
     let mounts = extra_mounts(&value, bundle).map_err(|e| format!("{}: {e}", path.display()))?;
     let sentry_ro = sentry_readonly_mounts(&value);
     let join = join_sandbox(&value).map_err(|e| format!("{}: {e}", path.display()))?;
+    let caps = cap_sets(&value["process"]["capabilities"]);
     let spec: Spec = serde_json::from_value(value)
         .map_err(|e| format!("{}: invalid configuration: {e}", path.display()))?;
     let mut cfg = from_spec(&spec, bundle).map_err(|e| format!("{}: {e}", path.display()))?;
     cfg.mounts = mounts;
     cfg.readonly_paths.extend(sentry_ro);
     cfg.join = join;
+    cfg.caps = caps;
     Ok(cfg)
 }
 
@@ -902,6 +987,9 @@ fn from_spec(spec: &Spec, bundle: &Path) -> Result<Config, String> {
             list
         },
         join: None,
+        caps: None,
+        no_new_privs: process.no_new_privileges().unwrap_or(false),
+        oom_score_adj: process.oom_score_adj().unwrap_or(0),
     })
 }
 

@@ -92,6 +92,9 @@ fn from_process_file(path: &std::path::Path) -> Res<ExecRequest> {
         gid: num(&user["gid"], "gid")?,
         additional_gids,
         rlimits: Vec::new(),
+        caps: config::cap_sets(&v["capabilities"]),
+        no_new_privs: v["noNewPrivileges"].as_bool().unwrap_or(false),
+        oom_score_adj: 0,
     })
 }
 
@@ -115,12 +118,7 @@ fn request_for(args: &ExecArgs, cfg: Option<&config::Config>) -> Res<ExecRequest
         }
         (None, Some(cfg)) => ExecRequest {
             args: args.cmd.clone(),
-            env: cfg.env.clone(),
-            cwd: cfg.cwd.clone(),
-            uid: cfg.uid,
-            gid: cfg.gid,
-            additional_gids: cfg.additional_gids.clone(),
-            rlimits: cfg.rlimits.clone(),
+            ..ExecRequest::of_config(cfg)
         },
         (None, None) => ExecRequest {
             args: args.cmd.clone(),
@@ -130,6 +128,9 @@ fn request_for(args: &ExecArgs, cfg: Option<&config::Config>) -> Res<ExecRequest
             gid: 0,
             additional_gids: Vec::new(),
             rlimits: Vec::new(),
+            caps: None,
+            no_new_privs: false,
+            oom_score_adj: 0,
         },
     };
     if req.args.is_empty() {

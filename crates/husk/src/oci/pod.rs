@@ -288,15 +288,7 @@ fn join(args: &BootArgs, gofers: &mut Vec<Child>) -> Result<Joined, String> {
     gofers.append(&mut mounts.gofers);
     let req = ContainerRequest {
         id: args.id.clone(),
-        process: ExecRequest {
-            args: cfg.args.clone(),
-            env: cfg.env.clone(),
-            cwd: cfg.cwd.clone(),
-            uid: cfg.uid,
-            gid: cfg.gid,
-            additional_gids: cfg.additional_gids.clone(),
-            rlimits: cfg.rlimits.clone(),
-        },
+        process: ExecRequest::of_config(&cfg),
         rootfs: if cfg.readonly {
             "readonly"
         } else {

@@ -74,8 +74,9 @@ pub fn start_init(
     stdio: Vec<Arc<OpenFile>>,
     creds: Creds,
     rlimits: [Rlimit; 16],
+    attrs: ProcessAttrs,
 ) -> Result<(), LaunchError> {
-    launch(k, argv, envp, cwd, stdio, creds, rlimits, None).map(|_| ())
+    launch(k, argv, envp, cwd, stdio, creds, rlimits, attrs, None).map(|_| ())
 }
 
 /// Starts another process in the running sandbox (`husk exec`): a new thread group and
@@ -90,6 +91,7 @@ pub fn start_process(
     stdio: Vec<Arc<OpenFile>>,
     creds: Creds,
     rlimits: [Rlimit; 16],
+    attrs: ProcessAttrs,
 ) -> Result<Tid, LaunchError> {
     if k.init_exited() {
         return Err(LaunchError::Other(Errno::ESRCH));
@@ -102,8 +104,18 @@ pub fn start_process(
         stdio,
         creds,
         rlimits,
+        attrs,
         Some(k.placement()),
     )
+}
+
+/// Process attributes a process started from the host gets (an OCI config's
+/// `process.noNewPrivileges` and `process.oomScoreAdj`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ProcessAttrs {
+    pub no_new_privs: bool,
+    /// -1000..=1000.
+    pub oom_score_adj: i32,
 }
 
 /// Where a process started from the host lives: its namespaces (the mount namespace
@@ -137,11 +149,12 @@ pub fn start_process_in(
     stdio: Vec<Arc<OpenFile>>,
     creds: Creds,
     rlimits: [Rlimit; 16],
+    attrs: ProcessAttrs,
 ) -> Result<Tid, LaunchError> {
     if k.init_exited() {
         return Err(LaunchError::Other(Errno::ESRCH));
     }
-    launch(k, argv, envp, cwd, stdio, creds, rlimits, Some(at))
+    launch(k, argv, envp, cwd, stdio, creds, rlimits, attrs, Some(at))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -153,6 +166,7 @@ fn launch(
     stdio: Vec<Arc<OpenFile>>,
     mut creds: Creds,
     rlimits: [Rlimit; 16],
+    attrs: ProcessAttrs,
     external: Option<Placement>,
 ) -> Result<Tid, LaunchError> {
     creds.exec_transform();
@@ -257,8 +271,8 @@ fn launch(
             subreaper: false,
             pdeathsig: 0,
             parent_thread: 0,
-            oom_score_adj: (0, 0),
-            no_new_privs: false,
+            oom_score_adj: (attrs.oom_score_adj, attrs.oom_score_adj),
+            no_new_privs: attrs.no_new_privs,
             dumpable: true,
             cmdline: img.argv.clone(),
             exited_threads_time: Duration::ZERO,
