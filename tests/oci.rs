@@ -1965,3 +1965,112 @@ fn container_sentry_dies_on_a_syscall_outside_its_policy() {
     assert_eq!(rt.quiet(&["run", "--bundle", &b, "sys2"]), 0);
     assert_no_sandbox_left(&rt);
 }
+
+/// A container joined to a pod's sandbox is kept apart from the pod's other container
+/// (husk only: under runc these are separate containers anyway): the pause container's
+/// rootfs is out of reach (`..` walks, /proc/PID/root of every pid it sees and of the
+/// pause container's pids in the sandbox), and it can neither see nor signal a process
+/// of the pause container (kill -0 and kill -9 on pids 1..50 outside its own PID
+/// namespace fail; the pause container keeps running). What the stand-in process
+/// (`husk join`) holds on the host is printed, not asserted.
+#[test]
+fn pod_container_cannot_reach_the_other_container() {
+    let script = "sleep 1000 & sleep 1000 & echo up; wait";
+    let (pause, app) = pod_bundles("pod-iso", &["true"]);
+    pause.edit(|c| c["process"]["args"] = serde_json::json!(["sh", "-c", script]));
+    std::fs::write(pause.dir.join("rootfs/pause-secret"), "pause secret\n").expect("secret");
+    let (p, a) = (
+        pause.dir.to_string_lossy().into_owned(),
+        app.dir.to_string_lossy().into_owned(),
+    );
+    let rt = Runtime::husk();
+    let plog = rt.root.with_extension("pause.log");
+    let out = std::fs::File::create(&plog).expect("log");
+    let child = rt
+        .cmd(&["run", "-d", "--bundle", &p, "pod-iso"])
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().expect("dup"))
+        .stderr(out)
+        .spawn()
+        .expect("run");
+    assert!(wait_output(child, TIMEOUT).expect("run").status.success());
+    assert_eq!(wait_log(&plog, "up\n"), "up\n");
+    // The pause container's pids as the sandbox numbers them, and a positive control:
+    // its marker is there for its own processes.
+    let ps = rt.out(&["ps", "--format", "json", "pod-iso"]);
+    let pause_pids: Vec<i64> = serde_json::from_slice(&ps.stdout).expect("ps json");
+    assert_eq!(pause_pids.len(), 3, "{ps:?}");
+    let own = rt.out(&["exec", "pod-iso", "cat", "/pause-secret"]);
+    assert_eq!(
+        String::from_utf8_lossy(&own.stdout),
+        "pause secret\n",
+        "{own:?}"
+    );
+    let roots: String = pause_pids
+        .iter()
+        .map(|p| {
+            format!(
+                "cat /proc/{p}/root/pause-secret 2>/dev/null && echo LEAK-sandbox-pid-{p}; \
+                 cat /proc/{p}/cwd/pause-secret 2>/dev/null && echo LEAK-sandbox-cwd-{p}; "
+            )
+        })
+        .collect();
+    let app_script = format!(
+        "cat /../pause-secret 2>/dev/null && echo LEAK-dotdot; \
+         cd / && cat ../../../pause-secret 2>/dev/null && echo LEAK-cd; \
+         cat /proc/self/root/../pause-secret 2>/dev/null && echo LEAK-self-root; \
+         {roots}\
+         own=' '; for d in /proc/[0-9]*; do own=\"$own${{d#/proc/}} \"; \
+           cat $d/root/pause-secret 2>/dev/null && echo LEAK-root-$d; done; \
+         echo \"own$own\"; \
+         i=1; while [ $i -le 50 ]; do case \"$own\" in *\" $i \"*) ;; *) \
+           kill -0 $i 2>/dev/null && echo seen-$i; \
+           kill -9 $i 2>/dev/null && echo killed-$i;; esac; i=$((i+1)); done; \
+         echo done"
+    );
+    app.edit(|c| c["process"]["args"] = serde_json::json!(["sh", "-c", app_script]));
+    let alog = rt.root.with_extension("app.log");
+    let out = std::fs::File::create(&alog).expect("log");
+    let child = rt
+        .cmd(&["create", "--bundle", &a, "app-iso"])
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().expect("dup"))
+        .stderr(out)
+        .spawn()
+        .expect("create");
+    assert!(
+        wait_output(child, TIMEOUT)
+            .expect("create")
+            .status
+            .success(),
+        "create: {}",
+        std::fs::read_to_string(&alog).unwrap_or_default()
+    );
+    let stand_in = rt.state("app-iso").expect("state")["pid"]
+        .as_i64()
+        .expect("pid");
+    let status = std::fs::read_to_string(format!("/proc/{stand_in}/status")).unwrap_or_default();
+    let shown: Vec<&str> = status
+        .lines()
+        .filter(|l| {
+            ["Uid:", "Cap", "NoNewPrivs:", "Seccomp:"]
+                .iter()
+                .any(|k| l.starts_with(k))
+        })
+        .collect();
+    eprintln!("the stand-in (husk join, pid {stand_in}): {shown:?}");
+    assert_eq!(rt.quiet(&["start", "app-iso"]), 0);
+    let printed = wait_log(&alog, "done\n");
+    assert_eq!(rt.wait_status("app-iso", "stopped"), "stopped", "{printed}");
+    let pause_after = rt.status("pod-iso");
+    let ps_after = rt.out(&["ps", "--format", "json", "pod-iso"]);
+    assert_eq!(rt.quiet(&["delete", "app-iso"]), 0);
+    assert_eq!(rt.quiet(&["delete", "--force", "pod-iso"]), 0);
+    let _ = std::fs::remove_file(&plog);
+    let _ = std::fs::remove_file(&alog);
+    assert_no_sandbox_left(&rt);
+    assert_eq!(printed, "own 1 \ndone\n", "the joined container");
+    assert_eq!(pause_after, "running");
+    let after: Vec<i64> = serde_json::from_slice(&ps_after.stdout).expect("ps json");
+    assert_eq!(after, pause_pids, "the pause container's processes");
+}
