@@ -121,6 +121,13 @@ pub fn split(forwarded: &SigSet) -> Result<Role, String> {
     }
 }
 
+/// Where the waiter reports that a signal killed the Sentry (stderr if unset): `husk
+/// boot` sends it to `husk create`, which prints it as its one error line.
+pub static SENTRY_DEATH: std::sync::OnceLock<DeathReport> = std::sync::OnceLock::new();
+
+/// A way to report the Sentry's death (see [`SENTRY_DEATH`]).
+pub type DeathReport = Box<dyn Fn(&str) + Send + Sync>;
+
 /// The waiter: forwards signals sent to it by other processes until the Sentry exits;
 /// returns the Sentry's exit code (128+N if a signal N killed it). The waiter cannot
 /// start threads (after unshare(CLONE_NEWPID) Linux refuses CLONE_THREAD), so one loop
@@ -136,7 +143,16 @@ fn wait_for_sentry(sentry: Pid, forwarded: &SigSet) -> i32 {
         match waitpid(sentry, Some(nix::sys::wait::WaitPidFlag::WNOHANG)) {
             Ok(WaitStatus::Exited(_, code)) => return code,
             Ok(WaitStatus::Signaled(_, sig, _)) => {
-                eprintln!("husk: the Sentry was killed by {sig}");
+                let why = if sig == Signal::SIGSYS {
+                    " (a host system call outside its seccomp policy)"
+                } else {
+                    ""
+                };
+                let msg = format!("the Sentry was killed by {sig}{why}");
+                match SENTRY_DEATH.get() {
+                    Some(report) => report(&msg),
+                    None => eprintln!("husk: {msg}"),
+                }
                 return 128 + sig as i32;
             }
             Ok(_) | Err(nix::errno::Errno::EINTR) => {}
@@ -200,7 +216,7 @@ pub fn lock_down() -> Result<(), String> {
 
 /// Empties every capability set of the calling thread (the Sentry is single-threaded
 /// when this runs, and its later threads inherit the empty sets).
-fn drop_capabilities() -> Result<(), String> {
+pub fn drop_capabilities() -> Result<(), String> {
     use rustix::thread::{CapabilitySet, CapabilitySets};
     for bit in 0..64 {
         let cap = CapabilitySet::from_bits_retain(1u64 << bit);

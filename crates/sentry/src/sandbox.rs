@@ -7,8 +7,8 @@ use crate::fsimpl::{
     procfs::{HostInfo, ProcFs},
 };
 use crate::host::HostFd;
-use crate::kernel::exec::{start_init, start_process, start_process_in, LaunchError};
 pub use crate::kernel::exec::ProcessAttrs;
+use crate::kernel::exec::{start_init, start_process, start_process_in, LaunchError};
 use crate::kernel::{default_rlimits, Creds, Kernel, KernelOptions, Tid};
 use crate::memfile::MemoryFile;
 use crate::vfs::{Dentry, Mount, MountFlags, NewNode, OpenFile, Vfs, WalkFlags, O_RDWR};

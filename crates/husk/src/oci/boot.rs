@@ -568,6 +568,17 @@ pub fn run(args: BootArgs) -> i32 {
         }
     };
     if confined() {
+        // If the Sentry dies of a signal before it reported, `husk create` gets why
+        // (it is still reading this pipe, which the waiter holds open too).
+        if let Ok(copy) = sync.try_clone() {
+            let copy = Mutex::new(copy);
+            let _ = crate::confine::SENTRY_DEATH.set(Box::new(move |msg: &str| {
+                let mut f = copy.lock().unwrap_or_else(|e| e.into_inner());
+                if f.write_all(format!("error {msg}\n").as_bytes()).is_err() {
+                    eprintln!("husk: {msg}");
+                }
+            }));
+        }
         match crate::confine::split(&nix::sys::signal::SigSet::empty()) {
             Ok(crate::confine::Role::Waiter(code)) => {
                 super::cgroup::leave(&cgroup);

@@ -339,6 +339,10 @@ fn join(args: &BootArgs, gofers: &mut Vec<Child>) -> Result<Joined, String> {
     let exit_path = args.state.join(EXIT_STATUS_FILE);
     let exit_file =
         std::fs::File::create(&exit_path).map_err(|e| format!("{}: {e}", exit_path.display()))?;
+    // Everything that needs privilege is done (the gofers run, the sockets are bound):
+    // the stand-in keeps none (still single-threaded, so this covers its threads).
+    rustix::thread::set_no_new_privs(true).map_err(|e| format!("no_new_privs: {e}"))?;
+    crate::confine::drop_capabilities()?;
     let id = args.id.clone();
     let sandbox_dir = sandbox_dir.clone();
     std::thread::Builder::new()
