@@ -122,6 +122,11 @@ impl Podman {
             .args(["--storage-driver", "vfs", "--cgroup-manager", "cgroupfs"])
             .args(["--events-backend", "file"])
             .args(args)
+            .envs(
+                Some(self.dir.join("containers.conf"))
+                    .filter(|c| c.exists())
+                    .map(|c| ("CONTAINERS_CONF", c)),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -422,4 +427,96 @@ fn memory_limit() {
         )
     });
     assert_eq!(r, 137);
+}
+
+/// A podman pod (`pod create` with an infra container, `run --pod`): podman marks the
+/// pod's containers with CRI-O's sandbox annotations, so under husk they join the infra
+/// container's sandbox. The pod's containers share the hostname and IPC (/dev/shm), as
+/// under runc.
+#[test]
+fn pod_containers_share_the_infra_sandbox() {
+    let Some((p, _g)) = Podman::new("pod") else {
+        return;
+    };
+    // The infra container takes no --ulimit: the machine's limits come from
+    // containers.conf (runc needs them here, see ULIMITS).
+    std::fs::write(
+        p.dir.join("containers.conf"),
+        "[containers]\ndefault_ulimits = [\"nofile=20000:20000\", \"nproc=32768:32768\"]\n",
+    )
+    .expect("containers.conf");
+    let pause = format!("{}-pause", p.image);
+    let tar = p.dir.join("rootfs.tar");
+    let out = p.podman(&[
+        "import",
+        "--change",
+        r#"CMD ["sleep","100000"]"#,
+        tar.to_str().unwrap_or_default(),
+        &pause,
+    ]);
+    assert!(out.status.success(), "import: {}", text(&out.stderr));
+    same("pod", |rt| {
+        let pod = if rt == "runc" { "pod-runc" } else { "pod-husk" };
+        let out = p.podman(&[
+            "--runtime",
+            rt,
+            "pod",
+            "create",
+            "--name",
+            pod,
+            "--hostname",
+            "podhost",
+            "--infra-image",
+            &pause,
+            "--share",
+            "ipc,uts",
+        ]);
+        assert!(
+            out.status.success(),
+            "{rt}: pod create: {}",
+            text(&out.stderr)
+        );
+        let mut args = vec!["--runtime", rt, "run", "-d", "--pod", pod];
+        args.extend(ULIMITS);
+        args.extend([
+            p.image.as_str(),
+            "sh",
+            "-c",
+            "echo from-first > /dev/shm/note; sleep 1000",
+        ]);
+        let out = p.podman(&args);
+        assert!(out.status.success(), "{rt}: run -d: {}", text(&out.stderr));
+        let first = text(&out.stdout).trim().to_string();
+        if rt != "runc" {
+            // The container is not a sandbox of its own: its pid is a `husk join`
+            // stand-in (husk's default state root, where podman's husk keeps it).
+            let st = Command::new(rt)
+                .args(["state", &first])
+                .output()
+                .expect("husk state");
+            let st: serde_json::Value = serde_json::from_slice(&st.stdout).expect("state json");
+            let pid = st["pid"].as_i64().unwrap_or_default();
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let cmd = text(&cmd).replace('\0', " ");
+            assert!(cmd.contains(" join "), "{rt}: pid {pid}: {cmd}");
+        }
+        let mut args = vec!["--runtime", rt, "run", "--rm", "--pod", pod];
+        args.extend(ULIMITS);
+        args.extend([
+            p.image.as_str(),
+            "sh",
+            "-c",
+            "hostname; sleep 0.2; cat /dev/shm/note; exit 4",
+        ]);
+        let second = p.podman(&args);
+        let exec = p.podman(&["exec", &first, "sh", "-c", "echo exec-in-pod; hostname"]);
+        let rm = p.podman(&["pod", "rm", "--force", "--time", "0", pod]);
+        assert!(rm.status.success(), "{rt}: pod rm: {}", text(&rm.stderr));
+        (
+            text(&second.stdout),
+            status_code(second.status),
+            text(&exec.stdout),
+            status_code(exec.status),
+        )
+    });
 }
