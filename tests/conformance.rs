@@ -8,7 +8,7 @@
 //! up as ignored trials (run them with `--include-ignored` to see whether they pass now).
 //!
 //! Binaries are built into `husk_tests::build_dir()` on demand, at most two `gcc` at a
-//! time, and only when the source (or `common.h`) is newer than the binary.
+//! time, and only when the source (or a shared header next to it) is newer than the binary.
 
 use std::collections::HashMap;
 use std::fs;
@@ -221,9 +221,16 @@ fn build(ctx: &Ctx, kind: Kind, name: &str) -> Result<PathBuf, String> {
     fs::create_dir_all(&out_dir).map_err(|e| format!("creating {}: {e}", out_dir.display()))?;
     let out = out_dir.join(name);
 
-    let newest_input = [src.clone(), ctx.src_dir.join("common.h")]
-        .iter()
-        .filter_map(|p| fs::metadata(p).and_then(|m| m.modified()).ok())
+    // The program and every shared header next to it (common.h, pty.h, ...).
+    let headers = fs::read_dir(&ctx.src_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "h"));
+    let newest_input = std::iter::once(src.clone())
+        .chain(headers)
+        .filter_map(|p| fs::metadata(&p).and_then(|m| m.modified()).ok())
         .max()
         .unwrap_or(SystemTime::UNIX_EPOCH);
     if let Ok(built) = fs::metadata(&out).and_then(|m| m.modified()) {

@@ -177,3 +177,4 @@ pub fn tail(s: &str, max: usize) -> &str {
     }
     &s[start..]
 }
+pub mod oci_image;

@@ -2073,3 +2073,98 @@ fn pod_container_cannot_reach_the_other_container() {
     let after: Vec<i64> = serde_json::from_slice(&ps_after.stdout).expect("ps json");
     assert_eq!(after, pause_pids, "the pause container's processes");
 }
+
+/// The Sentry's cgroupfs on /sys/fs/cgroup (the `cgroup` mount podman and containerd
+/// add): cgroup2 with the container's cgroup as its root, as runc shows it on a
+/// cgroup v2 host with a cgroup namespace. husk only: this host is a v1/v2 hybrid,
+/// where runc mounts the v1 hierarchies instead.
+#[test]
+fn cgroupfs_shows_the_container_limits() {
+    let script = "cd /sys/fs/cgroup || exit 9; \
+        for f in cgroup.controllers cgroup.type cgroup.subtree_control memory.max \
+            memory.swap.max cpu.max cpu.weight pids.max; do echo \"$f: $(cat $f)\"; done; \
+        printf 'procs:'; while read p; do printf ' %s' $p; done < cgroup.procs; echo; \
+        read n < pids.current; [ \"$n\" -ge 1 ] && echo pids.current ok; \
+        read m < memory.current; [ \"$m\" -gt 0 ] && echo memory.current ok; \
+        read u x < cpu.stat; [ \"$u\" = usage_usec ] && [ \"$x\" -gt 0 ] && echo cpu.stat ok; \
+        busybox grep cgroup2 /proc/self/mounts; \
+        busybox stat -f -c %t /sys/fs/cgroup; \
+        { echo 1000000 > memory.max; } 2>&1; echo \"write: $?\"; \
+        { echo +memory > cgroup.subtree_control; } 2>&1; \
+        { echo 1 > cgroup.procs; } 2>&1; echo \"procs write: $?\"; \
+        cat memory.max";
+    let cases = [
+        // podman's and containerd's mount, with limits.
+        (
+            true,
+            serde_json::json!({"memory": {"limit": 64 << 20},
+                "cpu": {"quota": 50000, "period": 100000, "shares": 1024},
+                "pids": {"limit": 100}}),
+            "cgroup.controllers: cpu memory pids\ncgroup.type: domain\n\
+             cgroup.subtree_control: \nmemory.max: 67108864\nmemory.swap.max: max\n\
+             cpu.max: 50000 100000\ncpu.weight: 39\npids.max: 100\nprocs: 1\n\
+             pids.current ok\nmemory.current ok\ncpu.stat ok\n\
+             cgroup2 /sys/fs/cgroup cgroup2 ro,relatime 0 0\n63677270\n\
+             sh: can't create memory.max: Read-only file system\nwrite: 1\n\
+             sh: can't create cgroup.subtree_control: Read-only file system\n\
+             sh: can't create cgroup.procs: Read-only file system\nprocs write: 1\n\
+             67108864\n",
+        ),
+        // No limits, a writable mount: the root of a cgroup namespace refuses writes
+        // to its interface files but for the delegatable ones.
+        (
+            false,
+            serde_json::Value::Null,
+            "cgroup.controllers: cpu memory pids\ncgroup.type: domain\n\
+             cgroup.subtree_control: \nmemory.max: max\nmemory.swap.max: max\n\
+             cpu.max: max 100000\ncpu.weight: 100\npids.max: max\nprocs: 1\n\
+             pids.current ok\nmemory.current ok\ncpu.stat ok\n\
+             cgroup2 /sys/fs/cgroup cgroup2 rw,relatime 0 0\n63677270\n\
+             sh: write error: Operation not permitted\nwrite: 1\n\
+             sh: write error: Device or resource busy\nprocs write: 0\nmax\n",
+        ),
+    ];
+    for (i, (ro, resources, want)) in cases.into_iter().enumerate() {
+        let bundle = Bundle::new(&["sh", "-c", script]);
+        bundle.edit(|c| {
+            let opts = if ro {
+                serde_json::json!(["nosuid", "noexec", "nodev", "relatime", "ro"])
+            } else {
+                serde_json::json!(["nosuid", "noexec", "nodev", "relatime"])
+            };
+            // `husk spec` (as runc's) has the cgroup mount already, read-only.
+            let mounts = c["mounts"].as_array_mut().expect("mounts");
+            mounts.retain(|m| m["type"] != "cgroup");
+            mounts.push(
+                serde_json::json!({"destination": "/sys/fs/cgroup", "type": "cgroup",
+                "source": "cgroup", "options": opts}),
+            );
+            if !resources.is_null() {
+                c["linux"]["resources"] = resources;
+            }
+        });
+        let b = bundle.dir.to_string_lossy().into_owned();
+        let rt = Runtime::husk();
+        let out = rt.out(&["run", "--bundle", &b, &format!("cg{i}")]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(status_code(out.status), 0, "case {i}: {stderr}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            want,
+            "case {i}: {stderr}"
+        );
+        assert_no_sandbox_left(&rt);
+    }
+    // Without a cgroup mount, /sys/fs/cgroup is an empty directory of sysfs.
+    let bundle = Bundle::new(&["sh", "-c", "ls -a /sys/fs/cgroup | busybox wc -l"]);
+    bundle.edit(|c| {
+        let mounts = c["mounts"].as_array_mut().expect("mounts");
+        mounts.retain(|m| m["type"] != "cgroup");
+    });
+    let b = bundle.dir.to_string_lossy().into_owned();
+    let rt = Runtime::husk();
+    let out = rt.out(&["run", "--bundle", &b, "cg-none"]);
+    assert_eq!(status_code(out.status), 0, "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "2\n");
+    assert_no_sandbox_left(&rt);
+}

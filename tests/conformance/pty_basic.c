@@ -5,54 +5,18 @@
  * TIOCGPTPEER, closing the slave (EIO on the master) and the master (hangup of the
  * slave), and /dev/tty without a controlling tty. */
 #include "common.h"
+#include "pty.h"
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/sysmacros.h>
 #include <termios.h>
 
 /* Reads what the master has within a short wait and prints it escaped. */
-static void show_master(const char *label, int m) {
-    char all[4096];
-    size_t len = 0;
-    for (;;) {
-        struct pollfd p = {m, POLLIN, 0};
-        if (poll(&p, 1, 150) <= 0 || !(p.revents & POLLIN)) break;
-        ssize_t n = read(m, all + len, sizeof all - len);
-        if (n <= 0) break;
-        len += (size_t)n;
-    }
-    printf("%s: \"", label);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)all[i];
-        if (c == '\r') printf("\\r");
-        else if (c == '\n') printf("\\n");
-        else if (c == '\b') printf("\\b");
-        else if (c < 32 || c >= 127) printf("\\x%02x", c);
-        else putchar(c);
-    }
-    printf("\"\n");
-}
+static void show_master(const char *label, int m) { show_pending(label, m, 150, 150); }
 
-static void show_read(const char *label, int fd, size_t want) {
-    char buf[256];
-    errno = 0;
-    ssize_t n = read(fd, buf, want);
-    if (n < 0) {
-        printf("%s: -1 %s\n", label, en(errno));
-        return;
-    }
-    printf("%s: %zd \"", label, n);
-    for (ssize_t i = 0; i < n; i++) {
-        if (buf[i] == '\n') printf("\\n");
-        else if ((unsigned char)buf[i] < 32) printf("\\x%02x", (unsigned char)buf[i]);
-        else putchar(buf[i]);
-    }
-    printf("\"\n");
-}
-
-static void wait_readable(int fd) {
-    struct pollfd p = {fd, POLLIN, 0};
-    poll(&p, 1, 2000);
+/* Waits for fd to become readable, then a little longer for the rest of the input. */
+static void settle(int fd) {
+    wait_readable(fd, 2000);
     sleep_ms(30);
 }
 
@@ -162,7 +126,7 @@ int main(void) {
     RET("tcsetattr raw VMIN=0", tcsetattr(s, TCSANOW, &t));
     show_read("VMIN=0 empty", s, 100);
     write(m, "12345", 5);
-    wait_readable(s);
+    settle(s);
     int n = -1;
     RET("FIONREAD slave", ioctl(s, FIONREAD, &n));
     printf("FIONREAD: %d\n", n);
@@ -171,7 +135,7 @@ int main(void) {
     t.c_cc[VMIN] = 1;
     tcsetattr(s, TCSANOW, &t);
     write(m, "q\r", 2);
-    wait_readable(s);
+    settle(s);
     show_read("VMIN=1 (ICRNL)", s, 100);
     t.c_cc[VMIN] = 0;
     t.c_cc[VTIME] = 2;
@@ -189,17 +153,17 @@ int main(void) {
     el = (now_ns(CLOCK_MONOTONIC) - t0) / 1000000;
     YN("waited about 0.3s (inter-byte timer)", el >= 200 && el < 1500);
     write(m, "abcdef", 6);
-    wait_readable(s);
+    settle(s);
     show_read("VMIN=5 VTIME=3 with 6 bytes", s, 100);
     write(s, "abc", 3);
-    wait_readable(m);
+    settle(m);
     RET("FIONREAD master", ioctl(m, FIONREAD, &n));
     printf("FIONREAD: %d\n", n);
     show_master("raw output", m);
 
     /* Flushing. */
     write(m, "junk", 4);
-    wait_readable(s);
+    settle(s);
     RET("tcflush TCIFLUSH", tcflush(s, TCIFLUSH));
     RET("FIONREAD after flush", ioctl(s, FIONREAD, &n));
     printf("FIONREAD: %d\n", n);

@@ -7,7 +7,7 @@
  * SIGCONT, the whole session loses it, another session may take it); and stealing a
  * terminal with TIOCSCTTY 1. */
 #include "common.h"
-#include <poll.h>
+#include "pty.h"
 #include <sys/ioctl.h>
 #include <sys/sysmacros.h>
 #include <termios.h>
@@ -15,26 +15,8 @@
 static int m;
 static char name[64];
 
-static void show_master(const char *label) {
-    char all[256];
-    size_t len = 0;
-    for (;;) {
-        struct pollfd p = {m, POLLIN, 0};
-        if (poll(&p, 1, len ? 20 : 150) <= 0 || !(p.revents & POLLIN)) break;
-        ssize_t n = read(m, all + len, sizeof all - len);
-        if (n <= 0) break;
-        len += (size_t)n;
-    }
-    printf("%s: \"", label);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)all[i];
-        if (c == '\r') printf("\\r");
-        else if (c == '\n') printf("\\n");
-        else if (c < 32 || c >= 127) printf("\\x%02x", c);
-        else putchar(c);
-    }
-    printf("\"\n");
-}
+/* Reads what the master has within a short wait and prints it escaped. */
+static void show_master(const char *label) { show_pending(label, m, 150, 20); }
 
 /* Whether the caller has a controlling terminal, as /dev/tty says. */
 static const char *has_ctty(void) {
@@ -91,9 +73,8 @@ static int acquire(void) {
     YN("  tcgetsid through /dev/tty", tcgetsid(t) == getpid());
     write(t, "via /dev/tty\n", 13);
     /* A second pty does not become the controlling terminal. */
-    int m2 = posix_openpt(O_RDWR | O_NOCTTY);
     char name2[64];
-    if (m2 < 0 || grantpt(m2) || unlockpt(m2) || ptsname_r(m2, name2, sizeof name2)) DIE("openpty");
+    open_pty(name2, sizeof name2); /* its master stays open */
     int s2 = open(name2, O_RDWR);
     RET("  tcgetsid of a second pty", tcgetsid(s2));
     RET("  TIOCSCTTY of a second pty", ioctl(s2, TIOCSCTTY, 0));
@@ -230,10 +211,8 @@ static int steal(void) {
 
 int main(void) {
     setup(20);
-    m = posix_openpt(O_RDWR | O_NOCTTY);
-    if (m < 0 || grantpt(m) || unlockpt(m) || ptsname_r(m, name, sizeof name)) DIE("openpty");
-    int s = open(name, O_RDWR | O_NOCTTY);
-    if (s < 0) DIE("open slave");
+    m = open_pty(name, sizeof name);
+    int s = open_slave(name);
     RET("TIOCGSID on the master (no session)", ioctl(m, TIOCGSID, &(pid_t){0}));
     pid_t pg = -5;
     RET("TIOCGPGRP on the master (no session)", ioctl(m, TIOCGPGRP, &pg));

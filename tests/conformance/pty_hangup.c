@@ -8,20 +8,13 @@
  * hung up; the slave node disappears; and no SIGHUP is sent when the pty is nobody's
  * controlling terminal. */
 #include "common.h"
+#include "pty.h"
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 
 static int m, s;
 static char name[64];
-
-static void show_read(const char *label, int fd) {
-    char buf[64];
-    errno = 0;
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0) printf("%s: -1 %s\n", label, en(errno));
-    else printf("%s: %zd \"%.*s\"\n", label, n, (int)n, buf);
-}
 
 static void show_poll(const char *label, int fd) {
     struct pollfd p = {fd, POLLIN | POLLOUT | POLLPRI, 0};
@@ -48,11 +41,6 @@ static pid_t blocked_reader(int fd, int ready) {
     return p;
 }
 
-static void open_pair(void) {
-    m = posix_openpt(O_RDWR | O_NOCTTY);
-    if (m < 0 || grantpt(m) || unlockpt(m) || ptsname_r(m, name, sizeof name)) DIE("openpty");
-}
-
 static volatile sig_atomic_t hups;
 static void on_hup(int sig) {
     (void)sig;
@@ -66,11 +54,10 @@ int main(void) {
     if (pipe(sync)) DIE("pipe");
 
     /* The slave side closes. */
-    open_pair();
-    s = open(name, O_RDWR | O_NOCTTY);
-    if (s < 0) DIE("open slave");
+    m = open_pty(name, sizeof name);
+    s = open_slave(name);
     close(s);
-    show_read("master read after the slave closed", m);
+    show_read("master read after the slave closed", m, 64);
     show_poll("master poll", m);
     s = open(name, O_RDWR | O_NOCTTY);
     show_poll("master poll after reopening", m);
@@ -79,24 +66,18 @@ int main(void) {
     printf("blocked master reader: exit %d (2 = EIO)\n", WEXITSTATUS(wait_child(r)));
     s = open(name, O_RDWR | O_NOCTTY);
     write(s, "bye", 3);
-    struct pollfd p = {m, POLLIN, 0};
-    poll(&p, 1, 1000);
+    wait_readable(m, 1000);
     close(s);
-    show_read("buffered output first", m);
-    show_read("then", m);
+    show_read("buffered output first", m, 64);
+    show_read("then", m, 64);
     RET("master write with the slave closed", write(m, "x", 1));
     s = open(name, O_RDWR | O_NOCTTY);
-    p.revents = 0;
-    poll(&p, 1, 1000);
-    int fl = fcntl(m, F_GETFL);
-    fcntl(m, F_SETFL, fl | O_NONBLOCK);
-    show_read("master read once reopened (the echo)", m);
-    fcntl(m, F_SETFL, fl);
+    show_read_nb("master read once reopened (the echo)", m, 64, 1000);
     close(s);
     close(m);
 
     /* The master closes: only its last reference counts. */
-    open_pair();
+    m = open_pty(name, sizeof name);
     s = open(name, O_RDWR | O_NOCTTY);
     int peer = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY);
     int m2 = dup(m);
@@ -116,12 +97,12 @@ int main(void) {
     wait_child(c);
     sleep_ms(20);
     RET("slave write after the last close", write(s, "a", 1));
-    show_read("slave read", s);
+    show_read("slave read", s, 64);
     close(s);
     close(peer);
 
     /* A blocked reader, unread input, every slave fd. */
-    open_pair();
+    m = open_pty(name, sizeof name);
     s = open(name, O_RDWR | O_NOCTTY);
     int s2 = open(name, O_RDWR | O_NOCTTY);
     peer = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY);
@@ -129,10 +110,10 @@ int main(void) {
     r = blocked_reader(s2, sync[1]);
     close(m);
     printf("blocked slave reader: exit %d (2 = EIO)\n", WEXITSTATUS(wait_child(r)));
-    show_read("slave read (unread input)", s);
-    show_read("slave read again", s);
-    show_read("the other slave fd", s2);
-    show_read("the TIOCGPTPEER fd", peer);
+    show_read("slave read (unread input)", s, 64);
+    show_read("slave read again", s, 64);
+    show_read("the other slave fd", s2, 64);
+    show_read("the TIOCGPTPEER fd", peer, 64);
     RET("slave write", write(s, "x", 1));
     show_poll("slave poll", s);
     struct termios t;

@@ -8,33 +8,15 @@
  * the foreground group and frees the terminal; a stopped job it orphans gets SIGHUP and
  * SIGCONT. */
 #include "common.h"
-#include <poll.h>
+#include "pty.h"
 #include <sys/ioctl.h>
 #include <termios.h>
 
 static char name[64];
 static int m, s;
 
-static void show_master(const char *label) {
-    char all[1024];
-    size_t len = 0;
-    for (;;) {
-        struct pollfd p = {m, POLLIN, 0};
-        if (poll(&p, 1, 150) <= 0 || !(p.revents & POLLIN)) break;
-        ssize_t n = read(m, all + len, sizeof all - len);
-        if (n <= 0) break;
-        len += (size_t)n;
-    }
-    printf("%s: \"", label);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)all[i];
-        if (c == '\r') printf("\\r");
-        else if (c == '\n') printf("\\n");
-        else if (c < 32 || c >= 127) printf("\\x%02x", c);
-        else putchar(c);
-    }
-    printf("\"\n");
-}
+/* Reads what the master has within a short wait and prints it escaped. */
+static void show_master(const char *label) { show_pending(label, m, 150, 150); }
 
 /* Forks a child in its own (background) process group running fn. */
 static pid_t bg(int (*fn)(void)) {
@@ -232,8 +214,7 @@ static void run_leader_exits(int foreground) {
 
 int main(void) {
     setup(20);
-    m = posix_openpt(O_RDWR | O_NOCTTY);
-    if (m < 0 || grantpt(m) || unlockpt(m) || ptsname_r(m, name, sizeof name)) DIE("openpty");
+    m = open_pty(name, sizeof name);
     in_child("leader", leader);
 
     run_leader_exits(1);

@@ -5,6 +5,7 @@
  * flushes on ^C, TIOCPKT_IOCTL when EXTPROC is set or cleared, POLLPRI on the master while a status is pending, a status pending when
  * packet mode is turned on is forgotten, TIOCPKT on the slave, and packet mode off. */
 #include "common.h"
+#include "pty.h"
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <termios.h>
@@ -42,20 +43,17 @@ static void master_poll(const char *label) {
     printf("%s: %d in=%d pri=%d\n", label, r, !!(p.revents & POLLIN), !!(p.revents & POLLPRI));
 }
 
+/* Reads and drops what the master has. */
 static void drain(void) {
     char buf[256];
-    struct pollfd p = {m, POLLIN, 0};
-    while (poll(&p, 1, 50) > 0 && (p.revents & POLLIN) && read(m, buf, sizeof buf) > 0) {
-    }
+    read_quiet(m, buf, sizeof buf, 50, 50);
 }
 
 int main(void) {
     setup(20);
-    m = posix_openpt(O_RDWR | O_NOCTTY);
     char name[64];
-    if (m < 0 || grantpt(m) || unlockpt(m) || ptsname_r(m, name, sizeof name)) DIE("openpty");
-    s = open(name, O_RDWR | O_NOCTTY);
-    if (s < 0) DIE("open slave");
+    m = open_pty(name, sizeof name);
+    s = open_slave(name);
 
     int v = -1, one = 1, zero = 0;
     RET("TIOCGPKT", ioctl(m, TIOCGPKT, &v));
@@ -91,10 +89,7 @@ int main(void) {
     write(s, "zz", 2);
     drain();
     write(s, "yy", 2);
-    {
-        struct pollfd p = {m, POLLIN, 0};
-        poll(&p, 1, 1000);
-    }
+    wait_readable(m, 1000);
     tcflush(s, TCIFLUSH);
     master_read("status before data");
     master_read("then the data");

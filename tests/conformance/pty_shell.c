@@ -9,6 +9,7 @@
  * ^C and ^Z are sent only once the sleep is the foreground group and runs (/proc). The
  * transcript is printed with \r\n turned into \n. */
 #include "common.h"
+#include "pty.h"
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <termios.h>
@@ -109,9 +110,8 @@ static void type(const char *s) {
 
 int main(void) {
     setup(25);
-    m = posix_openpt(O_RDWR | O_NOCTTY);
     char name[64];
-    if (m < 0 || grantpt(m) || unlockpt(m) || ptsname_r(m, name, sizeof name)) DIE("openpty");
+    m = open_pty(name, sizeof name);
     struct winsize ws = {24, 80, 0, 0};
     RET("TIOCSWINSZ", ioctl(m, TIOCSWINSZ, &ws));
     fflush(stdout);

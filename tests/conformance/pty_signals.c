@@ -6,34 +6,15 @@
  * data. Closing the master sends SIGHUP to the controlling process and the reader blocked
  * in read gets EIO. Then the TIOCSCTTY/TIOCNOTTY rules. */
 #include "common.h"
-#include <poll.h>
+#include "pty.h"
 #include <sys/ioctl.h>
 #include <termios.h>
 
 static char name[64];
 static int m, cmd[2], rep[2];
 
-static void show_master(const char *label) {
-    char all[1024];
-    size_t len = 0;
-    for (;;) {
-        struct pollfd p = {m, POLLIN, 0};
-        if (poll(&p, 1, 150) <= 0 || !(p.revents & POLLIN)) break;
-        ssize_t n = read(m, all + len, sizeof all - len);
-        if (n <= 0) break;
-        len += (size_t)n;
-    }
-    printf("%s: \"", label);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)all[i];
-        if (c == '\r') printf("\\r");
-        else if (c == '\n') printf("\\n");
-        else if (c == '\\') printf("\\\\");
-        else if (c < 32 || c >= 127) printf("\\x%02x", c);
-        else putchar(c);
-    }
-    printf("\"\n");
-}
+/* Reads what the master has within a short wait and prints it escaped. */
+static void show_master(const char *label) { show_pending(label, m, 150, 150); }
 
 static void say(const char *s) { write(rep[1], s, strlen(s)); }
 
@@ -46,6 +27,9 @@ static void reader(int s) {
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_winch;
     sigaction(SIGWINCH, &sa, NULL);
+    /* The leader's death at hangup sends SIGHUP to this foreground group; ignored so
+     * that the read's EIO is always reported (else it races with the signal). */
+    signal(SIGHUP, SIG_IGN);
     char buf[64], r[128];
     say("reader ready\n");
     for (;;) {
@@ -153,8 +137,7 @@ static int ctty_rules(void) {
 
 int main(void) {
     setup(20);
-    m = posix_openpt(O_RDWR | O_NOCTTY);
-    if (m < 0 || grantpt(m) || unlockpt(m) || ptsname_r(m, name, sizeof name)) DIE("openpty");
+    m = open_pty(name, sizeof name);
     if (pipe(cmd) || pipe(rep)) DIE("pipe");
     fflush(stdout);
     pid_t l = fork();
@@ -224,8 +207,7 @@ int main(void) {
     printf("leader after closing the master: %s\n", wstr(st));
     report();
 
-    m = posix_openpt(O_RDWR | O_NOCTTY);
-    if (m < 0 || grantpt(m) || unlockpt(m) || ptsname_r(m, name, sizeof name)) DIE("openpty");
+    m = open_pty(name, sizeof name);
     in_child("ctty rules", ctty_rules);
     return 0;
 }

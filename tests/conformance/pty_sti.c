@@ -6,57 +6,19 @@
  * where an injected ^C signals the foreground process group. The test needs
  * dev.tty.legacy_tiocsti = 1 (the default): otherwise it says so and checks nothing. */
 #include "common.h"
+#include "pty.h"
 #include <linux/capability.h>
-#include <poll.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 
 static int m, s;
 static char name[64];
 
-static void show_master(const char *label) {
-    char all[1024];
-    size_t len = 0;
-    for (;;) {
-        struct pollfd p = {m, POLLIN, 0};
-        if (poll(&p, 1, 100) <= 0 || !(p.revents & POLLIN)) break;
-        ssize_t n = read(m, all + len, sizeof all - len);
-        if (n <= 0) break;
-        len += (size_t)n;
-    }
-    printf("%s: \"", label);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)all[i];
-        if (c == '\r') printf("\\r");
-        else if (c == '\n') printf("\\n");
-        else if (c == '\b') printf("\\b");
-        else if (c < 32 || c >= 127) printf("\\x%02x", c);
-        else putchar(c);
-    }
-    printf("\"\n");
-}
+/* Reads what the master has within a short wait and prints it escaped. */
+static void show_master(const char *label) { show_pending(label, m, 100, 100); }
 
-static void show_read(const char *label, int fd) {
-    struct pollfd p = {fd, POLLIN, 0};
-    poll(&p, 1, 500);
-    char buf[128];
-    int fl = fcntl(fd, F_GETFL);
-    fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-    errno = 0;
-    ssize_t n = read(fd, buf, sizeof buf);
-    fcntl(fd, F_SETFL, fl);
-    if (n < 0) {
-        printf("%s: -1 %s\n", label, en(errno));
-        return;
-    }
-    printf("%s: %zd \"", label, n);
-    for (ssize_t i = 0; i < n; i++) {
-        if (buf[i] == '\n') printf("\\n");
-        else if ((unsigned char)buf[i] < 32) printf("\\x%02x", (unsigned char)buf[i]);
-        else putchar(buf[i]);
-    }
-    printf("\"\n");
-}
+/* One read of fd once it is readable (within 0.5 s), without blocking. */
+static void show_input(const char *label, int fd) { show_read_nb(label, fd, 128, 500); }
 
 static int sti(int fd, const char *str) {
     for (; *str; str++)
@@ -95,7 +57,7 @@ static int ctty_child(void) {
     YN("it is my controlling terminal", tcgetsid(c) == getpid());
     drop_sys_admin();
     RET("TIOCSTI on my terminal", sti(c, "me\n"));
-    show_read("read", c);
+    show_input("read", c);
     show_master("echo");
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -109,7 +71,7 @@ static int ctty_child(void) {
     int t = open("/dev/tty", O_RDWR);
     RET("TIOCSTI through /dev/tty", ioctl(t, TIOCSTI, "x"));
     RET("TIOCSTI newline", ioctl(t, TIOCSTI, "\n"));
-    show_read("read", c);
+    show_input("read", c);
     show_master("echo");
     return 0;
 }
@@ -126,16 +88,14 @@ int main(void) {
         printf("legacy TIOCSTI is off: nothing to check\n");
         return 0;
     }
-    m = posix_openpt(O_RDWR | O_NOCTTY);
-    if (m < 0 || grantpt(m) || unlockpt(m) || ptsname_r(m, name, sizeof name)) DIE("openpty");
-    s = open(name, O_RDWR | O_NOCTTY);
-    if (s < 0) DIE("open slave");
+    m = open_pty(name, sizeof name);
+    s = open_slave(name);
 
     RET("TIOCSTI on the slave", sti(s, "hello\n"));
-    show_read("slave read", s);
+    show_input("slave read", s);
     show_master("echo");
     RET("TIOCSTI with an erase", sti(s, "ab\x7f" "c\n"));
-    show_read("slave read", s);
+    show_input("slave read", s);
     show_master("echo");
     RET("TIOCSTI on the master", sti(m, "xyz"));
     show_master("master reads");
@@ -143,7 +103,7 @@ int main(void) {
     RET("TIOCSTI NULL", ioctl(m, TIOCSTI, NULL));
     int w = open(name, O_WRONLY | O_NOCTTY);
     RET("TIOCSTI on a write-only slave", sti(w, "w\n"));
-    show_read("slave read", s);
+    show_input("slave read", s);
     show_master("echo");
     close(w);
 
@@ -158,7 +118,7 @@ int main(void) {
     int n = -1;
     RET("FIONREAD", ioctl(s, FIONREAD, &n));
     printf("FIONREAD: %d\n", n);
-    show_read("slave read", s);
+    show_input("slave read", s);
     t.c_lflag |= ICANON | ECHO;
     tcsetattr(s, TCSANOW, &t);
 

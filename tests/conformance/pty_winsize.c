@@ -6,7 +6,7 @@
  * unchanged size signals no one, a change of the pixel fields alone does, and a size set
  * on a pty that is nobody's controlling terminal signals no one. */
 #include "common.h"
-#include <poll.h>
+#include "pty.h"
 #include <sys/ioctl.h>
 #include <termios.h>
 
@@ -100,10 +100,8 @@ static void set(const char *label, int fd, unsigned short r, unsigned short c, u
 
 int main(void) {
     setup(20);
-    m = posix_openpt(O_RDWR | O_NOCTTY);
-    if (m < 0 || grantpt(m) || unlockpt(m) || ptsname_r(m, name, sizeof name)) DIE("openpty");
-    int s = open(name, O_RDWR | O_NOCTTY);
-    if (s < 0) DIE("open slave");
+    m = open_pty(name, sizeof name);
+    int s = open_slave(name);
     show("initial (master)", m);
     show("initial (slave)", s);
     set("TIOCSWINSZ (no controlling terminal)", m, 10, 20, 0, 0);

@@ -7,60 +7,18 @@
  * ^Q or by clearing IXON, dropped by ^C, which restarts output), tcflow TCOOFF/TCOON and that ^Q does not
  * undo TCOOFF, ^S/^Q as data without IXON, and TCIOFF/TCION sending VSTOP/VSTART. */
 #include "common.h"
+#include "pty.h"
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 
 static int m, s;
 
-static void show_master(const char *label) {
-    char all[1024];
-    size_t len = 0;
-    for (;;) {
-        struct pollfd p = {m, POLLIN, 0};
-        if (poll(&p, 1, len ? 20 : 150) <= 0 || !(p.revents & POLLIN)) break;
-        ssize_t n = read(m, all + len, sizeof all - len);
-        if (n <= 0) break;
-        len += (size_t)n;
-    }
-    printf("%s: \"", label);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)all[i];
-        if (c == '\r') printf("\\r");
-        else if (c == '\n') printf("\\n");
-        else if (c < 32 || c >= 127) printf("\\x%02x", c);
-        else putchar(c);
-    }
-    printf("\"\n");
-}
+/* Reads what the master has within a short wait and prints it escaped. */
+static void show_master(const char *label) { show_pending(label, m, 150, 20); }
 
-/* A non-blocking read of the slave after waiting for it to become readable. */
-static void show_slave(const char *label, int wait) {
-    struct pollfd p = {s, POLLIN, 0};
-    poll(&p, 1, wait ? 1000 : 0);
-    char buf[128];
-    int fl = fcntl(s, F_GETFL);
-    fcntl(s, F_SETFL, fl | O_NONBLOCK);
-    errno = 0;
-    ssize_t n = read(s, buf, sizeof buf);
-    fcntl(s, F_SETFL, fl);
-    if (n < 0) {
-        printf("%s: -1 %s\n", label, en(errno));
-        return;
-    }
-    printf("%s: %zd \"", label, n);
-    for (ssize_t i = 0; i < n; i++) {
-        if (buf[i] == '\n') printf("\\n");
-        else if ((unsigned char)buf[i] < 32) printf("\\x%02x", (unsigned char)buf[i]);
-        else putchar(buf[i]);
-    }
-    printf("\"\n");
-}
-
-static void wait_master(void) {
-    struct pollfd p = {m, POLLIN, 0};
-    poll(&p, 1, 1000);
-}
+/* A non-blocking read of the slave after waiting (1 s if wait) for it to become readable. */
+static void show_slave(const char *label, int wait) { show_read_nb(label, s, 128, wait ? 1000 : 0); }
 
 static int q(int fd, unsigned long req) {
     int n = -1;
@@ -76,17 +34,15 @@ static void slave_pollout(const char *label) {
 
 int main(void) {
     setup(20);
-    m = posix_openpt(O_RDWR | O_NOCTTY);
     char name[64];
-    if (m < 0 || grantpt(m) || unlockpt(m) || ptsname_r(m, name, sizeof name)) DIE("openpty");
-    s = open(name, O_RDWR | O_NOCTTY);
-    if (s < 0) DIE("open slave");
+    m = open_pty(name, sizeof name);
+    s = open_slave(name);
 
     /* Queue sizes. */
     RET("tcdrain slave (empty)", tcdrain(s));
     RET("tcdrain master", tcdrain(m));
     write(s, "12345", 5);
-    wait_master();
+    wait_readable(m, 1000);
     printf("master FIONREAD %d, slave TIOCOUTQ %d\n", q(m, FIONREAD), q(s, TIOCOUTQ));
     RET("tcdrain slave with output unread", tcdrain(s));
     show_master("output");
@@ -98,7 +54,7 @@ int main(void) {
 
     /* Flushes from the slave. */
     write(s, "out1", 4);
-    wait_master();
+    wait_readable(m, 1000);
     RET("slave TCOFLUSH", tcflush(s, TCOFLUSH));
     show_master("output the master was waiting for survives");
     write(m, "in1\n", 4);
@@ -113,7 +69,7 @@ int main(void) {
 
     /* Flushes from the master. */
     write(s, "out2", 4);
-    wait_master();
+    wait_readable(m, 1000);
     RET("master TCIFLUSH", tcflush(m, TCIFLUSH));
     show_master("master input after TCIFLUSH");
     write(m, "in3\n", 4);
@@ -121,7 +77,7 @@ int main(void) {
     RET("master TCOFLUSH", tcflush(m, TCOFLUSH));
     show_slave("slave input after master TCOFLUSH", 1);
     write(s, "out3", 4);
-    wait_master();
+    wait_readable(m, 1000);
     RET("master TCIOFLUSH", tcflush(m, TCIOFLUSH));
     show_master("after TCIOFLUSH");
 
@@ -141,7 +97,7 @@ int main(void) {
 
     /* ^C: the line is discarded, unread output survives; NOFLSH keeps the line. */
     write(s, "unread", 6);
-    wait_master();
+    wait_readable(m, 1000);
     write(m, "line", 4);
     sleep_ms(20);
     write(m, "\x03", 1);

@@ -8,30 +8,16 @@
  * switching ICANON with pending input, the character size forced to CS8 without parity,
  * speeds, tcsetattr with a bad action, and TIOCGETD/TIOCSETD. */
 #include "common.h"
-#include <poll.h>
+#include "pty.h"
 #include <sys/ioctl.h>
 #include <termios.h>
 
 static int m, s;
 static struct termios t0;
 
-static void esc(const char *buf, size_t len) {
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)buf[i];
-        if (c == '\r') printf("\\r");
-        else if (c == '\n') printf("\\n");
-        else if (c == '\b') printf("\\b");
-        else if (c == '\t') printf("\\t");
-        else if (c == '\\') printf("\\\\");
-        else if (c < 32 || c >= 127) printf("\\x%02x", c);
-        else putchar(c);
-    }
-}
-
 /* Everything the slave can read now (after the input was processed), one read each. */
 static void slave_reads(void) {
-    struct pollfd p = {s, POLLIN, 0};
-    poll(&p, 1, 0);
+    wait_readable(s, 0);
     int fl = fcntl(s, F_GETFL);
     fcntl(s, F_SETFL, fl | O_NONBLOCK);
     printf("  reads:");
@@ -44,26 +30,17 @@ static void slave_reads(void) {
             break;
         }
         printf(" %zd\"", n);
-        esc(buf, (size_t)n);
+        put_escaped(buf, (size_t)n);
         printf("\"");
     }
     printf("\n");
     fcntl(s, F_SETFL, fl);
 }
 
+/* What the master reads within a short wait, printed indented and escaped. */
 static void master_sees(const char *label) {
-    char all[1024];
-    size_t len = 0;
-    for (;;) {
-        struct pollfd p = {m, POLLIN, 0};
-        if (poll(&p, 1, len ? 20 : 100) <= 0 || !(p.revents & POLLIN)) break;
-        ssize_t n = read(m, all + len, sizeof all - len);
-        if (n <= 0) break;
-        len += (size_t)n;
-    }
-    printf("  %s: \"", label);
-    esc(all, len);
-    printf("\"\n");
+    printf("  ");
+    show_pending(label, m, 100, 20);
 }
 
 /* Types `in` with the termios `t`, shows what the slave reads and the master sees. */
@@ -71,8 +48,7 @@ static void typed(const char *label, struct termios *t, const char *in, size_t l
     if (tcsetattr(s, TCSANOW, t)) printf("tcsetattr failed: %s\n", en(errno));
     printf("%s:\n", label);
     write(m, in, len);
-    struct pollfd p = {s, POLLIN, 0};
-    poll(&p, 1, 0);
+    wait_readable(s, 0);
     master_sees("echo");
     slave_reads();
 }
@@ -89,11 +65,9 @@ static void output(const char *label, struct termios *t, const char *out) {
 
 int main(void) {
     setup(20);
-    m = posix_openpt(O_RDWR | O_NOCTTY);
     char name[64];
-    if (m < 0 || grantpt(m) || unlockpt(m) || ptsname_r(m, name, sizeof name)) DIE("openpty");
-    s = open(name, O_RDWR | O_NOCTTY);
-    if (s < 0) DIE("open slave");
+    m = open_pty(name, sizeof name);
+    s = open_slave(name);
     tcgetattr(s, &t0);
     struct termios t = t0;
 
@@ -181,18 +155,17 @@ int main(void) {
     t.c_cc[VTIME] = 0;
     tcsetattr(s, TCSANOW, &t);
     write(m, "12", 2);
-    struct pollfd p = {s, POLLIN, 0};
-    printf("VMIN=3 with 2 bytes: poll %d\n", poll(&p, 1, 50));
+    printf("VMIN=3 with 2 bytes: poll %d\n", wait_readable(s, 50));
     int n = -1;
     ioctl(s, FIONREAD, &n);
     printf("FIONREAD %d\n", n);
     write(m, "3", 1);
-    printf("VMIN=3 with 3 bytes: poll %d\n", poll(&p, 1, 1000));
+    printf("VMIN=3 with 3 bytes: poll %d\n", wait_readable(s, 1000));
     char buf[16];
     RET("read 2 of them", read(s, buf, 2));
     RET("read the third", read(s, buf, 1));
     write(m, "45", 2);
-    poll(&p, 1, 50);
+    wait_readable(s, 50);
     RET("VMIN=3, buffer of 1", read(s, buf, 1));
     RET("VMIN=3, buffer of 1 again", read(s, buf, 1));
     t.c_cc[VMIN] = 1;
@@ -205,12 +178,12 @@ int main(void) {
     t.c_cc[VMIN] = 1;
     tcsetattr(s, TCSANOW, &t);
     write(m, "raw", 3);
-    poll(&p, 1, 1000);
+    wait_readable(s, 1000);
     master_sees("echo");
     t.c_lflag |= ICANON;
     T("pending raw input, then canonical", "more\n");
     write(m, "half", 4);
-    poll(&p, 1, 0);
+    wait_readable(s, 0);
     master_sees("echo");
     t.c_lflag &= ~ICANON;
     T("a partial line, then non-canonical", "");

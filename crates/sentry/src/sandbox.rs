@@ -8,7 +8,7 @@ use crate::fsimpl::{
 };
 use crate::host::HostFd;
 pub use crate::kernel::exec::ProcessAttrs;
-use crate::kernel::exec::{start_init, start_process, start_process_in, LaunchError};
+use crate::kernel::exec::{start_init, start_process_in, LaunchError};
 use crate::kernel::{default_rlimits, Creds, Kernel, KernelOptions, Tid};
 use crate::memfile::MemoryFile;
 use crate::vfs::{Dentry, Mount, MountFlags, NewNode, OpenFile, Vfs, WalkFlags, O_RDWR};
@@ -346,6 +346,36 @@ impl Sandbox {
         Self::mount_extras(&self.kernel.vfs, &self.kernel.mf, mounts, masked, readonly)
     }
 
+    /// Mounts the Sentry's cgroupfs (cgroup2, the sandbox's cgroup as its root) on
+    /// /sys/fs/cgroup with `limits`, read-only if `readonly` (an OCI config's `cgroup`
+    /// mount there). Call before [`Sandbox::start`].
+    pub fn mount_cgroupfs(
+        &self,
+        limits: fsimpl::cgroupfs::CgroupLimits,
+        readonly: bool,
+    ) -> Result<(), SandboxError> {
+        let vfs = &self.kernel.vfs;
+        let err = |e: husk_abi::Errno| setup(format!("mount on /sys/fs/cgroup: {e}"));
+        let at = make_path(vfs, b"/sys/fs/cgroup", true).map_err(err)?;
+        let flags = MountFlags {
+            readonly,
+            nosuid: true,
+            nodev: true,
+            noexec: true,
+        };
+        let root = fsimpl::cgroupfs::new_root(&self.kernel, limits);
+        vfs.mount(
+            &at,
+            Arc::new(Mount {
+                root,
+                flags,
+                fstype: "cgroup2",
+                source: "cgroup2".into(),
+            }),
+        )
+        .map_err(err)
+    }
+
     /// [`Sandbox::add_mounts`] in the mount tree `vfs` (the sandbox's or a container's).
     fn mount_extras(
         vfs: &Vfs,
@@ -489,9 +519,20 @@ impl Sandbox {
         prog: Program,
         stdio: Vec<std::os::fd::OwnedFd>,
     ) -> Result<Tid, SandboxError> {
+        self.exec_at(self.kernel.placement(), prog, stdio)
+    }
+
+    /// Starts a process from the host, placed in `at`.
+    fn exec_at(
+        &self,
+        at: crate::kernel::exec::Placement,
+        prog: Program,
+        stdio: Vec<std::os::fd::OwnedFd>,
+    ) -> Result<Tid, SandboxError> {
         let rlimits = prog.rlimits();
-        start_process(
+        start_process_in(
             &self.kernel,
+            at,
             prog.argv,
             prog.envp,
             &prog.cwd,
@@ -570,19 +611,7 @@ impl Sandbox {
         prog: Program,
         stdio: Vec<std::os::fd::OwnedFd>,
     ) -> Result<Tid, SandboxError> {
-        let rlimits = prog.rlimits();
-        start_process_in(
-            &self.kernel,
-            c.placement.clone(),
-            prog.argv,
-            prog.envp,
-            &prog.cwd,
-            host_stdio(stdio),
-            prog.creds,
-            rlimits,
-            prog.attrs,
-        )
-        .map_err(launch_error)
+        self.exec_at(c.placement.clone(), prog, stdio)
     }
 
     /// Waits for a process started with [`Sandbox::exec`]; returns its wait status.

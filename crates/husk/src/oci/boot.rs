@@ -316,6 +316,11 @@ fn boot(args: &BootArgs) -> Result<Booted, String> {
         let sandbox =
             Sandbox::new("ptrace", client, mode, host, opts).map_err(|e| e.to_string())?;
         add_mounts(&sandbox, extra, &cfg)?;
+        if let Some(m) = &cfg.cgroup_mount {
+            sandbox
+                .mount_cgroupfs(m.limits, m.readonly)
+                .map_err(|e| e.to_string())?;
+        }
         for (key, value) in &cfg.sysctl {
             sandbox
                 .set_sysctl(key, value)

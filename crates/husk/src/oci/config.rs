@@ -47,6 +47,17 @@ pub struct Config {
     pub no_new_privs: bool,
     /// `process.oomScoreAdj`.
     pub oom_score_adj: i32,
+    /// A `cgroup` (or `cgroup2`) mount on /sys/fs/cgroup: the Sentry mounts its
+    /// cgroupfs there (see [`cgroup_mount`]).
+    pub cgroup_mount: Option<CgroupMount>,
+}
+
+/// What the Sentry's cgroupfs on /sys/fs/cgroup shows: the limits of
+/// `linux.resources` that husk applies to the sandbox's host cgroup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CgroupMount {
+    pub readonly: bool,
+    pub limits: husk_sentry::fsimpl::cgroupfs::CgroupLimits,
 }
 
 /// A process's capability sets as bit masks (bit N: capability N).
@@ -219,15 +230,55 @@ fn is_bind(m: &Value) -> bool {
         || strs(m, "options").any(|(_, o)| o == "bind" || o == "rbind")
 }
 
+/// Whether `m` is a cgroup file system on /sys/fs/cgroup (podman and containerd add
+/// one, `ro`).
+fn is_cgroup_mount(m: &Value) -> bool {
+    !is_bind(m)
+        && matches!(m["type"].as_str(), Some("cgroup" | "cgroup2"))
+        && m["destination"].as_str().map(|d| d.trim_end_matches('/')) == Some("/sys/fs/cgroup")
+}
+
+/// The config's cgroup mount on /sys/fs/cgroup, with the limits of `linux.resources`
+/// as husk applies them ([`super::cgroup::Resources`]; `cpu.shares` becomes a weight
+/// as runc converts it).
+fn cgroup_mount(v: &Value) -> Option<CgroupMount> {
+    let m = v["mounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .rfind(|m| is_cgroup_mount(m))?;
+    let r = super::cgroup::Resources::from_config(v, "");
+    let bytes = |n: i64| u64::try_from(n).ok();
+    let limits = husk_sentry::fsimpl::cgroupfs::CgroupLimits {
+        memory_max: r.memory.and_then(bytes),
+        memory_swap_max: match (r.memory, r.memory_swap) {
+            (Some(m), Some(s)) => bytes((s - m).max(0)),
+            _ => None,
+        },
+        cpu_quota: r.cpu_quota.and_then(bytes),
+        cpu_period: r.cpu_quota.map(|_| r.cpu_period.unwrap_or(100_000)),
+        cpu_weight: v["linux"]["resources"]["cpu"]["shares"]
+            .as_u64()
+            .filter(|&s| s > 0)
+            .map(husk_sentry::fsimpl::cgroupfs::CgroupLimits::weight_from_shares),
+        pids_max: r.pids.and_then(bytes),
+    };
+    Some(CgroupMount {
+        readonly: strs(m, "options").any(|(_, o)| o == "ro"),
+        limits,
+    })
+}
+
 /// Destinations of the Sentry's own file systems that the config mounts read-only
 /// (podman's `sysfs` on /sys with `ro`): they are remounted read-only as
-/// `linux.readonlyPaths` are.
+/// `linux.readonlyPaths` are. A cgroup mount carries its own flag ([`cgroup_mount`]).
 fn sentry_readonly_mounts(v: &Value) -> Vec<String> {
     v["mounts"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter(|m| !is_bind(m) && strs(m, "options").any(|(_, o)| o == "ro"))
+        .filter(|m| !is_bind(m) && !is_cgroup_mount(m))
+        .filter(|m| strs(m, "options").any(|(_, o)| o == "ro"))
         .filter_map(|m| m["destination"].as_str())
         .filter(|d| under_sentry(d))
         .map(str::to_string)
@@ -869,6 +920,7 @@ pub fn load(bundle: &Path) -> Result<Config, String> {
         .map_err(|e| format!("{}: {e}", path.display()))?;
     let mounts = extra_mounts(&value, bundle).map_err(|e| format!("{}: {e}", path.display()))?;
     let sentry_ro = sentry_readonly_mounts(&value);
+    let cgroup = cgroup_mount(&value);
     let join = join_sandbox(&value).map_err(|e| format!("{}: {e}", path.display()))?;
     let caps = cap_sets(&value["process"]["capabilities"]);
     let spec: Spec = serde_json::from_value(value)
@@ -876,6 +928,7 @@ pub fn load(bundle: &Path) -> Result<Config, String> {
     let mut cfg = from_spec(&spec, bundle).map_err(|e| format!("{}: {e}", path.display()))?;
     cfg.mounts = mounts;
     cfg.readonly_paths.extend(sentry_ro);
+    cfg.cgroup_mount = cgroup;
     cfg.join = join;
     cfg.caps = caps;
     Ok(cfg)
@@ -990,6 +1043,7 @@ fn from_spec(spec: &Spec, bundle: &Path) -> Result<Config, String> {
         caps: None,
         no_new_privs: process.no_new_privileges().unwrap_or(false),
         oom_score_adj: process.oom_score_adj().unwrap_or(0),
+        cgroup_mount: None,
     })
 }
 
@@ -1038,6 +1092,45 @@ mod tests {
         assert!(c.readonly);
         assert!(c.rlimits.iter().any(|r| r.0 == 7));
         assert!(c.rootfs.ends_with("rootfs"), "{:?} in {dir:?}", c.rootfs);
+    }
+
+    #[test]
+    fn cgroup_mount_with_limits() {
+        use husk_sentry::fsimpl::cgroupfs::CgroupLimits;
+        // runc's default spec mounts cgroup on /sys/fs/cgroup read-only.
+        let (_, r) = bundle(&default_with(|_| {}));
+        let c = r.expect("config");
+        let m = c.cgroup_mount.expect("cgroup mount");
+        assert!(m.readonly);
+        assert_eq!(m.limits, CgroupLimits::default());
+        assert!(!c.readonly_paths.iter().any(|p| p.starts_with("/sys/fs")));
+        let (_, r) = bundle(&default_with(|v| {
+            v["linux"]["resources"] = serde_json::json!({
+                "memory": {"limit": 64 << 20, "swap": 96 << 20},
+                "cpu": {"quota": 50000, "shares": 512}, "pids": {"limit": 100}});
+            let mounts = v["mounts"].as_array_mut().expect("mounts");
+            mounts.retain(|m| m["type"] != "cgroup");
+            mounts.push(serde_json::json!({"destination": "/sys/fs/cgroup/",
+                "type": "cgroup2", "source": "cgroup2", "options": ["nosuid"]}));
+        }));
+        let m = r.expect("config").cgroup_mount.expect("cgroup2 mount");
+        assert!(!m.readonly);
+        assert_eq!(
+            m.limits,
+            CgroupLimits {
+                memory_max: Some(64 << 20),
+                memory_swap_max: Some(32 << 20),
+                cpu_quota: Some(50000),
+                cpu_period: Some(100_000),
+                cpu_weight: Some(20),
+                pids_max: Some(100),
+            }
+        );
+        let (_, r) = bundle(&default_with(|v| {
+            let mounts = v["mounts"].as_array_mut().expect("mounts");
+            mounts.retain(|m| m["type"] != "cgroup");
+        }));
+        assert!(r.expect("config").cgroup_mount.is_none());
     }
 
     #[test]

@@ -156,8 +156,6 @@ fn request_for(args: &ExecArgs, cfg: Option<&config::Config>) -> Res<ExecRequest
 
 /// Sends `line` with our stdio fds attached.
 fn send_with_stdio(sock: &UnixStream, line: &str, tty: Option<&OwnedFd>) -> Res<()> {
-    use rustix::net::{sendmsg, SendAncillaryBuffer, SendAncillaryMessage, SendFlags};
-    use std::mem::MaybeUninit;
     use std::os::fd::AsFd;
     let (i, o, e) = (std::io::stdin(), std::io::stdout(), std::io::stderr());
     let fds = match tty {
@@ -170,23 +168,7 @@ fn send_with_stdio(sock: &UnixStream, line: &str, tty: Option<&OwnedFd>) -> Res<
             return Err(format!("stdio fd {n} is not open"));
         }
     }
-    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(3))];
-    let mut anc = SendAncillaryBuffer::new(&mut space);
-    anc.push(SendAncillaryMessage::ScmRights(&fds));
-    let data = format!("{line}\n");
-    let bytes = data.as_bytes();
-    let mut sent = sendmsg(
-        sock,
-        &[std::io::IoSlice::new(bytes)],
-        &mut anc,
-        SendFlags::NOSIGNAL,
-    )
-    .map_err(|e| format!("talking to the sandbox: {e}"))?;
-    while sent < bytes.len() {
-        sent += rustix::net::send(sock, &bytes[sent..], SendFlags::NOSIGNAL)
-            .map_err(|e| format!("talking to the sandbox: {e}"))?;
-    }
-    Ok(())
+    super::pod::send_with_fds(sock, line, &fds)
 }
 
 /// Signals `husk exec` passes on to the process it started, as runc's exec does.

@@ -1,5 +1,6 @@
 //! File system implementations.
 
+pub mod cgroupfs;
 pub mod devpts;
 pub mod events;
 pub mod goferfs;
@@ -36,7 +37,8 @@ pub fn devfs(mf: Arc<MemoryFile>) -> Result<InodeRef, husk_abi::Errno> {
     Ok(dev)
 }
 
-/// The sandbox's /sys: CPU topology only.
+/// The sandbox's /sys: CPU topology, and /sys/fs/cgroup (empty until a cgroupfs is
+/// mounted there).
 pub fn sysfs(ncpus: u64) -> InodeRef {
     let sys = StaticDir::new(0x17, 0o555);
     let devices = StaticDir::new(0x17, 0o755);
@@ -62,7 +64,10 @@ pub fn sysfs(ncpus: u64) -> InodeRef {
     system.add("cpu", cpu);
     devices.add("system", system);
     sys.add("devices", devices);
-    sys.add("fs", StaticDir::new(0x17, 0o755));
+    // /sys/fs/cgroup: where an OCI config's cgroup mount puts the Sentry's cgroupfs.
+    let fs = StaticDir::new(0x17, 0o755);
+    fs.add("cgroup", StaticDir::new(0x17, 0o755));
+    sys.add("fs", fs);
     sys.add("kernel", StaticDir::new(0x17, 0o755));
     sys
 }

@@ -12,7 +12,7 @@ use husk_abi::{Errno, PtRegs, SysResult};
 pub enum LaunchError {
     NotFound,
     NotExecutable,
-    /// The working directory cannot be reached (only for [`start_process`]).
+    /// The working directory cannot be reached (only for [`start_process_in`]).
     Cwd(Errno),
     Other(Errno),
 }
@@ -79,36 +79,6 @@ pub fn start_init(
     launch(k, argv, envp, cwd, stdio, creds, rlimits, attrs, None).map(|_| ())
 }
 
-/// Starts another process in the running sandbox (`husk exec`): a new thread group and
-/// session whose parent is the host; [`Kernel::wait_external`] waits for it. Unlike
-/// init's, a working directory that does not exist is an error. Returns its pid.
-#[allow(clippy::too_many_arguments)]
-pub fn start_process(
-    k: &Arc<Kernel>,
-    argv: Vec<Vec<u8>>,
-    envp: Vec<Vec<u8>>,
-    cwd: &[u8],
-    stdio: Vec<Arc<OpenFile>>,
-    creds: Creds,
-    rlimits: [Rlimit; 16],
-    attrs: ProcessAttrs,
-) -> Result<Tid, LaunchError> {
-    if k.init_exited() {
-        return Err(LaunchError::Other(Errno::ESRCH));
-    }
-    launch(
-        k,
-        argv,
-        envp,
-        cwd,
-        stdio,
-        creds,
-        rlimits,
-        attrs,
-        Some(k.placement()),
-    )
-}
-
 /// Process attributes a process started from the host gets (an OCI config's
 /// `process.noNewPrivileges` and `process.oomScoreAdj`).
 #[derive(Clone, Copy, Debug, Default)]
@@ -137,8 +107,12 @@ impl Kernel {
     }
 }
 
-/// [`start_process`] in other namespaces: a container of a multi-container sandbox,
-/// whose first process is the init of its own PID namespace (local ID 1).
+/// Starts another process in the running sandbox (`husk exec`), placed in `at` (the
+/// initial namespaces, [`Kernel::placement`], or a container of a multi-container
+/// sandbox, whose first process is the init of its own PID namespace: local ID 1): a
+/// new thread group and session whose parent is the host; [`Kernel::wait_external`]
+/// waits for it. Unlike init's, a working directory that does not exist is an error.
+/// Returns its (sandbox-wide) pid.
 #[allow(clippy::too_many_arguments)]
 pub fn start_process_in(
     k: &Arc<Kernel>,

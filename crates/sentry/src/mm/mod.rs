@@ -1030,6 +1030,18 @@ impl Mm {
         self.lock().pages.len() as u64 * PAGE_SIZE
     }
 
+    /// Adds the memory-file offsets of this address space's private pages (anonymous
+    /// or copied on write) to `out` (the cgroupfs's memory.stat `anon`).
+    pub fn private_frames(&self, out: &mut std::collections::HashSet<u64>) {
+        out.extend(
+            self.lock()
+                .pages
+                .values()
+                .filter(|p| p.private)
+                .map(|p| p.frame),
+        );
+    }
+
     /// Total bytes of all VMAs.
     pub fn vm_bytes(&self) -> u64 {
         self.lock().vmas.values().map(|v| v.end - v.start).sum()

@@ -1427,12 +1427,13 @@ fn statfs_bytes(d: &Dentry) -> Vec<u8> {
         "sysfs" => 0x6265_6572,
         "devpts" => 0x1cd1,
         "overlay" => 0x794c_7630,
+        "cgroup2" => 0x6367_7270,
         _ => 0x0102_1994,
     };
     // Blocks, free blocks, files, free files: pseudo file systems have none, a
     // size-limited tmpfs its budget, anything else a large made-up size.
     let (blocks, free, files, ffree) = match (d.mount.fstype, d.inode.fs_blocks()) {
-        ("proc" | "sysfs" | "devpts", _) => (0, 0, 0, 0),
+        ("proc" | "sysfs" | "devpts" | "cgroup2", _) => (0, 0, 0, 0),
         (_, Some((total, used))) => (total, total.saturating_sub(used), 1 << 20, 1 << 19),
         _ => (1 << 22, 1 << 21, 1 << 20, 1 << 19),
     };
