@@ -2168,3 +2168,31 @@ fn cgroupfs_shows_the_container_limits() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "2\n");
     assert_no_sandbox_left(&rt);
 }
+
+/// A pod's container sees a cgroupfs of its own at /sys/fs/cgroup (its config asks for
+/// the cgroup mount): its own memory limit, and only the processes of its PID
+/// namespace in cgroup.procs.
+#[test]
+fn pod_container_has_its_own_cgroupfs() {
+    let (pause, app) = pod_bundles(
+        "pod-cg",
+        &[
+            "sh",
+            "-c",
+            "cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/cgroup.procs",
+        ],
+    );
+    app.edit(|c| c["linux"]["resources"] = serde_json::json!({"memory": {"limit": 67108864}}));
+    let (p, a) = (
+        pause.dir.to_string_lossy().into_owned(),
+        app.dir.to_string_lossy().into_owned(),
+    );
+    let rt = Runtime::husk();
+    assert_eq!(rt.quiet(&["run", "-d", "--bundle", &p, "pod-cg"]), 0);
+    let out = rt.out(&["run", "--bundle", &a, "app-cg"]);
+    assert_eq!(status_code(out.status), 0, "{out:?}");
+    // Only cat (pid 1: the shell execs its last command), not the pause's sleep.
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "67108864\n1\n");
+    assert_eq!(rt.quiet(&["delete", "--force", "pod-cg"]), 0);
+    assert_no_sandbox_left(&rt);
+}

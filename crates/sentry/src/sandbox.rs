@@ -354,7 +354,27 @@ impl Sandbox {
         limits: fsimpl::cgroupfs::CgroupLimits,
         readonly: bool,
     ) -> Result<(), SandboxError> {
-        let vfs = &self.kernel.vfs;
+        self.mount_cgroupfs_in(&self.kernel.vfs, limits, readonly)
+    }
+
+    /// [`Sandbox::mount_cgroupfs`] in container `c` of a multi-container sandbox: it
+    /// shows the container's own limits (what its config asks for; the sandbox's host
+    /// cgroup bounds the whole pod) and the processes its PID namespace sees.
+    pub fn mount_container_cgroupfs(
+        &self,
+        c: &Container,
+        limits: fsimpl::cgroupfs::CgroupLimits,
+        readonly: bool,
+    ) -> Result<(), SandboxError> {
+        self.mount_cgroupfs_in(&c.placement.ns.mnt, limits, readonly)
+    }
+
+    fn mount_cgroupfs_in(
+        &self,
+        vfs: &Vfs,
+        limits: fsimpl::cgroupfs::CgroupLimits,
+        readonly: bool,
+    ) -> Result<(), SandboxError> {
         let err = |e: husk_abi::Errno| setup(format!("mount on /sys/fs/cgroup: {e}"));
         let at = make_path(vfs, b"/sys/fs/cgroup", true).map_err(err)?;
         let flags = MountFlags {

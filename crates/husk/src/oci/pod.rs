@@ -48,6 +48,47 @@ pub struct ContainerRequest {
     pub mounts: Vec<MountSpec>,
     pub masked_paths: Vec<String>,
     pub readonly_paths: Vec<String>,
+    /// The config's cgroup mount: read-only, and the limits its cgroupfs shows.
+    #[serde(default)]
+    pub cgroup: Option<CgroupSpec>,
+}
+
+/// A cgroup mount as it crosses the control socket (see [`super::config::CgroupMount`]).
+#[derive(Serialize, Deserialize, Debug, Clone, Copy)]
+pub struct CgroupSpec {
+    pub readonly: bool,
+    pub memory_max: Option<u64>,
+    pub memory_swap_max: Option<u64>,
+    pub cpu_quota: Option<u64>,
+    pub cpu_period: Option<u64>,
+    pub cpu_weight: Option<u64>,
+    pub pids_max: Option<u64>,
+}
+
+impl CgroupSpec {
+    fn of(m: &super::config::CgroupMount) -> CgroupSpec {
+        let l = &m.limits;
+        CgroupSpec {
+            readonly: m.readonly,
+            memory_max: l.memory_max,
+            memory_swap_max: l.memory_swap_max,
+            cpu_quota: l.cpu_quota,
+            cpu_period: l.cpu_period,
+            cpu_weight: l.cpu_weight,
+            pids_max: l.pids_max,
+        }
+    }
+
+    fn limits(&self) -> husk_sentry::fsimpl::cgroupfs::CgroupLimits {
+        husk_sentry::fsimpl::cgroupfs::CgroupLimits {
+            memory_max: self.memory_max,
+            memory_swap_max: self.memory_swap_max,
+            cpu_quota: self.cpu_quota,
+            cpu_period: self.cpu_period,
+            cpu_weight: self.cpu_weight,
+            pids_max: self.pids_max,
+        }
+    }
 }
 
 /// One extra mount as it crosses the control socket.
@@ -299,6 +340,7 @@ fn join(args: &BootArgs, gofers: &mut Vec<Child>) -> Result<Joined, String> {
         mounts: mounts.specs,
         masked_paths: cfg.masked_paths.clone(),
         readonly_paths: cfg.readonly_paths.clone(),
+        cgroup: cfg.cgroup_mount.as_ref().map(CgroupSpec::of),
     };
     let json = serde_json::to_string(&req).map_err(|e| format!("encoding: {e}"))?;
     let control = state::control_socket(sandbox_dir)?;
@@ -532,6 +574,11 @@ fn make_member(
             &bytes(&req.readonly_paths),
         )
         .map_err(|e| e.to_string())?;
+    if let Some(cg) = &req.cgroup {
+        sandbox
+            .mount_container_cgroupfs(&container, cg.limits(), cg.readonly)
+            .map_err(|e| e.to_string())?;
+    }
     let conn = conn.try_clone().map_err(|e| format!("container: {e}"))?;
     Ok(Member {
         container,
