@@ -2196,3 +2196,106 @@ fn pod_container_has_its_own_cgroupfs() {
     assert_eq!(rt.quiet(&["delete", "--force", "pod-cg"]), 0);
     assert_no_sandbox_left(&rt);
 }
+
+/// Runs `cmd` under script(1) (a terminal of its own, as an interactive user has),
+/// typing `input` into it after `delay`; returns what appeared on the terminal.
+fn on_a_terminal(cmd: &str, input: &str, delay: &str) -> String {
+    let pipeline = format!(
+        "(sleep {delay}; printf '{input}'; sleep 1) | script -qec \"stty rows 30 cols 100; {cmd}; echo rc=\\$?\" /dev/null"
+    );
+    let child = Command::new("sh")
+        .args(["-c", &pipeline])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script");
+    let out = wait_output(child, TIMEOUT).expect("script");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// In the foreground, as runc: `run` with `process.terminal` relays a pty of the
+/// container's own to ours (raw mode, our size), `run` without one on our terminal
+/// passes stdio through pipes (so ^C reaches us and is forwarded), and `exec -t`
+/// relays a pty too.
+#[test]
+fn foreground_terminal_run_and_exec() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("script(1) not installed: skipped");
+        return;
+    }
+    let bundle = Bundle::new(&["true"]);
+    for name in ["test", "stty"] {
+        std::os::unix::fs::symlink("busybox", bundle.dir.join("rootfs/bin").join(name))
+            .expect("symlink");
+    }
+    let b = bundle.dir.to_string_lossy().into_owned();
+    let reader = "test -t 0 && echo tty-in; test -t 1 && echo tty-out; stty size; \
+        read line; echo got $line; exit 3";
+    let trap = "trap 'echo got INT; exit 5' INT; echo ready; while :; do sleep 0.05; done";
+    let mut results = Vec::new();
+    for rt in Runtime::all() {
+        let n = rt.name;
+        let base = format!("{} --root {}", rt.bin.display(), rt.root.display());
+        let mut seen = Vec::new();
+        for (terminal, script, input) in [
+            (true, reader, "hello\\n"),
+            (false, reader, "hello\\n"),
+            (false, trap, "\\003"),
+        ] {
+            bundle.edit(|c| {
+                c["process"]["terminal"] = terminal.into();
+                c["process"]["args"] = serde_json::json!(["sh", "-c", script]);
+            });
+            seen.push(on_a_terminal(
+                &format!("{base} run --bundle {b} fg1"),
+                input,
+                "2",
+            ));
+            let _ = rt.quiet(&["delete", "--force", "fg1"]);
+        }
+        bundle.edit(|c| {
+            c["process"]["terminal"] = false.into();
+            c["process"]["args"] = serde_json::json!(["sleep", "1000"]);
+        });
+        assert_eq!(rt.quiet(&["run", "-d", "--bundle", &b, "fg2"]), 0, "{n}");
+        let exec = format!(
+            "{base} exec -t fg2 sh -c '{}'",
+            reader.replace("$line", "\\$line")
+        );
+        seen.push(on_a_terminal(&exec, "hello\\n", "2"));
+        assert_eq!(rt.quiet(&["delete", "--force", "fg2"]), 0, "{n}");
+        if n == "husk" {
+            assert_no_sandbox_left(&rt);
+        }
+        results.push((n, seen));
+    }
+    let husk = &results.last().expect("husk ran").1;
+    assert_eq!(
+        husk[0], "tty-in\r\ntty-out\r\n30 100\r\nhello\r\ngot hello\r\nrc=3\r\n",
+        "run with a terminal"
+    );
+    assert!(
+        husk[2].ends_with("got INT\r\nrc=5\r\n"),
+        "^C: {:?}",
+        husk[2]
+    );
+    // runc sizes its pty only after the process started: `stty size` may run before
+    // (then 0 0, which busybox reports as an error). Compare without that line.
+    let unsized_ = |v: &Vec<String>| -> Vec<String> {
+        v.iter()
+            .map(|o| {
+                o.split_inclusive('\n')
+                    .filter(|l| !l.starts_with("stty") && *l != "30 100\r\n")
+                    .collect()
+            })
+            .collect()
+    };
+    if let [(_, runc), (_, husk)] = &results[..] {
+        assert_eq!(
+            unsized_(husk),
+            unsized_(runc),
+            "husk (left) and runc (right)"
+        );
+    }
+}

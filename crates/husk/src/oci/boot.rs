@@ -600,7 +600,7 @@ pub fn run(args: BootArgs) -> i32 {
         sandbox,
         mut gofer,
         listener,
-        mut exit_file,
+        exit_file,
         cfg,
     } = match boot(&args) {
         Ok(b) => b,
@@ -633,9 +633,17 @@ pub fn run(args: BootArgs) -> i32 {
     drop(sync);
 
     let set_phase = |p: Phase| *phase.lock().unwrap_or_else(|e| e.into_inner()) = p;
-    let mut finish = |status: i32, gofer: &mut Child| {
+    // The exit status is on disk before anyone is told "stopped" (`husk wait` reads it
+    // as soon as the status says so).
+    let exit_file = Mutex::new(Some(exit_file));
+    let stop = |status: i32| {
+        if let Some(mut f) = exit_file.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = f.write_all(status.to_string().as_bytes());
+        }
         set_phase(Phase::Stopped);
-        let _ = exit_file.write_all(status.to_string().as_bytes());
+    };
+    let finish = |status: i32, gofer: &mut Child| {
+        stop(status);
         let _ = gofer.kill();
         let _ = gofer.wait();
         crate::do_cmd::exit_code(status)
@@ -675,7 +683,7 @@ pub fn run(args: BootArgs) -> i32 {
         }
     }
     let status = sandbox.wait();
-    set_phase(Phase::Stopped);
+    stop(status);
     sandbox.shutdown(std::time::Duration::from_secs(5));
     finish(status, &mut gofer)
 }

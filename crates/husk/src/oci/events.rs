@@ -79,7 +79,10 @@ pub fn events(g: &Global, id: &str, once: bool, interval: Duration) -> Res<i32> 
 /// `husk wait ID`: waits for the container to stop; prints its exit status as runsc.
 pub fn wait(g: &Global, id: &str) -> Res<i32> {
     let (dir, st) = state::load(&g.root, id)?;
-    while state::sandbox_alive(&st) && state::status(&dir, &st) != "stopped" {
+    // Stopped once the exit status is written (by the sandbox process, or a pod
+    // container's stand-in) or the process is gone.
+    let written = || std::fs::metadata(dir.join(EXIT_STATUS_FILE)).is_ok_and(|m| m.len() > 0);
+    while state::sandbox_alive(&st) && !written() {
         std::thread::sleep(Duration::from_millis(5));
     }
     let status: i32 = std::fs::read_to_string(dir.join(EXIT_STATUS_FILE))

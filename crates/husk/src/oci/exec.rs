@@ -223,7 +223,7 @@ pub fn exec(g: &Global, args: ExecArgs) -> Res<i32> {
 
 fn exec_inner(g: &Global, args: ExecArgs) -> Res<i32> {
     // runc's rules: a console socket goes with --tty and --detach; --tty without one
-    // (runc relays its own terminal then) is not supported yet.
+    // in the foreground: the terminal is relayed to ours (see tty::Relay).
     // With --process, the file's `terminal` says whether there is one (runc's rule).
     let tty = args.tty || args.process.as_deref().is_some_and(process_terminal);
     let console = match (&args.console_socket, tty, args.detach) {
@@ -232,14 +232,9 @@ fn exec_inner(g: &Global, args: ExecArgs) -> Res<i32> {
             return Err("--console-socket: only with --tty and --detach".into());
         }
         (None, true, true) => return Err("--tty: needs --console-socket PATH".into()),
-        (None, true, false) => {
-            return Err(
-                "--tty: only with --detach and --console-socket (husk does not relay its own terminal yet)"
-                    .into(),
-            )
-        }
-        (None, false, _) => None,
+        (None, _, _) => None,
     };
+    let relay_tty = tty && console.is_none();
     let (dir, st) = state::load(&g.root, &args.id)?;
     match state::status(&dir, &st).as_str() {
         "running" | "created" => {}
@@ -251,9 +246,10 @@ fn exec_inner(g: &Global, args: ExecArgs) -> Res<i32> {
     let control = state::control_socket(&dir)?;
     let sock = UnixStream::connect(&control.path)
         .map_err(|e| format!("connecting to the sandbox: {e}"))?;
-    let pty = match &console {
-        Some(_) => Some(super::tty::open(None)?),
-        None => None,
+    let pty = if console.is_some() || relay_tty {
+        Some(super::tty::open(None)?)
+    } else {
+        None
     };
     send_with_stdio(
         &sock,
@@ -276,15 +272,24 @@ fn exec_inner(g: &Global, args: ExecArgs) -> Res<i32> {
     if let (Some(sock), Some(p)) = (&console, &pty) {
         super::tty::send_master(sock, &p.master)?;
     }
-    drop(pty);
+    let master = pty.filter(|_| relay_tty).map(|p| p.master);
     if args.detach {
         return detach(&args, control, pid, &mut lines);
     }
     if let Some(pf) = &args.pid_file {
         state::write_atomic(pf, pid.to_string().as_bytes())?;
     }
+    // Before the relay's threads start, so that they inherit the blocked signals.
     forward_signals(control, pid);
-    match lines.next() {
+    let relay = match master {
+        Some(m) => Some(super::tty::Relay::start(super::tty::Attach::Pty(m))?),
+        None => None,
+    };
+    let exit = lines.next();
+    if let Some(r) = relay {
+        r.finish();
+    }
+    match exit {
         Some(Ok(l)) => l
             .strip_prefix("exit ")
             .and_then(|s| s.trim().parse::<i32>().ok())

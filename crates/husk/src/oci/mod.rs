@@ -73,7 +73,15 @@ pub fn spec(args: SpecArgs) -> Res<i32> {
 
 /// Creates the container; returns the sandbox process (a child of ours) and its state.
 /// `detached`: the caller returns once the container runs (`create`, `run -d`).
-fn create_container(g: &Global, args: &CreateArgs, detached: bool) -> Res<(Child, PathBuf, State)> {
+/// In the foreground (`run` without `-d`), what the caller relays comes back too: with
+/// a terminal (and no console socket) the pty's master (runc's own terminal), without
+/// one, if our stdin is a terminal, pipes (as runc's: the sandbox, in a process group
+/// of its own, must not read our terminal).
+fn create_container(
+    g: &Global,
+    args: &CreateArgs,
+    detached: bool,
+) -> Res<(Child, PathBuf, State, Option<tty::Attach>)> {
     state::validate_id(&args.id)?;
     let bundle = args
         .bundle
@@ -81,13 +89,21 @@ fn create_container(g: &Global, args: &CreateArgs, detached: bool) -> Res<(Child
         .map_err(|e| format!("bundle {}: {e}", args.bundle.display()))?;
     let cfg = config::load(&bundle)?;
     // runc's rules: a console socket goes with a terminal and a detached container; a
-    // foreground `run` with a terminal (runc relays its own) is not supported yet.
+    // foreground `run` with a terminal relays it itself.
+    let relay = if detached || args.console_socket.is_some() {
+        None
+    } else if cfg.terminal {
+        Some(tty::Foreground::Pty)
+    } else if rustix::termios::isatty(std::io::stdin()) {
+        Some(tty::Foreground::Pipes)
+    } else {
+        None
+    };
     let console = match (&args.console_socket, cfg.terminal, detached) {
         (Some(path), true, true) => Some(tty::connect(path)?),
         (Some(_), false, _) => {
             return Err(
-                "--console-socket: process.terminal is false, there is no terminal to send"
-                    .into(),
+                "--console-socket: process.terminal is false, there is no terminal to send".into(),
             )
         }
         (Some(_), true, false) => {
@@ -96,13 +112,7 @@ fn create_container(g: &Global, args: &CreateArgs, detached: bool) -> Res<(Child
         (None, true, true) => {
             return Err("process.terminal: true needs --console-socket PATH".into());
         }
-        (None, true, false) => {
-            return Err(
-                "process.terminal: true needs run -d and --console-socket PATH (husk does not relay its own terminal yet)"
-                    .into(),
-            )
-        }
-        (None, false, _) => None,
+        (None, true, false) | (None, false, _) => None,
     };
     // A pod's container joins its sandbox, which must be running (see pod.rs).
     let sandbox_dir = match &cfg.join {
@@ -149,9 +159,10 @@ fn create_container(g: &Global, args: &CreateArgs, detached: bool) -> Res<(Child
         &cfg,
         args,
         console.as_ref(),
+        relay,
         sandbox_dir.as_deref(),
     );
-    let (mut child, st) = match spawned {
+    let (mut child, st, master) = match spawned {
         Ok(x) => x,
         Err(e) => {
             let _ = std::fs::remove_dir_all(&dir);
@@ -189,7 +200,7 @@ fn create_container(g: &Global, args: &CreateArgs, detached: bool) -> Res<(Child
         }
         return Err(e);
     }
-    Ok((child, dir, st))
+    Ok((child, dir, st, master))
 }
 
 /// The open descriptors above stderr (the directory stream's own is among them, and
@@ -234,6 +245,7 @@ pub fn close_inherited() {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn spawn_sandbox(
     g: &Global,
     bundle: &Path,
@@ -241,14 +253,26 @@ fn spawn_sandbox(
     cfg: &config::Config,
     args: &CreateArgs,
     console: Option<&std::os::unix::net::UnixStream>,
+    relay: Option<tty::Foreground>,
     sandbox_dir: Option<&Path>,
-) -> Res<(Child, State)> {
+) -> Res<(Child, State, Option<tty::Attach>)> {
     // With a terminal, the sandbox's stdio (the application's) is a host pty's slave.
-    let pty = match console {
-        Some(_) => Some(tty::open(cfg.console_size)?),
-        None => None,
+    let pty = if console.is_some() || relay == Some(tty::Foreground::Pty) {
+        Some(tty::open(cfg.console_size)?)
+    } else {
+        None
     };
-    let stdio = |pty: &Option<tty::Pty>| -> Res<std::process::Stdio> {
+    let mut pipes = match relay {
+        Some(tty::Foreground::Pipes) => Some(tty::Pipes::new()?),
+        _ => None,
+    };
+    let child_stdio = |pty: &Option<tty::Pty>,
+                       pipes: &mut Option<tty::Pipes>,
+                       n: usize|
+     -> Res<std::process::Stdio> {
+        if let Some(p) = pipes {
+            return p.take_child(n).map(std::process::Stdio::from);
+        }
         match pty {
             Some(p) => p
                 .slave
@@ -297,9 +321,9 @@ fn spawn_sandbox(
         .arg("--")
         .arg(&args.id)
         .process_group(0)
-        .stdin(stdio(&pty)?)
-        .stdout(stdio(&pty)?)
-        .stderr(stdio(&pty)?)
+        .stdin(child_stdio(&pty, &mut pipes, 0)?)
+        .stdout(child_stdio(&pty, &mut pipes, 1)?)
+        .stderr(child_stdio(&pty, &mut pipes, 2)?)
         .spawn()
         .map_err(|e| format!("cannot start the sandbox: {e}"))?;
     drop(wr);
@@ -330,7 +354,12 @@ fn spawn_sandbox(
             return fail(&mut child, e);
         }
     }
-    drop(pty);
+    // Our copy of the slave goes: the relay's master sees EIO once the sandbox is gone.
+    let master = match (relay, pty, pipes) {
+        (Some(tty::Foreground::Pty), Some(p), _) => Some(tty::Attach::Pty(p.master)),
+        (Some(tty::Foreground::Pipes), _, Some(p)) => Some(tty::Attach::Pipes(p.ours)),
+        _ => None,
+    };
     let pid = child.id() as i32;
     let Some((_, start_time)) = state::proc_stat(pid) else {
         return fail(
@@ -360,7 +389,7 @@ fn spawn_sandbox(
             return fail(&mut child, e);
         }
     }
-    Ok((child, st))
+    Ok((child, st, master))
 }
 
 pub fn create(g: &Global, args: CreateArgs) -> Res<i32> {
@@ -496,7 +525,20 @@ const FORWARDED: [nix::sys::signal::Signal; 6] = [
 ];
 
 pub fn run(g: &Global, args: RunArgs) -> Res<i32> {
-    let (mut child, dir, mut st) = create_container(g, &args.create, args.detach)?;
+    let (mut child, dir, mut st, master) = create_container(g, &args.create, args.detach)?;
+    if !args.detach {
+        // Before any thread starts (they inherit the mask): the forwarded signals go
+        // to the container, never to a default action here.
+        forward_signals(&dir);
+    }
+    let relay = match master.map(tty::Relay::start).transpose() {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = destroy(&dir, &st);
+            let _ = child.wait();
+            return Err(e);
+        }
+    };
     if let Err(e) = start_container(&dir, &mut st) {
         let _ = destroy(&dir, &st);
         let _ = child.wait();
@@ -505,28 +547,12 @@ pub fn run(g: &Global, args: RunArgs) -> Res<i32> {
     if args.detach {
         return Ok(0);
     }
-    let mut sigs = nix::sys::signal::SigSet::empty();
-    for s in FORWARDED {
-        sigs.add(s);
-    }
-    if sigs.thread_block().is_ok() {
-        let fdir = dir.clone();
-        let _ = std::thread::Builder::new().spawn(move || loop {
-            match sigs.wait() {
-                Ok(sig) => {
-                    let _ = state::request(
-                        &fdir,
-                        &format!("kill {}", sig as i32),
-                        Duration::from_secs(5),
-                    );
-                }
-                Err(_) => return,
-            }
-        });
-    }
     let status = child
         .wait()
         .map_err(|e| format!("waiting for the sandbox: {e}"))?;
+    if let Some(r) = relay {
+        r.finish();
+    }
     use std::os::unix::process::ExitStatusExt;
     let code = match (status.code(), status.signal()) {
         (Some(c), _) => c,
@@ -535,6 +561,31 @@ pub fn run(g: &Global, args: RunArgs) -> Res<i32> {
     };
     destroy(&dir, &st)?;
     Ok(code)
+}
+
+/// Blocks the signals `husk run` forwards and passes each one that arrives on to the
+/// container in `dir` (`kill N` on its control socket), as runc does.
+fn forward_signals(dir: &Path) {
+    let mut sigs = nix::sys::signal::SigSet::empty();
+    for s in FORWARDED {
+        sigs.add(s);
+    }
+    if sigs.thread_block().is_err() {
+        return;
+    }
+    let fdir = dir.to_path_buf();
+    let _ = std::thread::Builder::new().spawn(move || loop {
+        match sigs.wait() {
+            Ok(sig) => {
+                let _ = state::request(
+                    &fdir,
+                    &format!("kill {}", sig as i32),
+                    Duration::from_secs(5),
+                );
+            }
+            Err(_) => return,
+        }
+    });
 }
 
 /// `husk pause` (`pause` true) and `husk resume`.

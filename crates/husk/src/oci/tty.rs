@@ -69,3 +69,232 @@ pub fn send_master(sock: &UnixStream, master: &OwnedFd) -> Result<(), String> {
     .map_err(|e| format!("--console-socket: sending the terminal: {e}"))?;
     Ok(())
 }
+
+/// How a foreground `run` attaches the container's stdio.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Foreground {
+    /// Through a pty of its own (`process.terminal`), relayed to ours.
+    Pty,
+    /// Through pipes, relayed to our stdio (our stdin is a terminal the container
+    /// must not read from its own process group).
+    Pipes,
+}
+
+/// What [`Relay`] copies: a pty's master, or our ends of the stdin, stdout and stderr
+/// pipes.
+pub enum Attach {
+    Pty(OwnedFd),
+    Pipes([OwnedFd; 3]),
+}
+
+/// Three pipes for a child's stdio: the child's ends (taken one by one) and ours.
+pub struct Pipes {
+    child: [Option<OwnedFd>; 3],
+    pub ours: [OwnedFd; 3],
+}
+
+impl Pipes {
+    pub fn new() -> Result<Pipes, String> {
+        let err = |e: rustix::io::Errno| format!("pipe: {e}");
+        let (in_r, in_w) = rustix::pipe::pipe().map_err(err)?;
+        let (out_r, out_w) = rustix::pipe::pipe().map_err(err)?;
+        let (err_r, err_w) = rustix::pipe::pipe().map_err(err)?;
+        for fd in [&in_w, &out_r, &err_r] {
+            rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::CLOEXEC).map_err(err)?;
+        }
+        Ok(Pipes {
+            child: [Some(in_r), Some(out_w), Some(err_w)],
+            ours: [in_w, out_r, err_r],
+        })
+    }
+
+    /// The child's end for its fd `n`.
+    pub fn take_child(&mut self, n: usize) -> Result<OwnedFd, String> {
+        self.child
+            .get_mut(n)
+            .and_then(Option::take)
+            .ok_or_else(|| format!("stdio pipe {n} already given"))
+    }
+}
+
+/// A foreground terminal (`husk run` or `husk exec -t` without a console socket, as
+/// runc relays its own): what the caller types goes to the pty's master, what the
+/// container writes comes back to the caller's stdout. If the caller's stdin is a
+/// terminal it is put in raw mode until [`Relay::finish`] (the container's pty does
+/// the line editing and echo) and the pty takes its size.
+pub struct Relay {
+    saved: Option<rustix::termios::Termios>,
+    output: Option<std::thread::JoinHandle<()>>,
+    /// The stderr copy (pipes only).
+    errors: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Relay {
+    /// Starts relaying between our stdio and the container's.
+    pub fn start(attach: Attach) -> Result<Relay, String> {
+        match attach {
+            Attach::Pty(master) => Relay::start_pty(master),
+            Attach::Pipes([stdin, stdout, stderr]) => {
+                let err = |e: std::io::Error| format!("stdio relay: {e}");
+                spawn_copy(
+                    "stdin",
+                    std::io::stdin().as_fd().try_clone_to_owned().map_err(err)?,
+                    stdin,
+                )
+                .map_err(err)?;
+                let out = spawn_copy(
+                    "stdout",
+                    stdout,
+                    std::io::stdout()
+                        .as_fd()
+                        .try_clone_to_owned()
+                        .map_err(err)?,
+                )
+                .map_err(err)?;
+                let errs = spawn_copy(
+                    "stderr",
+                    stderr,
+                    std::io::stderr()
+                        .as_fd()
+                        .try_clone_to_owned()
+                        .map_err(err)?,
+                )
+                .map_err(err)?;
+                Ok(Relay {
+                    saved: None,
+                    output: Some(out),
+                    errors: Some(errs),
+                })
+            }
+        }
+    }
+
+    fn start_pty(master: OwnedFd) -> Result<Relay, String> {
+        use rustix::termios::{tcgetattr, tcgetwinsize, tcsetattr, tcsetwinsize, OptionalActions};
+        let stdin = std::io::stdin();
+        let saved = match tcgetattr(&stdin) {
+            Ok(t) => {
+                if let Ok(ws) = tcgetwinsize(&stdin) {
+                    let _ = tcsetwinsize(&master, ws);
+                }
+                let mut raw = t.clone();
+                raw.make_raw();
+                tcsetattr(&stdin, OptionalActions::Now, &raw)
+                    .map_err(|e| format!("terminal: raw mode: {e}"))?;
+                Some(t)
+            }
+            Err(_) => None,
+        };
+        let input = master.try_clone().map_err(|e| format!("terminal: {e}"))?;
+        // Input: ends when our stdin does (or the pty goes); not waited for.
+        let spawned = std::thread::Builder::new()
+            .name("tty-in".into())
+            .spawn(move || {
+                let mut buf = [0u8; 4096];
+                loop {
+                    match rustix::io::read(std::io::stdin(), &mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => {
+                            if write_all(&input, &buf[..n]).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            restore(&saved);
+            return Err(format!("terminal: {e}"));
+        }
+        // Output: ends when every slave is closed (EIO), i.e. when the container is gone.
+        let output = std::thread::Builder::new()
+            .name("tty-out".into())
+            .spawn(move || {
+                let mut buf = [0u8; 4096];
+                loop {
+                    match rustix::io::read(&master, &mut buf) {
+                        Ok(0) => return,
+                        Ok(n) => {
+                            if write_all(std::io::stdout(), &buf[..n]).is_err() {
+                                return;
+                            }
+                        }
+                        Err(rustix::io::Errno::INTR) => {}
+                        Err(_) => return,
+                    }
+                }
+            });
+        match output {
+            Ok(h) => Ok(Relay {
+                saved,
+                output: Some(h),
+                errors: None,
+            }),
+            Err(e) => {
+                restore(&saved);
+                Err(format!("terminal: {e}"))
+            }
+        }
+    }
+
+    /// Waits until the container's output is all written, then restores our terminal.
+    pub fn finish(mut self) {
+        for h in [self.output.take(), self.errors.take()]
+            .into_iter()
+            .flatten()
+        {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        restore(&self.saved);
+    }
+}
+
+fn restore(saved: &Option<rustix::termios::Termios>) {
+    if let Some(t) = saved {
+        let _ =
+            rustix::termios::tcsetattr(std::io::stdin(), rustix::termios::OptionalActions::Now, t);
+    }
+}
+
+fn write_all(fd: impl AsFd, mut data: &[u8]) -> rustix::io::Result<()> {
+    while !data.is_empty() {
+        match rustix::io::write(&fd, data) {
+            Ok(0) => return Err(rustix::io::Errno::IO),
+            Ok(n) => data = &data[n..],
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Copies `from` to `to` on a thread until `from` ends (or `to` fails); both are closed
+/// then (closing a pipe's write end gives its reader EOF).
+fn spawn_copy(
+    name: &str,
+    from: OwnedFd,
+    to: OwnedFd,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name(format!("copy-{name}"))
+        .spawn(move || {
+            let mut buf = [0u8; 4096];
+            loop {
+                match rustix::io::read(&from, &mut buf) {
+                    Ok(0) => return,
+                    Ok(n) => {
+                        if write_all(&to, &buf[..n]).is_err() {
+                            return;
+                        }
+                    }
+                    Err(rustix::io::Errno::INTR) => {}
+                    Err(_) => return,
+                }
+            }
+        })
+}
