@@ -183,10 +183,14 @@ const FORWARDED: [nix::sys::signal::Signal; 6] = [
 
 /// Blocks the forwarded signals and starts a thread that sends each one that arrives
 /// to process `pid` of the sandbox (`signal PID SIG` on the control socket).
-fn forward_signals(control: state::ControlSocket, pid: i32) {
+/// With `resize` (a relayed pty's master), SIGWINCH resizes it to our terminal.
+fn forward_signals(control: state::ControlSocket, pid: i32, resize: Option<OwnedFd>) {
     let mut set = nix::sys::signal::SigSet::empty();
     for s in FORWARDED {
         set.add(s);
+    }
+    if resize.is_some() {
+        set.add(nix::sys::signal::Signal::SIGWINCH);
     }
     if set.thread_block().is_err() {
         return;
@@ -195,6 +199,14 @@ fn forward_signals(control: state::ControlSocket, pid: i32) {
         .name("forward".into())
         .spawn(move || loop {
             let Ok(sig) = set.wait() else { return };
+            if sig == nix::sys::signal::Signal::SIGWINCH {
+                if let (Some(m), Ok(ws)) =
+                    (&resize, rustix::termios::tcgetwinsize(std::io::stdin()))
+                {
+                    let _ = rustix::termios::tcsetwinsize(m, ws);
+                }
+                continue;
+            }
             let Ok(conn) = UnixStream::connect(&control.path) else {
                 return;
             };
@@ -280,7 +292,11 @@ fn exec_inner(g: &Global, args: ExecArgs) -> Res<i32> {
         state::write_atomic(pf, pid.to_string().as_bytes())?;
     }
     // Before the relay's threads start, so that they inherit the blocked signals.
-    forward_signals(control, pid);
+    forward_signals(
+        control,
+        pid,
+        master.as_ref().and_then(|m| m.try_clone().ok()),
+    );
     let relay = match master {
         Some(m) => Some(super::tty::Relay::start(super::tty::Attach::Pty(m))?),
         None => None,
@@ -337,7 +353,7 @@ fn detach(
                     let _ = unsafe { libc::dup2(std::os::fd::AsRawFd::as_raw_fd(&null), fd) };
                 }
             }
-            forward_signals(control, pid);
+            forward_signals(control, pid, None);
             let code = match lines.next() {
                 Some(Ok(l)) => l
                     .strip_prefix("exit ")

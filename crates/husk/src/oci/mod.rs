@@ -529,7 +529,12 @@ pub fn run(g: &Global, args: RunArgs) -> Res<i32> {
     if !args.detach {
         // Before any thread starts (they inherit the mask): the forwarded signals go
         // to the container, never to a default action here.
-        forward_signals(&dir);
+        // With a relayed pty, SIGWINCH resizes it to our terminal.
+        let resize = match &master {
+            Some(tty::Attach::Pty(m)) => m.try_clone().ok(),
+            _ => None,
+        };
+        forward_signals(&dir, resize);
     }
     let relay = match master.map(tty::Relay::start).transpose() {
         Ok(r) => r,
@@ -565,10 +570,13 @@ pub fn run(g: &Global, args: RunArgs) -> Res<i32> {
 
 /// Blocks the signals `husk run` forwards and passes each one that arrives on to the
 /// container in `dir` (`kill N` on its control socket), as runc does.
-fn forward_signals(dir: &Path) {
+fn forward_signals(dir: &Path, resize: Option<rustix::fd::OwnedFd>) {
     let mut sigs = nix::sys::signal::SigSet::empty();
     for s in FORWARDED {
         sigs.add(s);
+    }
+    if resize.is_some() {
+        sigs.add(nix::sys::signal::Signal::SIGWINCH);
     }
     if sigs.thread_block().is_err() {
         return;
@@ -576,6 +584,13 @@ fn forward_signals(dir: &Path) {
     let fdir = dir.to_path_buf();
     let _ = std::thread::Builder::new().spawn(move || loop {
         match sigs.wait() {
+            Ok(nix::sys::signal::Signal::SIGWINCH) => {
+                if let (Some(m), Ok(ws)) =
+                    (&resize, rustix::termios::tcgetwinsize(std::io::stdin()))
+                {
+                    let _ = rustix::termios::tcsetwinsize(m, ws);
+                }
+            }
             Ok(sig) => {
                 let _ = state::request(
                     &fdir,
