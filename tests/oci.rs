@@ -1513,15 +1513,7 @@ fn pod_container_joins_the_sandbox() {
         assert_eq!(rt.quiet(&["run", "-d", "--bundle", &p, "pod-sb"]), 0, "{n}");
         assert_eq!(rt.status("pod-sb"), "running", "{n}");
         let log = rt.root.with_extension("app.log");
-        let out = std::fs::File::create(&log).expect("log");
-        let child = rt
-            .cmd(&["create", "--bundle", &a, "app1"])
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().expect("dup"))
-            .stderr(out)
-            .spawn()
-            .expect("create");
-        let created = wait_output(child, TIMEOUT).expect("create");
+        let created = run_logged(&rt, &["create", "--bundle", &a, "app1"], &log);
         assert!(
             created.status.success(),
             "{n}: create: {}",
@@ -1537,14 +1529,7 @@ fn pod_container_joins_the_sandbox() {
         }
         assert_eq!(rt.quiet(&["start", "app1"]), 0, "{n}");
         assert_eq!(rt.status("app1"), "running", "{n}");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !std::fs::read_to_string(&log)
-            .unwrap_or_default()
-            .contains("pid ")
-            && Instant::now() < deadline
-        {
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_log(&log, "pid ");
         let exec = rt.out(&[
             "exec",
             "app1",
@@ -1647,24 +1632,9 @@ fn kill_all_signals_every_process() {
         let n = rt.name;
         let logs = ["pod-ka", "app-ka"].map(|id| rt.root.with_extension(format!("{id}.log")));
         for ((id, bundle), log) in [("pod-ka", &p), ("app-ka", &a)].into_iter().zip(&logs) {
-            let out = std::fs::File::create(log).expect("log");
-            let child = rt
-                .cmd(&["run", "-d", "--bundle", bundle, id])
-                .stdin(Stdio::null())
-                .stdout(out.try_clone().expect("dup"))
-                .stderr(out)
-                .spawn()
-                .expect("run");
-            let ran = wait_output(child, TIMEOUT).expect("run");
+            let ran = run_logged(&rt, &["run", "-d", "--bundle", bundle, id], log);
             assert!(ran.status.success(), "{n} {id}");
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while !std::fs::read_to_string(log)
-                .unwrap_or_default()
-                .contains("up")
-                && Instant::now() < deadline
-            {
-                std::thread::sleep(Duration::from_millis(20));
-            }
+            wait_log(log, "up");
         }
         // The app first: the pod's sandbox must outlive it.
         for (id, log) in [("app-ka", &logs[1]), ("pod-ka", &logs[0])] {
@@ -1700,6 +1670,20 @@ fn wait_log(log: &Path, needle: &str) -> String {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Runs `args` with stdout and stderr to the file `log` (the container keeps them when
+/// detached), no stdin; waits for the runtime command itself.
+fn run_logged(rt: &Runtime, args: &[&str], log: &Path) -> Output {
+    let out = std::fs::File::create(log).expect("log");
+    let child = rt
+        .cmd(args)
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().expect("dup"))
+        .stderr(out)
+        .spawn()
+        .expect("spawn");
+    wait_output(child, TIMEOUT).expect("wait")
 }
 
 /// The first child of host process `pid` (a husk container's Sentry, for its waiter).
@@ -1747,15 +1731,7 @@ fn ptrace_from_a_container_fails() {
     for rt in Runtime::all() {
         let n = rt.name;
         let log = rt.root.with_extension("ptrace.log");
-        let out = std::fs::File::create(&log).expect("log");
-        let child = rt
-            .cmd(&["create", "--bundle", &b, "pt1"])
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().expect("dup"))
-            .stderr(out)
-            .spawn()
-            .expect("create");
-        let created = wait_output(child, TIMEOUT).expect("create");
+        let created = run_logged(&rt, &["create", "--bundle", &b, "pt1"], &log);
         assert!(
             created.status.success(),
             "{n}: create: {}",
@@ -1864,26 +1840,9 @@ fn capabilities_no_new_privs_and_oom_score_adj() {
         for rt in Runtime::all() {
             let n = rt.name;
             let log = rt.root.with_extension("caps.log");
-            let out = std::fs::File::create(&log).expect("log");
-            let child = rt
-                .cmd(&["run", "-d", "--bundle", &b, "caps1"])
-                .stdin(Stdio::null())
-                .stdout(out.try_clone().expect("dup"))
-                .stderr(out)
-                .spawn()
-                .expect("run");
-            assert!(
-                wait_output(child, TIMEOUT).expect("run").status.success(),
-                "{n} {case}"
-            );
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while !std::fs::read_to_string(&log)
-                .unwrap_or_default()
-                .contains("chown-")
-                && Instant::now() < deadline
-            {
-                std::thread::sleep(Duration::from_millis(20));
-            }
+            let ran = run_logged(&rt, &["run", "-d", "--bundle", &b, "caps1"], &log);
+            assert!(ran.status.success(), "{n} {case}");
+            wait_log(&log, "chown-");
             let exec = rt.out(&[
                 "exec",
                 "caps1",
@@ -1984,15 +1943,11 @@ fn pod_container_cannot_reach_the_other_container() {
     );
     let rt = Runtime::husk();
     let plog = rt.root.with_extension("pause.log");
-    let out = std::fs::File::create(&plog).expect("log");
-    let child = rt
-        .cmd(&["run", "-d", "--bundle", &p, "pod-iso"])
-        .stdin(Stdio::null())
-        .stdout(out.try_clone().expect("dup"))
-        .stderr(out)
-        .spawn()
-        .expect("run");
-    assert!(wait_output(child, TIMEOUT).expect("run").status.success());
+    assert!(
+        run_logged(&rt, &["run", "-d", "--bundle", &p, "pod-iso"], &plog)
+            .status
+            .success()
+    );
     assert_eq!(wait_log(&plog, "up\n"), "up\n");
     // The pause container's pids as the sandbox numbers them, and a positive control:
     // its marker is there for its own processes.
