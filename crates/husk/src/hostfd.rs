@@ -45,3 +45,20 @@ pub fn prime_malloc_heap_shrink() {
         })
         .map(|h| h.join());
 }
+
+/// Points fds 0, 1 and 2 at /dev/null (a process that stands in for one in the
+/// sandbox, which has its own copies of the caller's stdio: their readers then see EOF
+/// when that process closes them, not when we exit).
+pub fn null_stdio() {
+    if let Ok(null) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+    {
+        for fd in 0..3 {
+            // SAFETY: fds 0-2 are ours; dup2 replaces them atomically, and nothing in
+            // this process holds them as owned descriptors.
+            let _ = unsafe { libc::dup2(std::os::fd::AsRawFd::as_raw_fd(&null), fd) };
+        }
+    }
+}

@@ -180,6 +180,22 @@ impl Container {
     pub fn pidns(&self) -> &Arc<crate::kernel::pidns::PidNs> {
         &self.placement.pidns
     }
+
+    /// The container's live processes, with their pids in its PID namespace (in the
+    /// sandbox's namespace, the processes of its mount namespace).
+    pub fn processes(&self, k: &Kernel) -> Vec<crate::kernel::ProcessSummary> {
+        k.processes_where(&self.placement.pidns, self.mnt_filter())
+    }
+
+    /// Kills every process of the container; a PID namespace of its own takes no new
+    /// process after this.
+    pub fn kill_all(&self, k: &Kernel) {
+        k.kill_pidns(&self.placement.pidns, self.mnt_filter());
+    }
+
+    fn mnt_filter(&self) -> Option<&Arc<Vfs>> {
+        (!self.own_pids()).then_some(&self.placement.ns.mnt)
+    }
 }
 
 /// A booted sandbox (a handle: clones share the kernel).

@@ -113,7 +113,12 @@ fn request_for(args: &ExecArgs, cfg: Option<&config::Config>) -> Res<ExecRequest
                 return Err("--process and a command cannot both be given".into());
             }
             let mut req = from_process_file(p)?;
-            req.rlimits = cfg.map(|c| c.rlimits.clone()).unwrap_or_default();
+            // What the file leaves out comes from the container's config, as in runc.
+            if let Some(c) = cfg {
+                req.rlimits = c.rlimits.clone();
+                req.caps = req.caps.or(c.caps);
+                req.oom_score_adj = c.oom_score_adj;
+            }
             req
         }
         (None, Some(cfg)) => ExecRequest {
@@ -343,16 +348,7 @@ fn detach(
         nix::unistd::ForkResult::Child => {
             // The process has its own copies of our stdio: let the caller see EOF
             // when it closes them, not when we exit.
-            if let Ok(null) = std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .open("/dev/null")
-            {
-                for fd in 0..3 {
-                    // SAFETY: fds 0-2 are ours; dup2 replaces them atomically.
-                    let _ = unsafe { libc::dup2(std::os::fd::AsRawFd::as_raw_fd(&null), fd) };
-                }
-            }
+            crate::hostfd::null_stdio();
             forward_signals(control, pid, None);
             let code = match lines.next() {
                 Some(Ok(l)) => l

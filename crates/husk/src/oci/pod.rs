@@ -322,6 +322,18 @@ fn join(args: &BootArgs, gofers: &mut Vec<Child>) -> Result<Joined, String> {
         .join
         .clone()
         .ok_or("husk join: the config does not join a sandbox")?;
+    // The container's stdio (the shim's pipes or FIFOs) goes to the sandbox; neither we
+    // nor the gofers keep it, so that its readers see EOF when the container closes it.
+    let stdio = [
+        std::io::stdin().as_fd(),
+        std::io::stdout().as_fd(),
+        std::io::stderr().as_fd(),
+    ]
+    .map(|fd| fd.try_clone_to_owned());
+    let [Ok(stdin), Ok(stdout), Ok(stderr)] = stdio else {
+        return Err("husk join: stdio fds 0-2 must be open".into());
+    };
+    crate::hostfd::null_stdio();
     let (gofer, rootfs_sock) = crate::do_cmd::start_gofer(&cfg.rootfs)?;
     gofers.push(gofer);
     ping_gofer(&rootfs_sock, &cfg.rootfs)?;
@@ -350,8 +362,12 @@ fn join(args: &BootArgs, gofers: &mut Vec<Child>) -> Result<Joined, String> {
             join.sandbox_id
         )
     })?;
-    let (i, o, e) = (std::io::stdin(), std::io::stdout(), std::io::stderr());
-    let mut fds = vec![i.as_fd(), o.as_fd(), e.as_fd(), rootfs_sock.as_fd()];
+    let mut fds = vec![
+        stdin.as_fd(),
+        stdout.as_fd(),
+        stderr.as_fd(),
+        rootfs_sock.as_fd(),
+    ];
     fds.extend(mounts.socks.iter().map(|s| s.as_fd()));
     send_with_fds(&conn, &format!("container {json}"), &fds)?;
     let mut answer = String::new();
@@ -385,6 +401,9 @@ fn join(args: &BootArgs, gofers: &mut Vec<Child>) -> Result<Joined, String> {
     // the stand-in keeps none (still single-threaded, so this covers its threads).
     rustix::thread::set_no_new_privs(true).map_err(|e| format!("no_new_privs: {e}"))?;
     crate::confine::drop_capabilities()?;
+    // Signals sent to the stand-in go to the container's first process (as to runc's
+    // container init); blocked before any thread starts.
+    forward_signals(sandbox_dir, &args.id);
     let id = args.id.clone();
     let sandbox_dir = sandbox_dir.clone();
     std::thread::Builder::new()
@@ -392,6 +411,37 @@ fn join(args: &BootArgs, gofers: &mut Vec<Child>) -> Result<Joined, String> {
         .spawn(move || relay(listener, &sandbox_dir, &id))
         .map_err(|e| format!("relay thread: {e}"))?;
     Ok(Joined { conn, exit_file })
+}
+
+/// Passes the signals a caller may send to the stand-in (SIGINT, SIGTERM, SIGHUP,
+/// SIGQUIT, SIGUSR1, SIGUSR2) on to container `id` as `kill N`.
+fn forward_signals(sandbox_dir: &std::path::Path, id: &str) {
+    use nix::sys::signal::Signal;
+    let mut set = nix::sys::signal::SigSet::empty();
+    for s in [
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGQUIT,
+        Signal::SIGUSR1,
+        Signal::SIGUSR2,
+    ] {
+        set.add(s);
+    }
+    if set.thread_block().is_err() {
+        return;
+    }
+    let (dir, id) = (sandbox_dir.to_path_buf(), id.to_string());
+    let _ = std::thread::Builder::new()
+        .name("forward".into())
+        .spawn(move || loop {
+            let Ok(sig) = set.wait() else { return };
+            let _ = state::request(
+                &dir,
+                &format!("in {id} kill {}", sig as i32),
+                std::time::Duration::from_secs(5),
+            );
+        });
 }
 
 /// Serves the container's control socket: each request goes to the sandbox's as
@@ -506,38 +556,36 @@ pub fn serve_create(
         Ok(r) => r,
         Err(e) => return boot::reply(&conn, &format!("error bad container request: {e}")),
     };
-    if members.get(&req.id).is_some() {
-        return boot::reply(&conn, &format!("error container {} exists", req.id));
-    }
     let id = req.id.clone();
     let member = match make_member(sandbox, req, fds, &conn) {
         Ok(m) => Arc::new(m),
         Err(e) => return boot::reply(&conn, &format!("error {e}")),
     };
-    members
-        .0
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(id.clone(), member.clone());
+    {
+        // Checked and added under one lock; a stopped one (its stand-in is going) may
+        // be replaced.
+        let mut all = members.0.lock().unwrap_or_else(|e| e.into_inner());
+        if all.get(&id).is_some_and(|m| m.phase() != Phase::Stopped) {
+            drop(all);
+            member.container.kill_all(&sandbox.kernel);
+            return boot::reply(&conn, &format!("error container {id} exists"));
+        }
+        all.insert(id.clone(), member.clone());
+    }
     boot::reply(&conn, "ok");
     // The stand-in keeps the connection open as long as the container lives: when it
     // closes it (it exited, or was killed), the container goes.
     let mut byte = [0u8; 1];
     // read(2), not std's recv (recvfrom, which the Sentry's seccomp policy lacks).
     while matches!(rustix::io::read(&conn, &mut byte), Ok(n) if n > 0) {}
-    if let Some(init) = *member.init.lock().unwrap_or_else(|e| e.into_inner()) {
-        if member.container.own_pids() {
-            sandbox.kernel.kill_pidns(member.container.pidns());
-        } else {
-            sandbox.kernel.host_signal_to(init, libc::SIGKILL);
-        }
-    }
+    // Every process of the container goes (also those exec'd into a container that
+    // was never started), and its PID namespace takes no new one.
     member.set_phase(Phase::Stopped);
-    members
-        .0
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .remove(&id);
+    member.container.kill_all(&sandbox.kernel);
+    let mut all = members.0.lock().unwrap_or_else(|e| e.into_inner());
+    if all.get(&id).is_some_and(|m| Arc::ptr_eq(m, &member)) {
+        all.remove(&id);
+    }
 }
 
 fn make_member(
@@ -603,7 +651,9 @@ pub fn serve_in(
     };
     let now = m.phase();
     if let Some(json) = line.strip_prefix("exec ") {
-        if !matches!(now, Phase::Running | Phase::Created) {
+        // Unlike a sandbox's own container, pid 1 of a pod container's PID namespace
+        // goes to the first process started there: its init must come first.
+        if now != Phase::Running {
             return boot::reply(
                 &conn,
                 &format!("error cannot exec in a {} container", now.name()),
@@ -638,8 +688,7 @@ pub fn serve_in(
         (Some("ps"), None) => match (now, init) {
             (Phase::Created, _) => boot::reply(&conn, "ok []"),
             (Phase::Running, Some(_)) => {
-                let list = kernel.processes_in(m.container.pidns());
-                boot::reply(&conn, &boot::ps_answer(list))
+                boot::reply(&conn, &boot::ps_answer(m.container.processes(kernel)))
             }
             _ => boot::reply(&conn, "error container is not running"),
         },
@@ -673,18 +722,17 @@ pub fn serve_in(
         },
         (Some("killall"), Some(n)) => match (n.parse::<i32>(), now) {
             (Ok(sig), Phase::Running) if (1..=64).contains(&sig) => {
-                if m.container.own_pids() {
-                    for p in kernel.processes_in(m.container.pidns()) {
-                        let Some(g) = m.container.global_pid(p.pid) else {
-                            continue;
-                        };
-                        if p.pid != 1 || !kernel.ns_init_ignores_host_signal(g, sig) {
-                            kernel.host_signal_to(g, sig);
-                        }
+                for p in m.container.processes(kernel) {
+                    let Some(g) = m.container.global_pid(p.pid) else {
+                        continue;
+                    };
+                    // A PID namespace's init takes only what it handles.
+                    let ignored = m.container.own_pids()
+                        && p.pid == 1
+                        && kernel.ns_init_ignores_host_signal(g, sig);
+                    if !ignored {
+                        kernel.host_signal_to(g, sig);
                     }
-                } else if let Some(init) = init {
-                    // In the sandbox's PID namespace: its processes are not told apart.
-                    kernel.host_signal_to(init, sig);
                 }
                 boot::reply(&conn, "ok")
             }

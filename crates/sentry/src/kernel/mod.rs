@@ -689,11 +689,23 @@ impl Kernel {
 
     /// The live processes PID namespace `ns` sees, with their IDs there.
     pub fn processes_in(&self, ns: &pidns::PidNs) -> Vec<ProcessSummary> {
+        self.processes_where(ns, None)
+    }
+
+    /// [`Kernel::processes_in`], only those in mount namespace `mnt` if given (a
+    /// container of a multi-container sandbox that shares the sandbox's PID namespace
+    /// is told apart by its mount namespace).
+    pub fn processes_where(
+        &self,
+        ns: &pidns::PidNs,
+        mnt: Option<&Arc<Vfs>>,
+    ) -> Vec<ProcessSummary> {
         let st = self.lock();
         let now = std::time::SystemTime::now();
         st.procs
             .values()
             .filter(|p| p.state == ProcState::Running && ns.sees(p.tgid))
+            .filter(|p| mnt.is_none_or(|m| Arc::ptr_eq(m, &p.ns.mnt)))
             .map(|p| {
                 let (u, s) = st.process_cpu(p.tgid).unwrap_or_default();
                 let started = now
@@ -1012,14 +1024,18 @@ impl Kernel {
         true
     }
 
-    /// Kills every process PID namespace `ns` sees (a container of a multi-container
-    /// sandbox that is being removed).
-    pub fn kill_pidns(&self, ns: &pidns::PidNs) {
+    /// Kills every process PID namespace `ns` sees (in mount namespace `mnt` if given:
+    /// see [`Kernel::processes_where`]); a container of a multi-container sandbox that
+    /// is being removed. A nested namespace is marked dead first.
+    pub fn kill_pidns(&self, ns: &pidns::PidNs, mnt: Option<&Arc<Vfs>>) {
+        // No process may enter it any more (a start or exec racing with the removal).
+        ns.set_dead();
         let mut st = self.lock();
         let all: Vec<Tid> = st
             .procs
             .values()
             .filter(|p| p.state == ProcState::Running && ns.sees(p.tgid))
+            .filter(|p| mnt.is_none_or(|m| Arc::ptr_eq(m, &p.ns.mnt)))
             .map(|p| p.tgid)
             .collect();
         for p in all {
