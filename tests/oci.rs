@@ -2158,8 +2158,11 @@ fn on_a_terminal(cmd: &str, input: &str, delay: &str) -> String {
     let pipeline = format!(
         "(sleep {delay}; printf '{input}'; sleep 1) | script -qec \"stty rows 30 cols 100; {cmd}; echo rc=\\$?\" /dev/null"
     );
+    // script(1) runs the command with $SHELL: bash, which (unlike dash) survives the ^C
+    // that its foreground child handles, so `rc=` is printed whatever the caller's SHELL.
     let child = Command::new("sh")
         .args(["-c", &pipeline])
+        .env("SHELL", "/bin/bash")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
