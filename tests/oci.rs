@@ -2222,6 +2222,9 @@ fn foreground_terminal_run_and_exec() {
             reader.replace("$line", "\\$line")
         );
         seen.push(on_a_terminal(&exec, "hello\\n", "2"));
+        // A background process keeps the pty open: exec -t still ends with its process.
+        let background = format!("{base} exec -t fg2 sh -c 'sleep 100 & echo bg; exit 4'");
+        seen.push(on_a_terminal(&background, "", "0"));
         assert_eq!(rt.quiet(&["delete", "--force", "fg2"]), 0, "{n}");
         if n == "husk" {
             assert_no_sandbox_left(&rt);
@@ -2233,6 +2236,7 @@ fn foreground_terminal_run_and_exec() {
         husk[0], "tty-in\r\ntty-out\r\n30 100\r\nhello\r\ngot hello\r\nrc=3\r\n",
         "run with a terminal"
     );
+    assert_eq!(husk[4], "bg\r\nrc=4\r\n", "exec -t with a background process");
     assert!(
         husk[2].ends_with("got INT\r\nrc=5\r\n"),
         "^C: {:?}",

@@ -227,14 +227,22 @@ pub fn status(dir: &Path, st: &State) -> String {
     if !sandbox_alive(st) {
         return "stopped".into();
     }
-    if std::fs::metadata(dir.join(EXIT_STATUS_FILE))
-        .map(|m| m.len() > 0)
-        .unwrap_or(false)
-    {
+    let written = || std::fs::metadata(dir.join(EXIT_STATUS_FILE)).is_ok_and(|m| m.len() > 0);
+    if written() {
         return "stopped".into();
     }
     match request(dir, "status", Duration::from_secs(5)) {
-        Ok(s) if ["created", "running", "paused", "stopped"].contains(&s.as_str()) => s,
+        Ok(s) if s == "stopped" => {
+            // The container's first process is gone but its exit status may not be
+            // written yet (a pod member's stand-in writes it after the sandbox says so):
+            // whoever reads "stopped" next reads the status, so wait for it briefly.
+            let deadline = std::time::Instant::now() + Duration::from_secs(2);
+            while !written() && sandbox_alive(st) && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            s
+        }
+        Ok(s) if ["created", "running", "paused"].contains(&s.as_str()) => s,
         // Alive but not answering (starting up or shutting down): what was recorded.
         _ => st.status.clone(),
     }

@@ -127,6 +127,8 @@ pub struct Relay {
     output: Option<std::thread::JoinHandle<()>>,
     /// The stderr copy (pipes only).
     errors: Option<std::thread::JoinHandle<()>>,
+    /// Set by [`Relay::finish`]: the pty relay stops once the output pauses (pty only).
+    exited: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl Relay {
@@ -164,6 +166,7 @@ impl Relay {
                     saved: None,
                     output: Some(out),
                     errors: Some(errs),
+                    exited: None,
                 })
             }
         }
@@ -206,12 +209,33 @@ impl Relay {
             restore(&saved);
             return Err(format!("terminal: {e}"));
         }
-        // Output: ends when every slave is closed (EIO), i.e. when the container is gone.
+        // Output: ends when every slave is closed (EIO), or, once the process we ran
+        // is gone ([`Relay::finish`]), when nothing more comes for a moment: a
+        // background process of an `exec -t` may keep the slave open (runc too stops
+        // relaying when its process exits).
+        let exited = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let done = exited.clone();
         let output = std::thread::Builder::new()
             .name("tty-out".into())
             .spawn(move || {
+                use rustix::event::{poll, PollFd, PollFlags, Timespec};
+                let pause = Timespec {
+                    tv_sec: 0,
+                    tv_nsec: 50_000_000,
+                };
                 let mut buf = [0u8; 4096];
                 loop {
+                    let mut fds = [PollFd::new(&master, PollFlags::IN)];
+                    match poll(&mut fds, Some(&pause)) {
+                        Ok(0) => {
+                            if done.load(std::sync::atomic::Ordering::Acquire) {
+                                return;
+                            }
+                            continue;
+                        }
+                        Ok(_) | Err(rustix::io::Errno::INTR) => {}
+                        Err(_) => return,
+                    }
                     match rustix::io::read(&master, &mut buf) {
                         Ok(0) => return,
                         Ok(n) => {
@@ -229,6 +253,7 @@ impl Relay {
                 saved,
                 output: Some(h),
                 errors: None,
+                exited: Some(exited),
             }),
             Err(e) => {
                 restore(&saved);
@@ -237,8 +262,12 @@ impl Relay {
         }
     }
 
-    /// Waits until the container's output is all written, then restores our terminal.
+    /// Called once the process is gone: waits until its output is all written, then
+    /// restores our terminal.
     pub fn finish(mut self) {
+        if let Some(e) = &self.exited {
+            e.store(true, std::sync::atomic::Ordering::Release);
+        }
         for h in [self.output.take(), self.errors.take()]
             .into_iter()
             .flatten()
