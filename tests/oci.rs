@@ -1251,6 +1251,23 @@ fn long_state_paths_work() {
     assert_no_sandbox_left(&rt);
 }
 
+/// The control socket serves one request at a time: a client that connects and says
+/// nothing must not stop `exec` and `kill` from being served (it is dropped after a while).
+#[test]
+fn silent_control_client_does_not_block_the_sandbox() {
+    let bundle = Bundle::new(&["sleep", "1000"]);
+    let b = bundle.dir.to_string_lossy().into_owned();
+    let rt = Runtime::husk();
+    assert_eq!(rt.quiet(&["run", "-d", "--bundle", &b, "sil1"]), 0, "run -d");
+    let silent = std::os::unix::net::UnixStream::connect(rt.root.join("sil1/control.sock"))
+        .expect("connect to the control socket");
+    let out = rt.out(&["exec", "sil1", "echo", "hi"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hi\n", "{out:?}");
+    drop(silent);
+    assert_eq!(rt.quiet(&["delete", "--force", "sil1"]), 0, "delete");
+    assert_no_sandbox_left(&rt);
+}
+
 #[test]
 fn events_stats_and_wait() {
     let bundle = Bundle::new(&["sh", "-c", "sleep 1000"]);

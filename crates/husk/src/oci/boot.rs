@@ -178,6 +178,20 @@ pub(crate) fn read_request(conn: &UnixStream) -> Option<(String, Vec<OwnedFd>)> 
     let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(MAX_FDS))];
     let mut anc = RecvAncillaryBuffer::new(&mut space);
     let mut buf = vec![0u8; 4096];
+    // One request at a time is served: a client that connects and sends nothing must
+    // not hold up the others for long.
+    let readable = || {
+        use rustix::event::{poll, PollFd, PollFlags, Timespec};
+        let limit = Timespec {
+            tv_sec: 5,
+            tv_nsec: 0,
+        };
+        let mut fds = [PollFd::new(conn, PollFlags::IN)];
+        matches!(poll(&mut fds, Some(&limit)), Ok(n) if n > 0)
+    };
+    if !readable() {
+        return None;
+    }
     let r = recvmsg(
         conn,
         &mut [std::io::IoSliceMut::new(&mut buf)],
@@ -193,7 +207,7 @@ pub(crate) fn read_request(conn: &UnixStream) -> Option<(String, Vec<OwnedFd>)> 
     }
     buf.truncate(r.bytes);
     let mut byte = [0u8; 1];
-    while !buf.contains(&b'\n') && buf.len() < MAX_REQUEST {
+    while !buf.contains(&b'\n') && buf.len() < MAX_REQUEST && readable() {
         // read(2), not std's recv: the seccomp policy allows read on any fd.
         match rustix::io::read(conn, &mut byte) {
             Ok(1) => buf.push(byte[0]),
