@@ -1251,6 +1251,41 @@ fn long_state_paths_work() {
     assert_no_sandbox_left(&rt);
 }
 
+/// Two `start`s racing: one starts the container, the other is refused (neither hangs),
+/// as with runc.
+#[test]
+fn racing_starts_start_once() {
+    let bundle = Bundle::new(&["sleep", "1000"]);
+    let b = bundle.dir.to_string_lossy().into_owned();
+    for rt in Runtime::all() {
+        let n = rt.name;
+        assert_eq!(
+            rt.quiet(&["create", "--bundle", &b, "race1"]),
+            0,
+            "{n}: create"
+        );
+        let starts: Vec<_> = (0..2)
+            .map(|_| {
+                rt.cmd(&["start", "race1"])
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("start")
+            })
+            .collect();
+        let mut codes: Vec<i32> = starts
+            .into_iter()
+            .map(|c| status_code(wait_output(c, TIMEOUT).expect("start").status))
+            .collect();
+        codes.sort();
+        assert_eq!(codes[0], 0, "{n}: one start succeeds");
+        assert_ne!(codes[1], 0, "{n}: the other is refused");
+        assert_eq!(rt.wait_status("race1", "running"), "running", "{n}");
+        assert_eq!(rt.quiet(&["delete", "--force", "race1"]), 0, "{n}: delete");
+    }
+}
+
 /// The control socket serves one request at a time: a client that connects and says
 /// nothing must not stop `exec` and `kill` from being served (it is dropped after a while).
 #[test]
@@ -1258,7 +1293,11 @@ fn silent_control_client_does_not_block_the_sandbox() {
     let bundle = Bundle::new(&["sleep", "1000"]);
     let b = bundle.dir.to_string_lossy().into_owned();
     let rt = Runtime::husk();
-    assert_eq!(rt.quiet(&["run", "-d", "--bundle", &b, "sil1"]), 0, "run -d");
+    assert_eq!(
+        rt.quiet(&["run", "-d", "--bundle", &b, "sil1"]),
+        0,
+        "run -d"
+    );
     let silent = std::os::unix::net::UnixStream::connect(rt.root.join("sil1/control.sock"))
         .expect("connect to the control socket");
     let out = rt.out(&["exec", "sil1", "echo", "hi"]);
@@ -2253,7 +2292,10 @@ fn foreground_terminal_run_and_exec() {
         husk[0], "tty-in\r\ntty-out\r\n30 100\r\nhello\r\ngot hello\r\nrc=3\r\n",
         "run with a terminal"
     );
-    assert_eq!(husk[4], "bg\r\nrc=4\r\n", "exec -t with a background process");
+    assert_eq!(
+        husk[4], "bg\r\nrc=4\r\n",
+        "exec -t with a background process"
+    );
     assert!(
         husk[2].ends_with("got INT\r\nrc=5\r\n"),
         "^C: {:?}",

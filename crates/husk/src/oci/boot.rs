@@ -690,11 +690,26 @@ pub fn run(args: BootArgs) -> i32 {
     set_phase(Phase::Running);
     reply(&conn, "ok");
     drop(conn);
-    // Signals sent while created and start racing: deliver them now.
-    while let Ok(msg) = rx.try_recv() {
-        if let Msg::Kill(sig) = msg {
-            sandbox.kernel.host_signal(sig);
-        }
+    // Requests the control thread queued while it still saw the container as created
+    // (they race with this start): signals are delivered, a second start refused.
+    let kernel = sandbox.kernel.clone();
+    let late = std::thread::Builder::new()
+        .name("late".into())
+        .spawn(move || {
+            for msg in rx {
+                match msg {
+                    Msg::Kill(sig) if !kernel.init_ignores_host_signal(sig) => {
+                        kernel.host_signal(sig)
+                    }
+                    Msg::Kill(_) => {}
+                    Msg::Start(conn) => {
+                        reply(&conn, "error cannot start an already running container")
+                    }
+                }
+            }
+        });
+    if let Err(e) = late {
+        tracing::debug!("late request thread: {e}");
     }
     let status = sandbox.wait();
     stop(status);
