@@ -2228,6 +2228,56 @@ fn on_a_terminal(cmd: &str, input: &str, delay: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// An interactive shell on the container's terminal has job control, as under runc:
+/// ^C interrupts the foreground job, ^Z stops it, `jobs` and `fg` work (the Sentry
+/// keeps the terminal's session and foreground group, and passes on what the host's
+/// line discipline generates).
+#[test]
+fn interactive_shell_has_job_control_on_the_console() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("script(1) not installed: skipped");
+        return;
+    }
+    let bundle = Bundle::new(&["sh", "-i"]);
+    bundle.edit(|c| c["process"]["terminal"] = true.into());
+    let b = bundle.dir.to_string_lossy().into_owned();
+    // Each step waits long enough for the previous one to take effect.
+    let steps = "sleep 2; printf 'sleep 30\\n'; sleep 1.5; printf '\\003'; sleep 1; \
+        printf 'echo after $?\\nsleep 40\\n'; sleep 1.5; printf '\\032'; sleep 1; \
+        printf 'jobs\\nfg\\n'; sleep 1.5; printf '\\003'; sleep 1; \
+        printf 'echo again $?\\nexit 7\\n'; sleep 1";
+    let mut outputs = Vec::new();
+    for rt in Runtime::all() {
+        let cmd = format!(
+            "{} --root {} run --bundle {b} job1",
+            rt.bin.display(),
+            rt.root.display()
+        );
+        let pipeline = format!(
+            "({steps}) | script -qec \"stty rows 30 cols 100; {cmd}; echo rc=\\$?\" /dev/null"
+        );
+        let child = Command::new("sh")
+            .args(["-c", &pipeline])
+            .env("SHELL", "/bin/bash")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("script");
+        let out = wait_output(child, TIMEOUT).expect("script");
+        let _ = rt.quiet(&["delete", "--force", "job1"]);
+        outputs.push((rt.name, String::from_utf8_lossy(&out.stdout).into_owned()));
+    }
+    let husk = &outputs.last().expect("husk ran").1;
+    for want in ["after 130\r\n", "Stopped", "again 130\r\n", "rc=7\r\n"] {
+        assert!(husk.contains(want), "{want:?} in {husk:?}");
+    }
+    assert!(!husk.contains("job control"), "{husk:?}");
+    if let [(_, runc), (_, husk)] = &outputs[..] {
+        assert_eq!(husk, runc, "husk (left) and runc (right)");
+    }
+}
+
 /// In the foreground, as runc: `run` with `process.terminal` relays a pty of the
 /// container's own to ours (raw mode, our size), `run` without one on our terminal
 /// passes stdio through pipes (so ^C reaches us and is forwarded), and `exec -t`

@@ -23,7 +23,8 @@ pub struct Cli {
     #[arg(long = "log-format", global = true, value_name = "FORMAT", default_value = "text",
           value_parser = ["text", "json"])]
     pub log_format: String,
-    /// Accepted for compatibility with runc (husk does not create cgroups yet).
+    /// Accepted for compatibility with runc: cgroups are managed through cgroupfs, a
+    /// systemd "slice:prefix:name" cgroupsPath becomes /husk/NAME.
     #[arg(long = "systemd-cgroup", global = true)]
     pub systemd_cgroup: bool,
     /// Containers: platform that runs application code (before the command, as runsc's).

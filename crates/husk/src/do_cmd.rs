@@ -235,7 +235,15 @@ pub fn run(args: DoArgs, debug: bool) -> i32 {
     let kernel = sandbox.kernel.clone();
     let _ = std::thread::Builder::new().spawn(move || loop {
         match sigs.wait() {
-            Ok(sig) => kernel.host_signal(sig as i32),
+            // What the terminal generates goes to the foreground process group of the
+            // sandbox's terminal, as Linux's line discipline sends it; the rest (and
+            // everything without a terminal) to the first process.
+            Ok(sig) => {
+                let tty = matches!(sig, Signal::SIGINT | Signal::SIGQUIT | Signal::SIGWINCH);
+                if !(tty && kernel.terminal_signal(sig as i32)) {
+                    kernel.host_signal(sig as i32)
+                }
+            }
             Err(_) => return,
         }
     });

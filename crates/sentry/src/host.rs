@@ -3,6 +3,7 @@
 //! on the application's behalf. The second module allowed to use `unsafe`.
 #![allow(unsafe_code)]
 
+use crate::fsimpl::hosttty::HostTty;
 use crate::vfs::{FileOps, IoctlResult, POLLIN, POLLOUT};
 use husk_abi::Errno;
 
@@ -25,6 +26,8 @@ fn errno() -> Errno {
 pub struct HostFd {
     pub fd: i32,
     pub is_tty: bool,
+    /// The terminal's job control, when it is one (see [`HostFd::with_tty`]).
+    tty: Option<std::sync::Arc<HostTty>>,
 }
 
 impl HostFd {
@@ -39,7 +42,11 @@ impl HostFd {
         }
         // SAFETY: isatty on our own fd.
         let is_tty = unsafe { libc::isatty(d) } == 1;
-        Some(HostFd { fd: d, is_tty })
+        Some(HostFd {
+            fd: d,
+            is_tty,
+            tty: None,
+        })
     }
 
     /// Takes ownership of `fd` (e.g. one received over a socket).
@@ -49,7 +56,25 @@ impl HostFd {
         HostFd {
             fd: fd.into_raw_fd(),
             is_tty,
+            tty: None,
         }
+    }
+
+    /// The fd, borrowed for as long as this wrapper lives.
+    pub fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        // SAFETY: `self.fd` is open (it is ours) until `self` is dropped.
+        unsafe { std::os::fd::BorrowedFd::borrow_raw(self.fd) }
+    }
+
+    /// Gives the fd its terminal's job control (when the fd is on a terminal).
+    pub fn with_tty(mut self, tty: std::sync::Arc<HostTty>) -> HostFd {
+        self.tty = Some(tty);
+        self
+    }
+
+    /// The job control of the terminal this fd is on.
+    pub fn tty(&self) -> Option<&std::sync::Arc<HostTty>> {
+        self.tty.as_ref()
     }
 
     fn poll(&self, events: i16, timeout_ms: i32) -> i16 {
@@ -77,6 +102,9 @@ impl Drop for HostFd {
 
 impl FileOps for HostFd {
     fn read(&self, buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
+        if let Some(t) = &self.tty {
+            t.read_check()?;
+        }
         if self.poll(libc::POLLIN, 10) == 0 {
             return Err(Errno::EAGAIN);
         }
@@ -125,7 +153,10 @@ impl FileOps for HostFd {
         true
     }
 
-    fn ioctl(&self, cmd: u32, _arg: u64) -> Result<IoctlResult, Errno> {
+    fn ioctl(&self, cmd: u32, arg: u64) -> Result<IoctlResult, Errno> {
+        if let Some(r) = self.tty.as_ref().and_then(|t| t.ioctl(cmd, arg)) {
+            return r;
+        }
         match cmd {
             // TCGETS, TIOCGWINSZ, FIONREAD
             0x5401 | 0x5413 | 0x541b => {
@@ -149,7 +180,14 @@ impl FileOps for HostFd {
         }
     }
 
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+
     fn ioctl_in(&self, cmd: u32, data: &[u8]) -> Result<u64, Errno> {
+        if let Some(r) = self.tty.as_ref().and_then(|t| t.ioctl_in(cmd, data)) {
+            return r;
+        }
         let mut buf = [0u8; 64];
         let n = data.len().min(64);
         buf[..n].copy_from_slice(&data[..n]);

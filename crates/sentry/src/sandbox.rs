@@ -141,12 +141,16 @@ pub struct ExtraMount {
 }
 
 /// Host fds as the open files of a process started from the host (fd 0, 1, 2, ...).
-fn host_stdio(stdio: Vec<std::os::fd::OwnedFd>) -> Vec<Arc<OpenFile>> {
+fn host_stdio(k: &Arc<Kernel>, stdio: Vec<std::os::fd::OwnedFd>) -> Vec<Arc<OpenFile>> {
     stdio
         .into_iter()
         .enumerate()
         .map(|(i, fd)| {
-            let host = HostFd::from_owned(fd);
+            let tty = crate::fsimpl::hosttty::for_fd(k, std::os::fd::AsFd::as_fd(&fd));
+            let mut host = HostFd::from_owned(fd);
+            if let Some(t) = tty {
+                host = host.with_tty(t);
+            }
             let name = format!("host:[{i}]");
             OpenFile::new_anon(Arc::new(host), O_RDWR, name)
         })
@@ -524,8 +528,15 @@ impl Sandbox {
     pub fn start(&self, prog: Program) -> Result<(), SandboxError> {
         let mut stdio = Vec::new();
         for fd in 0..3 {
-            let host =
+            let mut host =
                 HostFd::new(fd).ok_or_else(|| setup(format!("stdio fd {fd} is not open")))?;
+            let tty = crate::fsimpl::hosttty::for_fd(&self.kernel, host.as_fd());
+            if let Some(t) = tty {
+                if fd == 0 {
+                    let _ = self.kernel.console.set(t.clone());
+                }
+                host = host.with_tty(t);
+            }
             let name = if host.is_tty {
                 "/dev/pts/0".to_string()
             } else {
@@ -572,7 +583,7 @@ impl Sandbox {
             prog.argv,
             prog.envp,
             &prog.cwd,
-            host_stdio(stdio),
+            host_stdio(&self.kernel, stdio),
             prog.creds,
             rlimits,
             prog.attrs,

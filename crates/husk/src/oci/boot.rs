@@ -397,6 +397,65 @@ fn join_cgroup(args: &BootArgs) -> Result<super::cgroup::Joined, String> {
     super::cgroup::join(&super::cgroup::Resources::from_config(&v, &args.id))
 }
 
+/// Signals the host's terminal generates for the console: ^C, ^\\, ^Z, a resize, a
+/// hangup.
+const TERMINAL_SIGNALS: [nix::sys::signal::Signal; 5] = [
+    nix::sys::signal::Signal::SIGINT,
+    nix::sys::signal::Signal::SIGQUIT,
+    nix::sys::signal::Signal::SIGTSTP,
+    nix::sys::signal::Signal::SIGWINCH,
+    nix::sys::signal::Signal::SIGHUP,
+];
+
+/// With a terminal (our stdin is the container's pty, as runc's init gets it), the
+/// Sentry makes it the controlling terminal of a session of its own (the stub
+/// processes have sessions of their own too), so that what the host's line discipline
+/// generates for it (^C typed into `husk run -t` or `podman run -t`, a resize) reaches
+/// us: those signals are blocked here and passed on to the sandbox's foreground
+/// process group by [`forward_terminal_signals`]. Call before any thread starts.
+fn take_console() -> Option<nix::sys::signal::SigSet> {
+    let stdin = std::io::stdin();
+    if !rustix::termios::isatty(&stdin) {
+        return None;
+    }
+    if let Err(e) = rustix::process::setsid() {
+        tracing::debug!("setsid: {e}");
+        return None;
+    }
+    if let Err(e) = rustix::process::ioctl_tiocsctty(&stdin) {
+        tracing::debug!("TIOCSCTTY: {e}");
+        return None;
+    }
+    let mut set = nix::sys::signal::SigSet::empty();
+    for s in TERMINAL_SIGNALS {
+        set.add(s);
+    }
+    set.thread_block().ok()?;
+    Some(set)
+}
+
+/// Passes the terminal's signals on: to the foreground process group of the
+/// sandbox's console (a hangup to its session).
+fn forward_terminal_signals(
+    set: nix::sys::signal::SigSet,
+    kernel: Arc<husk_sentry::kernel::Kernel>,
+) {
+    let spawned = std::thread::Builder::new()
+        .name("terminal".into())
+        .spawn(move || loop {
+            match set.wait() {
+                Ok(nix::sys::signal::Signal::SIGHUP) => kernel.terminal_hangup(),
+                Ok(sig) => {
+                    kernel.terminal_signal(sig as i32);
+                }
+                Err(_) => return,
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::debug!("terminal signal thread: {e}");
+    }
+}
+
 /// Serves the control socket: `status` here, `start` and `kill` before start through
 /// the main thread, `kill` after start straight to the kernel.
 fn serve(
@@ -610,6 +669,8 @@ pub fn run(args: BootArgs) -> i32 {
             }
         }
     }
+    // Before any thread starts (they inherit the mask).
+    let console = take_console();
     let Booted {
         sandbox,
         mut gofer,
@@ -675,7 +736,11 @@ pub fn run(args: BootArgs) -> i32 {
         }
     };
     let prog = program(&ExecRequest::of_config(&cfg));
-    if let Err(e) = sandbox.start(prog) {
+    let started = sandbox.start(prog);
+    if let (Some(sigs), Ok(())) = (console, &started) {
+        forward_terminal_signals(sigs, sandbox.kernel.clone());
+    }
+    if let Err(e) = started {
         let cmd = cfg.args.first().map(String::as_str).unwrap_or_default();
         reply(&conn, &format!("error {cmd}: {e}"));
         drop(conn);

@@ -693,14 +693,14 @@ pub struct Pty {
 
 /// Who is calling: from the kernel state.
 #[derive(Clone, Copy)]
-struct Caller {
-    tid: Tid,
-    tgid: Tid,
-    sid: Tid,
-    pgid: Tid,
+pub(crate) struct Caller {
+    pub tid: Tid,
+    pub tgid: Tid,
+    pub sid: Tid,
+    pub pgid: Tid,
 }
 
-fn caller_in(ks: &KState) -> Option<Caller> {
+pub(crate) fn caller_in(ks: &KState) -> Option<Caller> {
     let (tid, tgid) = CURRENT.with(|c| c.get());
     let p = ks.procs.get(&tgid)?;
     Some(Caller {
@@ -711,14 +711,58 @@ fn caller_in(ks: &KState) -> Option<Caller> {
     })
 }
 
-fn session_alive(ks: &KState, sid: Tid) -> bool {
+pub(crate) fn session_alive(ks: &KState, sid: Tid) -> bool {
     ks.procs
         .values()
         .any(|p| p.sid == sid && p.state == ProcState::Running)
 }
 
-fn kernel_sig(sig: i32) -> SigInfo {
+pub(crate) fn kernel_sig(sig: i32) -> SigInfo {
     SigInfo::user(sig, SI_KERNEL, 0, 0)
+}
+
+/// Job control for a caller of a terminal whose session and foreground group are
+/// `session` and `pgrp` (Linux's __tty_check_change): Ok to go on (not its controlling
+/// terminal, or the caller is in the foreground), EIO, or ERESTARTSYS after signalling
+/// the caller's group with `sig` (SIGTTIN, SIGTTOU).
+pub(crate) fn background_check(
+    k: &Arc<Kernel>,
+    session: Option<Tid>,
+    pgrp: Option<Tid>,
+    detached: &BTreeSet<Tid>,
+    sig: i32,
+) -> Result<(), Errno> {
+    let mut ks = k.lock();
+    let Some(c) = caller_in(&ks) else {
+        return Ok(());
+    };
+    if session != Some(c.sid) || detached.contains(&c.tgid) {
+        return Ok(());
+    }
+    let Some(fg) = pgrp else { return Ok(()) };
+    if fg == c.pgid {
+        return Ok(());
+    }
+    let blocked = ks
+        .threads
+        .get(&c.tid)
+        .is_some_and(|t| t.mask & bit(sig) != 0);
+    let ign = ks
+        .procs
+        .get(&c.tgid)
+        .is_some_and(|p| p.actions[sig as usize].handler == 1);
+    if blocked || ign {
+        return if sig == SIGTTIN {
+            Err(Errno::EIO)
+        } else {
+            Ok(())
+        };
+    }
+    if ks.is_orphaned_pgrp(c.pgid) {
+        return Err(Errno::EIO);
+    }
+    k.send_to_pgrp(&mut ks, c.pgid, kernel_sig(sig));
+    Err(Errno::ERESTARTSYS)
 }
 
 /// Which end a file is.
@@ -749,37 +793,7 @@ impl Pty {
             let st = self.state();
             (st.session, st.pgrp, st.detached.clone())
         };
-        let mut ks = k.lock();
-        let Some(c) = caller_in(&ks) else {
-            return Ok(());
-        };
-        if session != Some(c.sid) || detached.contains(&c.tgid) {
-            return Ok(());
-        }
-        let Some(fg) = pgrp else { return Ok(()) };
-        if fg == c.pgid {
-            return Ok(());
-        }
-        let blocked = ks
-            .threads
-            .get(&c.tid)
-            .is_some_and(|t| t.mask & bit(sig) != 0);
-        let ign = ks
-            .procs
-            .get(&c.tgid)
-            .is_some_and(|p| p.actions[sig as usize].handler == 1);
-        if blocked || ign {
-            return if sig == SIGTTIN {
-                Err(Errno::EIO)
-            } else {
-                Ok(())
-            };
-        }
-        if ks.is_orphaned_pgrp(c.pgid) {
-            return Err(Errno::EIO);
-        }
-        k.send_to_pgrp(&mut ks, c.pgid, kernel_sig(sig));
-        Err(Errno::ERESTARTSYS)
+        background_check(&k, session, pgrp, &detached, sig)
     }
 
     /// Signals the foreground process group.
@@ -1077,6 +1091,9 @@ impl Pty {
             if dp.ctty_of(c.sid, c.tgid).is_some() {
                 return Err(Errno::EPERM);
             }
+        }
+        if crate::fsimpl::hosttty::ctty_of(&k, c.sid, c.tgid).is_some() {
+            return Err(Errno::EPERM);
         }
         let mut st = self.state();
         if st.hung_up {
@@ -1581,6 +1598,11 @@ impl DevPts {
         lock(&self.ptys).get(&index).and_then(|w| w.upgrade())
     }
 
+    /// Whether session `sid` (process `tgid` of it) has a pty as controlling terminal.
+    pub(crate) fn has_ctty(&self, sid: Tid, tgid: Tid) -> bool {
+        self.ctty_of(sid, tgid).is_some()
+    }
+
     /// The controlling terminal of process `tgid` in session `sid`.
     fn ctty_of(&self, sid: Tid, tgid: Tid) -> Option<Arc<Pty>> {
         let all: Vec<Arc<Pty>> = lock(&self.ptys)
@@ -1878,8 +1900,16 @@ impl Inode for TtyInode {
             .and_then(|w| w.upgrade())
             .ok_or(Errno::ENXIO)?;
         let c = caller_in(&k.lock()).ok_or(Errno::ENXIO)?;
-        let pty = dp.ctty_of(c.sid, c.tgid).ok_or(Errno::ENXIO)?;
-        Ok(Arc::new(PtySlave::new(pty, flags)?))
+        match dp.ctty_of(c.sid, c.tgid) {
+            Some(pty) => Ok(Arc::new(PtySlave::new(pty, flags)?)),
+            // A terminal from the host: a new file on it.
+            None => {
+                let tty = crate::fsimpl::hosttty::ctty_of(&k, c.sid, c.tgid).ok_or(Errno::ENXIO)?;
+                let host = crate::host::HostFd::new(std::os::fd::AsRawFd::as_raw_fd(&tty.fd()))
+                    .ok_or(Errno::EMFILE)?;
+                Ok(Arc::new(host.with_tty(tty)))
+            }
+        }
     }
     fn as_any(&self) -> &dyn Any {
         self

@@ -4,6 +4,7 @@ pub mod cgroupfs;
 pub mod devpts;
 pub mod events;
 pub mod goferfs;
+pub mod hosttty;
 pub mod inotify;
 pub mod memfs;
 pub mod pipe;

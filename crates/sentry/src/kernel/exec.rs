@@ -175,6 +175,14 @@ fn launch(
             },
         )?;
     set_exe(&vfs, &fsctx, &mm, &img.exe);
+    // A terminal as stdin becomes the new session's controlling terminal (runc's
+    // setsid + TIOCSCTTY for process.terminal).
+    let ctty = stdio.first().and_then(|f| {
+        f.ops
+            .as_any()
+            .and_then(|a| a.downcast_ref::<crate::host::HostFd>())
+            .and_then(|h| h.tty().cloned())
+    });
     let files = Arc::new(FdTable::default());
     for (i, f) in stdio.into_iter().enumerate() {
         files.insert_at(i as i32, f, false);
@@ -258,6 +266,9 @@ fn launch(
     );
     if external {
         st.external.insert(tid, None);
+    }
+    if let Some(t) = ctty {
+        t.attach(&st, tid);
     }
     drop(st);
     match task.spawn() {

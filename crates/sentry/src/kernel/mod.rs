@@ -528,6 +528,11 @@ pub struct Kernel {
     unimplemented_logged: Mutex<HashSet<u32>>,
     /// Pseudo-terminals (devpts), for the controlling terminal of exiting session leaders.
     pub ttys: std::sync::OnceLock<Arc<crate::fsimpl::devpts::DevPts>>,
+    /// Host terminals the sandbox holds fds on (their job control: fsimpl::hosttty).
+    pub host_ttys: Mutex<Vec<std::sync::Weak<crate::fsimpl::hosttty::HostTty>>>,
+    /// The terminal of the first process's stdio, if it has one: where the signals the
+    /// host's terminal generates go ([`Kernel::terminal_signal`]).
+    pub console: std::sync::OnceLock<Arc<crate::fsimpl::hosttty::HostTty>>,
     done: Condvar,
     /// Set while the sandbox is paused: no task returns to application code.
     frozen: std::sync::atomic::AtomicBool,
@@ -620,6 +625,8 @@ impl Kernel {
             },
             unimplemented_logged: Mutex::new(HashSet::new()),
             ttys: std::sync::OnceLock::new(),
+            host_ttys: Mutex::new(Vec::new()),
+            console: std::sync::OnceLock::new(),
             done: Condvar::new(),
             live_tasks: std::sync::atomic::AtomicUsize::new(0),
             frozen: std::sync::atomic::AtomicBool::new(false),
@@ -976,7 +983,21 @@ impl Kernel {
         self.notify_done();
     }
 
-    /// Delivers a signal from the host (Ctrl-C to `husk do`) to init.
+    /// A signal the host's terminal generated for the sandbox's console (^C, ^\, ^Z,
+    /// a resize): it goes to the console's foreground process group, as Linux's line
+    /// discipline sends it. False if there is no console with one.
+    pub fn terminal_signal(&self, sig: i32) -> bool {
+        self.console.get().is_some_and(|t| t.signal_foreground(sig))
+    }
+
+    /// The host hung the console up (its master side closed).
+    pub fn terminal_hangup(&self) {
+        if let Some(t) = self.console.get() {
+            t.hangup();
+        }
+    }
+
+    /// Delivers a signal from the host (`husk kill`, a signal to `husk do`) to init.
     pub fn host_signal(&self, sig: i32) {
         let mut st = self.lock();
         if st.init_status.is_some() {

@@ -943,6 +943,7 @@ impl TaskCtx {
             if let Some(ttys) = self.k.ttys.get() {
                 ttys.session_leader_exit(&self.k, st, tgid);
             }
+            crate::fsimpl::hosttty::session_leader_exit(&self.k, st, tgid);
         }
         if tgid == 1 {
             self.k.init_exit(st, status);

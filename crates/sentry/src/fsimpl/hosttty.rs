@@ -1,0 +1,333 @@
+//! Job control for host terminals: a terminal the sandbox was given from the host (the
+//! console of `husk run -t`, podman's `-t`, the caller's terminal under `husk do`, an
+//! `exec -t` pty) is read and written through the host, but its session and foreground
+//! process group are the sandbox's own, kept here, as gVisor's host TTY does. A process
+//! started from the host with such a terminal as stdin gets it as its controlling
+//! terminal (runc's setsid + TIOCSCTTY); then TIOCGPGRP, TIOCSPGRP, TIOCGSID, TIOCSCTTY,
+//! TIOCNOTTY, background reads (SIGTTIN) and termios changes (SIGTTOU) behave as on
+//! Linux, and the signals the host's line discipline generates for it (^C, ^\, ^Z, a
+//! resize), which reach the Sentry, go to its foreground group
+//! ([`crate::kernel::Kernel::terminal_signal`]).
+
+use crate::fsimpl::devpts::{background_check, caller_in, kernel_sig, session_alive};
+use crate::kernel::{KState, Kernel, ProcState, Tid, CURRENT};
+use crate::vfs::IoctlResult;
+use husk_abi::Errno;
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+const TIOCSCTTY: u32 = 0x540E;
+const TIOCGPGRP: u32 = 0x540F;
+const TIOCSPGRP: u32 = 0x5410;
+const TIOCNOTTY: u32 = 0x5422;
+const TIOCGSID: u32 = 0x5429;
+const TCSETS: u32 = 0x5402;
+const TCSETSF: u32 = 0x5404;
+const SIGHUP: i32 = 1;
+const SIGTTIN: i32 = 21;
+const SIGTTOU: i32 = 22;
+const SIGCONT: i32 = 18;
+
+#[derive(Default)]
+struct JobState {
+    /// The session whose controlling terminal this is.
+    session: Option<Tid>,
+    /// Its foreground process group.
+    pgrp: Option<Tid>,
+    /// Processes of the session that gave the terminal up (TIOCNOTTY, not the leader).
+    detached: BTreeSet<Tid>,
+}
+
+/// One host terminal (all the sandbox's fds on it share this).
+pub struct HostTty {
+    /// The terminal's device number on the host.
+    rdev: u64,
+    /// A dup of one of its fds: what /dev/tty opens.
+    fd: OwnedFd,
+    kernel: Weak<Kernel>,
+    st: Mutex<JobState>,
+}
+
+/// The job-control state of the host terminal `fd` is on (shared by every fd on the
+/// same terminal); None if it is not a terminal.
+pub fn for_fd(k: &Arc<Kernel>, fd: BorrowedFd<'_>) -> Option<Arc<HostTty>> {
+    if !rustix::termios::isatty(fd) {
+        return None;
+    }
+    let rdev = rustix::fs::fstat(fd).ok()?.st_rdev;
+    let mut all = lock(&k.host_ttys);
+    all.retain(|w| w.strong_count() > 0);
+    if let Some(t) = all
+        .iter()
+        .filter_map(Weak::upgrade)
+        .find(|t| t.rdev == rdev)
+    {
+        return Some(t);
+    }
+    let dup = rustix::io::fcntl_dupfd_cloexec(fd, 10).ok()?;
+    let t = Arc::new(HostTty {
+        rdev,
+        fd: dup,
+        kernel: Arc::downgrade(k),
+        st: Mutex::new(JobState::default()),
+    });
+    all.push(Arc::downgrade(&t));
+    Some(t)
+}
+
+/// The host terminal that is the controlling terminal of process `tgid` of session
+/// `sid` (for /dev/tty).
+pub fn ctty_of(k: &Kernel, sid: Tid, tgid: Tid) -> Option<Arc<HostTty>> {
+    let all: Vec<Arc<HostTty>> = lock(&k.host_ttys)
+        .iter()
+        .filter_map(Weak::upgrade)
+        .collect();
+    all.into_iter().find(|t| {
+        let st = t.state();
+        st.session == Some(sid) && !st.detached.contains(&tgid)
+    })
+}
+
+/// Session leader `sid` exited (kernel lock held): a host terminal it controlled loses
+/// its session and the foreground group gets SIGHUP, as from a pty's.
+pub fn session_leader_exit(k: &Kernel, ks: &mut KState, sid: Tid) {
+    let all: Vec<Arc<HostTty>> = lock(&k.host_ttys)
+        .iter()
+        .filter_map(Weak::upgrade)
+        .collect();
+    for t in all {
+        let pgrp = {
+            let mut st = t.state();
+            if st.session != Some(sid) {
+                continue;
+            }
+            st.session = None;
+            st.detached.clear();
+            st.pgrp.take()
+        };
+        if let Some(pg) = pgrp {
+            k.send_to_pgrp(ks, pg, kernel_sig(SIGHUP));
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl HostTty {
+    fn state(&self) -> MutexGuard<'_, JobState> {
+        lock(&self.st)
+    }
+
+    /// An fd on the terminal, for a new open file (/dev/tty).
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+
+    /// Makes this the controlling terminal of the new session `sid` (a process started
+    /// from the host with the terminal as its stdin), with `sid` in the foreground,
+    /// unless a live session already has it. Kernel lock held.
+    pub fn attach(&self, ks: &KState, sid: Tid) {
+        let mut st = self.state();
+        if let Some(s) = st.session {
+            if s != sid && session_alive(ks, s) {
+                return;
+            }
+        }
+        st.session = Some(sid);
+        st.pgrp = Some(sid);
+        st.detached.clear();
+    }
+
+    /// Job control for the calling task (see [`background_check`]).
+    pub fn job_check(&self, sig: i32) -> Result<(), Errno> {
+        let Some(k) = self.kernel.upgrade() else {
+            return Ok(());
+        };
+        let (session, pgrp, detached) = {
+            let st = self.state();
+            (st.session, st.pgrp, st.detached.clone())
+        };
+        background_check(&k, session, pgrp, &detached, sig)
+    }
+
+    /// A background read: Ok, EIO or ERESTARTSYS (SIGTTIN sent).
+    pub fn read_check(&self) -> Result<(), Errno> {
+        self.job_check(SIGTTIN)
+    }
+
+    /// Signals its foreground process group with `sig` as the terminal would (^C, ^\,
+    /// ^Z, a resize); false if it has none.
+    pub fn signal_foreground(&self, sig: i32) -> bool {
+        let Some(k) = self.kernel.upgrade() else {
+            return false;
+        };
+        let Some(pg) = self.state().pgrp else {
+            return false;
+        };
+        let mut ks = k.lock();
+        k.send_to_pgrp(&mut ks, pg, kernel_sig(sig))
+    }
+
+    /// The host hung the terminal up (its master closed): the controlling process gets
+    /// SIGHUP and SIGCONT, the foreground group SIGHUP, and the session loses it.
+    pub fn hangup(&self) {
+        let Some(k) = self.kernel.upgrade() else {
+            return;
+        };
+        let (session, pgrp) = {
+            let mut st = self.state();
+            st.detached.clear();
+            (st.session.take(), st.pgrp.take())
+        };
+        let mut ks = k.lock();
+        if let Some(sid) = session {
+            if ks
+                .procs
+                .get(&sid)
+                .is_some_and(|p| p.sid == sid && p.state == ProcState::Running)
+            {
+                k.send_to_process(&mut ks, sid, kernel_sig(SIGHUP));
+                k.send_to_process(&mut ks, sid, kernel_sig(SIGCONT));
+            }
+        }
+        if let Some(pg) = pgrp {
+            k.send_to_pgrp(&mut ks, pg, kernel_sig(SIGHUP));
+        }
+    }
+
+    /// The job-control ioctls; None for those the host terminal answers (termios
+    /// changes, after the background check).
+    pub fn ioctl(&self, cmd: u32, arg: u64) -> Option<Result<IoctlResult, Errno>> {
+        let int = |v: i32| IoctlResult::Out(v.to_le_bytes().to_vec());
+        match cmd {
+            TCSETS..=TCSETSF => self.job_check(SIGTTOU).err().map(Err),
+            TIOCGPGRP | TIOCGSID => Some(self.get_ids(cmd == TIOCGSID).map(int)),
+            TIOCSPGRP => Some(match self.job_check(SIGTTOU) {
+                Err(Errno::EIO) => Err(Errno::ENOTTY),
+                Err(e) => Err(e),
+                Ok(()) => Ok(IoctlResult::NeedIn(4)),
+            }),
+            TIOCSCTTY => Some(self.set_ctty(arg == 1).map(IoctlResult::Value)),
+            TIOCNOTTY => Some(self.notty().map(IoctlResult::Value)),
+            _ => None,
+        }
+    }
+
+    /// The second half of TIOCSPGRP; None for other ioctls.
+    pub fn ioctl_in(&self, cmd: u32, data: &[u8]) -> Option<Result<u64, Errno>> {
+        (cmd == TIOCSPGRP).then(|| self.set_pgrp(data))
+    }
+
+    /// TIOCGPGRP (the foreground group) or TIOCGSID, as the caller's PID namespace
+    /// sees them; ENOTTY unless this is the caller's controlling terminal.
+    fn get_ids(&self, sid: bool) -> Result<i32, Errno> {
+        let k = self.kernel.upgrade().ok_or(Errno::ENOTTY)?;
+        let ks = k.lock();
+        let c = caller_in(&ks).ok_or(Errno::ENOTTY)?;
+        let st = self.state();
+        if st.session != Some(c.sid) || st.detached.contains(&c.tgid) {
+            return Err(Errno::ENOTTY);
+        }
+        let id = if sid { st.session } else { st.pgrp }.unwrap_or(0);
+        Ok(ks.procs.get(&c.tgid).map_or(id, |p| p.pidns.local(id)))
+    }
+
+    fn set_pgrp(&self, data: &[u8]) -> Result<u64, Errno> {
+        let pg = i32::from_le_bytes(
+            data.get(..4)
+                .and_then(|b| b.try_into().ok())
+                .ok_or(Errno::EFAULT)?,
+        );
+        let k = self.kernel.upgrade().ok_or(Errno::ENOTTY)?;
+        let ks = k.lock();
+        let c = caller_in(&ks).ok_or(Errno::ENOTTY)?;
+        let mut st = self.state();
+        if st.session != Some(c.sid) || st.detached.contains(&c.tgid) {
+            return Err(Errno::ENOTTY);
+        }
+        if pg < 0 {
+            return Err(Errno::EINVAL);
+        }
+        // A group of the caller's PID namespace, in the caller's session.
+        let (_, tgid) = CURRENT.with(|c| c.get());
+        let pg = match ks.procs.get(&tgid) {
+            Some(p) => p.pidns.global(pg).ok_or(Errno::ESRCH)?,
+            None => pg,
+        };
+        let member = ks
+            .procs
+            .values()
+            .find(|p| p.pgid == pg && p.state == ProcState::Running)
+            .ok_or(Errno::ESRCH)?;
+        if member.sid != c.sid {
+            return Err(Errno::EPERM);
+        }
+        st.pgrp = Some(pg);
+        Ok(0)
+    }
+
+    /// TIOCSCTTY: a session leader without a controlling terminal takes this one
+    /// (from another session only with `steal` and CAP_SYS_ADMIN).
+    fn set_ctty(&self, steal: bool) -> Result<u64, Errno> {
+        let k = self.kernel.upgrade().ok_or(Errno::EPERM)?;
+        let ks = k.lock();
+        let c = caller_in(&ks).ok_or(Errno::EPERM)?;
+        let mut st = self.state();
+        if st.session == Some(c.sid) && !st.detached.contains(&c.tgid) {
+            return Ok(0);
+        }
+        if c.sid != c.tgid {
+            return Err(Errno::EPERM);
+        }
+        let has_other = k.ttys.get().is_some_and(|d| d.has_ctty(c.sid, c.tgid))
+            || lock(&k.host_ttys)
+                .iter()
+                .filter_map(Weak::upgrade)
+                .any(|t| !std::ptr::eq(&*t, self) && t.state().session == Some(c.sid));
+        if has_other {
+            return Err(Errno::EPERM);
+        }
+        if let Some(s) = st.session {
+            let admin = ks
+                .procs
+                .get(&c.tgid)
+                .is_some_and(|p| p.creds.capable_init(crate::kernel::caps::CAP_SYS_ADMIN));
+            if s != c.sid && session_alive(&ks, s) && !(steal && admin) {
+                return Err(Errno::EPERM);
+            }
+        }
+        st.session = Some(c.sid);
+        st.pgrp = Some(c.pgid);
+        st.detached.clear();
+        Ok(0)
+    }
+
+    /// TIOCNOTTY: the session leader gives the terminal up (its foreground group gets
+    /// SIGHUP and SIGCONT); another process of the session only detaches itself.
+    fn notty(&self) -> Result<u64, Errno> {
+        let k = self.kernel.upgrade().ok_or(Errno::ENOTTY)?;
+        let mut ks = k.lock();
+        let c = caller_in(&ks).ok_or(Errno::ENOTTY)?;
+        let pgrp = {
+            let mut st = self.state();
+            if st.session != Some(c.sid) || st.detached.contains(&c.tgid) {
+                return Err(Errno::ENOTTY);
+            }
+            if c.sid != c.tgid {
+                st.detached.insert(c.tgid);
+                return Ok(0);
+            }
+            st.session = None;
+            st.detached.clear();
+            st.pgrp.take()
+        };
+        if let Some(pg) = pgrp {
+            k.send_to_pgrp(&mut ks, pg, kernel_sig(SIGHUP));
+            k.send_to_pgrp(&mut ks, pg, kernel_sig(SIGCONT));
+        }
+        Ok(0)
+    }
+}
