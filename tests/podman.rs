@@ -380,6 +380,80 @@ fn terminal() {
     assert_eq!(r, ("tty\r\n".to_string(), 5));
 }
 
+/// ^C typed into `podman run -it` and `podman exec -it` interrupts the shell's
+/// foreground job, as with runc (the terminal's signals reach the container's
+/// foreground process group).
+#[test]
+fn interrupt_on_the_terminal() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("script(1) not installed: skipped");
+        return;
+    }
+    let Some((p, _g)) = Podman::new("intr") else {
+        return;
+    };
+    // The podman command line as script(1) runs it (same store, same limits).
+    let d = |s: &str| p.dir.join(s).to_string_lossy().into_owned();
+    let conf = p.dir.join("containers.conf");
+    let env = if conf.exists() {
+        format!("CONTAINERS_CONF={} ", conf.display())
+    } else {
+        String::new()
+    };
+    let podman = format!(
+        "{env}podman --root {} --runroot {} --tmpdir {} --storage-driver vfs \
+         --cgroup-manager cgroupfs --events-backend file",
+        d("store"),
+        d("run"),
+        d("tmp")
+    );
+    let steps = "sleep 3; printf 'sleep 30\\n'; sleep 2; printf '\\003'; sleep 1; \
+        printf 'echo after $?\\nexit 7\\n'; sleep 1";
+    let interact = |cmd: &str| -> String {
+        let pipeline = format!("({steps}) | script -qec \"{cmd}; echo rc=\\$?\" /dev/null");
+        let child = Command::new("sh")
+            .args(["-c", &pipeline])
+            .env("SHELL", "/bin/bash")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("script");
+        let out = wait_output(child, TIMEOUT).expect("script");
+        // What the shell printed from the first command on (podman may print its
+        // own lines first).
+        let all = String::from_utf8_lossy(&out.stdout).into_owned();
+        all.find("sleep 30")
+            .map_or(all.clone(), |i| all[i..].to_string())
+    };
+    let ulimits = ULIMITS.join(" ");
+    let r = same("run -it", |rt| {
+        interact(&format!(
+            "{podman} --runtime {rt} run --rm -it {ulimits} {} sh -i",
+            p.image
+        ))
+    });
+    assert!(
+        r.contains("after 130\r\n") && r.ends_with("rc=7\r\n"),
+        "{r:?}"
+    );
+    let r = same("exec -it", |rt| {
+        let mut args = vec!["--runtime", rt, "run", "-d"];
+        args.extend(ULIMITS);
+        args.extend([p.image.as_str(), "sleep", "1000"]);
+        let out = p.podman(&args);
+        assert!(out.status.success(), "{rt}: run -d: {}", text(&out.stderr));
+        let id = text(&out.stdout).trim().to_string();
+        let r = interact(&format!("{podman} exec -it {id} sh -i"));
+        let _ = p.podman(&["rm", "-f", "-t", "0", &id]);
+        r
+    });
+    assert!(
+        r.contains("after 130\r\n") && r.ends_with("rc=7\r\n"),
+        "{r:?}"
+    );
+}
+
 /// Whether a memory limit can be set here (cgroup v2 with the memory controller, or
 /// a v1 memory hierarchy).
 fn memory_cgroup() -> bool {

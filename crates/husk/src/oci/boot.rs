@@ -516,14 +516,25 @@ fn serve(
             continue;
         }
         drop(fds);
-        // `signal PID SIG`: a signal `husk exec` forwards to the process it started.
-        if let Some(rest) = line.strip_prefix("signal ") {
+        // `signal PID SIG`: a signal `husk exec` forwards to the process it started;
+        // `tty-signal PID SIG`: one the host's terminal generated on its pty (for the
+        // terminal's foreground group).
+        let signal = line
+            .strip_prefix("signal ")
+            .map(|r| (r, false))
+            .or_else(|| line.strip_prefix("tty-signal ").map(|r| (r, true)));
+        if let Some((rest, from_tty)) = signal {
             let mut w = rest.split_whitespace().map(|x| x.parse::<i32>());
             match (w.next(), w.next(), now) {
                 (Some(Ok(pid)), Some(Ok(sig)), Phase::Running | Phase::Paused)
                     if (1..=64).contains(&sig) =>
                 {
-                    if kernel.host_signal_to(pid, sig) {
+                    let sent = if from_tty {
+                        kernel.terminal_signal_of(pid, sig)
+                    } else {
+                        kernel.host_signal_to(pid, sig)
+                    };
+                    if sent {
                         reply(&conn, "ok");
                     } else {
                         reply(&conn, "error no such process");

@@ -289,12 +289,16 @@ fn exec_inner(g: &Global, args: ExecArgs) -> Res<i32> {
     if let (Some(sock), Some(p)) = (&console, &pty) {
         super::tty::send_master(sock, &p.master)?;
     }
+    let slave = pty.as_ref().and_then(|p| p.slave.try_clone().ok());
     let master = pty.filter(|_| relay_tty).map(|p| p.master);
     if args.detach {
-        return detach(&args, control, pid, &mut lines);
+        return detach(&args, control, pid, slave, &mut lines);
     }
     if let Some(pf) = &args.pid_file {
         state::write_atomic(pf, pid.to_string().as_bytes())?;
+    }
+    if let Some(s) = &slave {
+        super::tty::signal_helper(&control, pid, s);
     }
     // Before the relay's threads start, so that they inherit the blocked signals.
     forward_signals(
@@ -330,6 +334,7 @@ fn detach(
     args: &ExecArgs,
     control: state::ControlSocket,
     pid: i32,
+    slave: Option<OwnedFd>,
     lines: &mut impl Iterator<Item = std::io::Result<String>>,
 ) -> Res<i32> {
     let single = std::fs::read_dir("/proc/self/task").is_ok_and(|d| d.count() == 1);
@@ -349,6 +354,9 @@ fn detach(
             // The process has its own copies of our stdio: let the caller see EOF
             // when it closes them, not when we exit.
             crate::hostfd::null_stdio();
+            if let Some(s) = &slave {
+                super::tty::signal_helper(&control, pid, s);
+            }
             forward_signals(control, pid, None);
             let code = match lines.next() {
                 Some(Ok(l)) => l

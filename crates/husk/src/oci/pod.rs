@@ -18,7 +18,7 @@
 //!
 //! In the sandbox process, [`serve_create`] makes the container and [`serve_in`] answers
 //! the relayed requests (`status`, `start`, `kill N`, `exec JSON`, `signal PID SIG`,
-//! `ps`); pause and resume apply to whole sandboxes only.
+//! `tty-signal PID SIG`, `ps`); pause and resume apply to whole sandboxes only.
 
 use super::boot::{self, ExecRequest, Phase};
 use super::config::{Config, MountKind};
@@ -401,6 +401,11 @@ fn join(args: &BootArgs, gofers: &mut Vec<Child>) -> Result<Joined, String> {
     // the stand-in keeps none (still single-threaded, so this covers its threads).
     rustix::thread::set_no_new_privs(true).map_err(|e| format!("no_new_privs: {e}"))?;
     crate::confine::drop_capabilities()?;
+    // With a terminal, what its line discipline generates goes to the container's
+    // foreground group (see tty::signal_helper; 0: the container's first process).
+    if rustix::termios::isatty(&stdin) {
+        super::tty::signal_helper(&own, 0, &stdin);
+    }
     // Signals sent to the stand-in go to the container's first process (as to runc's
     // container init); blocked before any thread starts.
     forward_signals(sandbox_dir, &args.id);
@@ -669,12 +674,29 @@ pub fn serve_in(
     drop(fds);
     let kernel = &sandbox.kernel;
     let init = *m.init.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(rest) = line.strip_prefix("signal ") {
+    let signal = line
+        .strip_prefix("signal ")
+        .map(|r| (r, false))
+        .or_else(|| line.strip_prefix("tty-signal ").map(|r| (r, true)));
+    if let Some((rest, from_tty)) = signal {
         let mut w = rest.split_whitespace().map(|x| x.parse::<i32>());
+        let send = |g: i32, sig: i32| {
+            if from_tty {
+                kernel.terminal_signal_of(g, sig)
+            } else {
+                kernel.host_signal_to(g, sig)
+            }
+        };
         return match (w.next(), w.next(), now) {
             (Some(Ok(pid)), Some(Ok(sig)), Phase::Running) if (1..=64).contains(&sig) => {
-                match m.container.global_pid(pid) {
-                    Some(g) if kernel.host_signal_to(g, sig) => boot::reply(&conn, "ok"),
+                // 0: the container's first process (its terminal's signals).
+                let g = if pid == 0 {
+                    init
+                } else {
+                    m.container.global_pid(pid)
+                };
+                match g {
+                    Some(g) if send(g, sig) => boot::reply(&conn, "ok"),
                     _ => boot::reply(&conn, "error no such process"),
                 }
             }

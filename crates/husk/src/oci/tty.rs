@@ -327,3 +327,70 @@ fn spawn_copy(
             }
         })
 }
+
+/// Signals the host's terminal generates for a pty (^C, ^\, ^Z, a resize, a hangup).
+const TERMINAL_SIGNALS: [nix::sys::signal::Signal; 5] = [
+    nix::sys::signal::Signal::SIGINT,
+    nix::sys::signal::Signal::SIGQUIT,
+    nix::sys::signal::Signal::SIGTSTP,
+    nix::sys::signal::Signal::SIGWINCH,
+    nix::sys::signal::Signal::SIGHUP,
+];
+
+/// What the host's line discipline generates for a pty goes to the processes that
+/// have it as controlling terminal; for a pty the sandbox holds (an `exec -t`, a pod
+/// container's terminal) that is a small helper forked here: a session of its own
+/// with `tty` as its controlling terminal, which passes each such signal to the
+/// sandbox as `tty-signal PID SIG` on `control` (for the foreground group of the
+/// terminal of process PID, the container's first process if 0). It ends with us
+/// (PR_SET_PDEATHSIG) or after a hangup. Call while single-threaded.
+pub fn signal_helper(control: &super::state::ControlSocket, pid: i32, tty: &OwnedFd) {
+    let single = std::fs::read_dir("/proc/self/task").is_ok_and(|d| d.count() == 1);
+    if !single {
+        tracing::debug!("terminal signal helper: not single-threaded");
+        return;
+    }
+    let parent = rustix::process::getpid();
+    // SAFETY: the process is single-threaded (checked above), so the child may run
+    // arbitrary code after fork.
+    match unsafe { nix::unistd::fork() } {
+        Ok(nix::unistd::ForkResult::Child) => {
+            run_signal_helper(&control.path, pid, tty, parent);
+            std::process::exit(0)
+        }
+        Ok(nix::unistd::ForkResult::Parent { .. }) => {}
+        Err(e) => tracing::debug!("terminal signal helper: fork: {e}"),
+    }
+}
+
+fn run_signal_helper(control: &Path, pid: i32, tty: &OwnedFd, parent: rustix::process::Pid) {
+    use std::io::{BufRead, Write};
+    let death = rustix::process::Signal::KILL;
+    if rustix::process::set_parent_process_death_signal(Some(death)).is_err()
+        || rustix::process::getppid() != Some(parent)
+    {
+        return;
+    }
+    crate::hostfd::null_stdio();
+    let mut set = nix::sys::signal::SigSet::empty();
+    for s in TERMINAL_SIGNALS {
+        set.add(s);
+    }
+    if set.thread_block().is_err()
+        || rustix::process::setsid().is_err()
+        || rustix::process::ioctl_tiocsctty(tty).is_err()
+    {
+        return;
+    }
+    loop {
+        let Ok(sig) = set.wait() else { return };
+        if let Ok(conn) = UnixStream::connect(control) {
+            let _ = (&conn).write_all(format!("tty-signal {pid} {}\n", sig as i32).as_bytes());
+            let mut answer = String::new();
+            let _ = std::io::BufReader::new(&conn).read_line(&mut answer);
+        }
+        if sig == nix::sys::signal::Signal::SIGHUP {
+            return;
+        }
+    }
+}

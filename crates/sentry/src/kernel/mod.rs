@@ -990,6 +990,28 @@ impl Kernel {
         self.console.get().is_some_and(|t| t.signal_foreground(sig))
     }
 
+    /// A signal the host's terminal generated for a terminal the sandbox holds (an
+    /// `exec -t` pty): it goes to the foreground process group of the terminal that
+    /// controls process `tgid`'s session (SIGHUP hangs it up). False if there is none.
+    pub fn terminal_signal_of(&self, tgid: Tid, sig: i32) -> bool {
+        let sid = {
+            let st = self.lock();
+            match st.procs.get(&tgid) {
+                Some(p) if p.state == ProcState::Running => p.sid,
+                _ => return false,
+            }
+        };
+        let Some(t) = crate::fsimpl::hosttty::ctty_of(self, sid, tgid) else {
+            return false;
+        };
+        if sig == SIGHUP {
+            t.hangup();
+            true
+        } else {
+            t.signal_foreground(sig)
+        }
+    }
+
     /// The host hung the console up (its master side closed).
     pub fn terminal_hangup(&self) {
         if let Some(t) = self.console.get() {
