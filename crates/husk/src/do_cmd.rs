@@ -8,6 +8,7 @@ use nix::sys::signal::{SigSet, Signal};
 use rustix::net::{socketpair, AddressFamily, SocketFlags, SocketType};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::io::AsRawFd;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 
 /// Signals `husk do` forwards to the sandbox's first process.
@@ -60,6 +61,9 @@ pub(crate) fn start_gofer(root: &std::path::Path) -> Result<(Child, rustix::fd::
         .arg("--fd")
         .arg(theirs.as_raw_fd().to_string())
         .stdin(Stdio::null())
+        // A process group of its own: a ^C typed into a terminal the sandbox shares
+        // (husk do) or owns (the console) is the application's, not the gofer's.
+        .process_group(0)
         .spawn()
         .map_err(|e| format!("cannot start the gofer: {e}"))?;
     drop(theirs);

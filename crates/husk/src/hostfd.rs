@@ -62,3 +62,42 @@ pub fn null_stdio() {
         }
     }
 }
+
+/// In a forked helper that never returns (it ends with `std::process::exit`): keeps
+/// fds 0-2 and those in `keep`, moved to 3, 4, ... in order, and closes every other fd
+/// it inherited, so that it holds nothing of its parent's open (sockets, pipes, a pty's
+/// master). Returns the new numbers.
+pub fn close_inherited_except(keep: &[i32]) -> Option<Vec<i32>> {
+    let first = 3 + keep.len() as i32;
+    let mut moved = Vec::new();
+    for &fd in keep {
+        // SAFETY: F_DUPFD on an fd of ours gives a new fd at or above `first`, above
+        // the numbers the kept fds move to.
+        let d = unsafe { libc::fcntl(fd, libc::F_DUPFD, first) };
+        if d < 0 {
+            return None;
+        }
+        moved.push(d);
+    }
+    let mut kept = Vec::new();
+    for (i, &d) in moved.iter().enumerate() {
+        let want = 3 + i as i32;
+        // SAFETY: dup2 onto fd `want` (replacing whatever it was): the helper never
+        // returns, so no owner of the old fd closes it later.
+        if unsafe { libc::dup2(d, want) } < 0 {
+            return None;
+        }
+        kept.push(want);
+    }
+    // SAFETY: close_range on the fds above the kept ones, for the same reason: their
+    // owners in this forked copy are never dropped.
+    unsafe { libc::syscall(libc::SYS_close_range, first as u32, u32::MAX, 0u32) };
+    Some(kept)
+}
+
+/// TIOCSCTTY on fd `fd` (a number [`close_inherited_except`] returned).
+pub fn make_controlling_terminal(fd: i32) -> bool {
+    // SAFETY: borrowing the raw fd only for the ioctl; it stays open.
+    let tty = unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) };
+    rustix::process::ioctl_tiocsctty(tty).is_ok()
+}

@@ -244,6 +244,16 @@ mod tests {
     }
 
     #[test]
+    fn the_sentry_ioctls_only_on_terminal_state() {
+        // TIOCSTI, TIOCSPGRP, TIOCSCTTY, FIONBIO... on a host terminal would reach the
+        // caller's session: only the termios, window size and FIONREAD requests pass.
+        let allowed = parse(SENTRY_POLICY).expect("policy parses");
+        let ioctls: Vec<&Allowed> = allowed.iter().filter(|a| a.name == "ioctl").collect();
+        assert_eq!(ioctls.len(), 7, "one line per request");
+        assert!(ioctls.iter().all(|a| a.conds.len() == 1), "every ioctl names its request");
+    }
+
+    #[test]
     fn bad_policies_are_refused() {
         assert!(parse("read").is_err(), "missing reason");
         assert!(parse("nosuchcall because").is_err(), "unknown name");

@@ -178,16 +178,18 @@ pub(crate) fn read_request(conn: &UnixStream) -> Option<(String, Vec<OwnedFd>)> 
     let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(MAX_FDS))];
     let mut anc = RecvAncillaryBuffer::new(&mut space);
     let mut buf = vec![0u8; 4096];
-    // One request at a time is served: a client that connects and sends nothing must
-    // not hold up the others for long.
+    // One request at a time is served: a client that does not send its request line
+    // within 5 s (at all, or byte by byte) must not hold up the others for longer.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     let readable = || {
         use rustix::event::{poll, PollFd, PollFlags, Timespec};
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
         let limit = Timespec {
-            tv_sec: 5,
-            tv_nsec: 0,
+            tv_sec: left.as_secs() as i64,
+            tv_nsec: i64::from(left.subsec_nanos()),
         };
         let mut fds = [PollFd::new(conn, PollFlags::IN)];
-        matches!(poll(&mut fds, Some(&limit)), Ok(n) if n > 0)
+        !left.is_zero() && matches!(poll(&mut fds, Some(&limit)), Ok(n) if n > 0)
     };
     if !readable() {
         return None;
@@ -418,19 +420,19 @@ fn take_console() -> Option<nix::sys::signal::SigSet> {
     if !rustix::termios::isatty(&stdin) {
         return None;
     }
-    if let Err(e) = rustix::process::setsid() {
-        tracing::debug!("setsid: {e}");
-        return None;
-    }
-    if let Err(e) = rustix::process::ioctl_tiocsctty(&stdin) {
-        tracing::debug!("TIOCSCTTY: {e}");
-        return None;
-    }
+    // Blocked first: from the moment the terminal is ours its signals are for the
+    // sandbox, never for a default action here.
     let mut set = nix::sys::signal::SigSet::empty();
     for s in TERMINAL_SIGNALS {
         set.add(s);
     }
     set.thread_block().ok()?;
+    let taken = rustix::process::setsid().and_then(|_| rustix::process::ioctl_tiocsctty(&stdin));
+    if let Err(e) = taken {
+        tracing::debug!("the console as controlling terminal: {e}");
+        let _ = set.thread_unblock();
+        return None;
+    }
     Some(set)
 }
 
@@ -525,10 +527,10 @@ fn serve(
             .or_else(|| line.strip_prefix("tty-signal ").map(|r| (r, true)));
         if let Some((rest, from_tty)) = signal {
             let mut w = rest.split_whitespace().map(|x| x.parse::<i32>());
-            match (w.next(), w.next(), now) {
-                (Some(Ok(pid)), Some(Ok(sig)), Phase::Running | Phase::Paused)
-                    if (1..=64).contains(&sig) =>
-                {
+            // (A process exec'd into a created container runs already.)
+            let live = now != Phase::Stopped;
+            match (w.next(), w.next(), live) {
+                (Some(Ok(pid)), Some(Ok(sig)), true) if (1..=64).contains(&sig) => {
                     let sent = if from_tty {
                         kernel.terminal_signal_of(pid, sig)
                     } else {
@@ -540,7 +542,7 @@ fn serve(
                         reply(&conn, "error no such process");
                     }
                 }
-                (_, _, Phase::Running | Phase::Paused) => reply(&conn, "error invalid request"),
+                (_, _, true) => reply(&conn, "error invalid request"),
                 _ => reply(&conn, "error container not running"),
             }
             continue;

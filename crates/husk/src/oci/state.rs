@@ -179,6 +179,14 @@ pub struct ControlSocket {
 /// Longest socket path that fits in `sockaddr_un.sun_path` with its NUL.
 const SUN_PATH_MAX: usize = 107;
 
+impl ControlSocket {
+    /// The directory fd a long path goes through (`/proc/self/fd/N/control.sock`).
+    pub fn dir_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        use std::os::fd::AsFd;
+        self._dir.as_ref().map(|d| d.as_fd())
+    }
+}
+
 pub fn control_socket(dir: &Path) -> Result<ControlSocket, String> {
     let path = dir.join(CONTROL_SOCKET);
     if path.as_os_str().len() <= SUN_PATH_MAX {

@@ -355,7 +355,7 @@ pub fn signal_helper(control: &super::state::ControlSocket, pid: i32, tty: &Owne
     // arbitrary code after fork.
     match unsafe { nix::unistd::fork() } {
         Ok(nix::unistd::ForkResult::Child) => {
-            run_signal_helper(&control.path, pid, tty, parent);
+            run_signal_helper(control, pid, tty, parent);
             std::process::exit(0)
         }
         Ok(nix::unistd::ForkResult::Parent { .. }) => {}
@@ -363,8 +363,14 @@ pub fn signal_helper(control: &super::state::ControlSocket, pid: i32, tty: &Owne
     }
 }
 
-fn run_signal_helper(control: &Path, pid: i32, tty: &OwnedFd, parent: rustix::process::Pid) {
+fn run_signal_helper(
+    control: &super::state::ControlSocket,
+    pid: i32,
+    tty: &OwnedFd,
+    parent: rustix::process::Pid,
+) {
     use std::io::{BufRead, Write};
+    use std::os::fd::AsRawFd;
     let death = rustix::process::Signal::KILL;
     if rustix::process::set_parent_process_death_signal(Some(death)).is_err()
         || rustix::process::getppid() != Some(parent)
@@ -372,19 +378,34 @@ fn run_signal_helper(control: &Path, pid: i32, tty: &OwnedFd, parent: rustix::pr
         return;
     }
     crate::hostfd::null_stdio();
+    // Only the pty and (for a long path) the state directory stay open.
+    let mut keep = vec![tty.as_raw_fd()];
+    keep.extend(control.dir_fd().map(|d| d.as_raw_fd()));
+    let Some(kept) = crate::hostfd::close_inherited_except(&keep) else {
+        return;
+    };
+    let control = match kept.get(1) {
+        Some(dir) => std::path::PathBuf::from(format!(
+            "/proc/self/fd/{dir}/{}",
+            super::state::CONTROL_SOCKET
+        )),
+        None => control.path.clone(),
+    };
+    let tty = kept[0];
     let mut set = nix::sys::signal::SigSet::empty();
     for s in TERMINAL_SIGNALS {
         set.add(s);
     }
     if set.thread_block().is_err()
         || rustix::process::setsid().is_err()
-        || rustix::process::ioctl_tiocsctty(tty).is_err()
+        || !crate::hostfd::make_controlling_terminal(tty)
     {
         return;
     }
     loop {
         let Ok(sig) = set.wait() else { return };
-        if let Ok(conn) = UnixStream::connect(control) {
+        if let Ok(conn) = UnixStream::connect(&control) {
+            let _ = conn.set_read_timeout(Some(std::time::Duration::from_secs(5)));
             let _ = (&conn).write_all(format!("tty-signal {pid} {}\n", sig as i32).as_bytes());
             let mut answer = String::new();
             let _ = std::io::BufReader::new(&conn).read_line(&mut answer);

@@ -37,12 +37,16 @@ struct JobState {
     pgrp: Option<Tid>,
     /// Processes of the session that gave the terminal up (TIOCNOTTY, not the leader).
     detached: BTreeSet<Tid>,
+    /// After a hangup: the session that had the terminal and its foreground group,
+    /// which gets SIGHUP when the session leader exits (Linux's tty_old_pgrp).
+    hung_up: Option<(Tid, Tid)>,
 }
 
 /// One host terminal (all the sandbox's fds on it share this).
 pub struct HostTty {
-    /// The terminal's device number on the host.
-    rdev: u64,
+    /// The terminal on the host: its device number and its device file's inode (two
+    /// devpts instances reuse device numbers).
+    id: (u64, u64, u64),
     /// A dup of one of its fds: what /dev/tty opens.
     fd: OwnedFd,
     kernel: Weak<Kernel>,
@@ -55,19 +59,16 @@ pub fn for_fd(k: &Arc<Kernel>, fd: BorrowedFd<'_>) -> Option<Arc<HostTty>> {
     if !rustix::termios::isatty(fd) {
         return None;
     }
-    let rdev = rustix::fs::fstat(fd).ok()?.st_rdev;
+    let st = rustix::fs::fstat(fd).ok()?;
+    let id = (st.st_rdev, st.st_dev, st.st_ino);
     let mut all = lock(&k.host_ttys);
     all.retain(|w| w.strong_count() > 0);
-    if let Some(t) = all
-        .iter()
-        .filter_map(Weak::upgrade)
-        .find(|t| t.rdev == rdev)
-    {
+    if let Some(t) = all.iter().filter_map(Weak::upgrade).find(|t| t.id == id) {
         return Some(t);
     }
     let dup = rustix::io::fcntl_dupfd_cloexec(fd, 10).ok()?;
     let t = Arc::new(HostTty {
-        rdev,
+        id,
         fd: dup,
         kernel: Arc::downgrade(k),
         st: Mutex::new(JobState::default()),
@@ -99,12 +100,15 @@ pub fn session_leader_exit(k: &Kernel, ks: &mut KState, sid: Tid) {
     for t in all {
         let pgrp = {
             let mut st = t.state();
-            if st.session != Some(sid) {
+            if st.session == Some(sid) {
+                st.session = None;
+                st.detached.clear();
+                st.pgrp.take()
+            } else if st.hung_up.is_some_and(|(s, _)| s == sid) {
+                st.hung_up.take().map(|(_, pg)| pg)
+            } else {
                 continue;
             }
-            st.session = None;
-            st.detached.clear();
-            st.pgrp.take()
         };
         if let Some(pg) = pgrp {
             k.send_to_pgrp(ks, pg, kernel_sig(SIGHUP));
@@ -171,18 +175,21 @@ impl HostTty {
         k.send_to_pgrp(&mut ks, pg, kernel_sig(sig))
     }
 
-    /// The host hung the terminal up (its master closed): the controlling process gets
-    /// SIGHUP and SIGCONT, the foreground group SIGHUP, and the session loses it.
+    /// The host hung the terminal up (its master closed): the session loses it and
+    /// its leader (the controlling process) gets SIGHUP and SIGCONT; the foreground
+    /// group gets SIGHUP when the leader exits (Linux's __tty_hangup).
     pub fn hangup(&self) {
         let Some(k) = self.kernel.upgrade() else {
             return;
         };
-        let (session, pgrp) = {
+        let mut ks = k.lock();
+        let session = {
             let mut st = self.state();
             st.detached.clear();
-            (st.session.take(), st.pgrp.take())
+            let (session, pgrp) = (st.session.take(), st.pgrp.take());
+            st.hung_up = session.zip(pgrp);
+            session
         };
-        let mut ks = k.lock();
         if let Some(sid) = session {
             if ks
                 .procs
@@ -192,9 +199,6 @@ impl HostTty {
                 k.send_to_process(&mut ks, sid, kernel_sig(SIGHUP));
                 k.send_to_process(&mut ks, sid, kernel_sig(SIGCONT));
             }
-        }
-        if let Some(pg) = pgrp {
-            k.send_to_pgrp(&mut ks, pg, kernel_sig(SIGHUP));
         }
     }
 
@@ -276,11 +280,11 @@ impl HostTty {
         let ks = k.lock();
         let c = caller_in(&ks).ok_or(Errno::EPERM)?;
         let mut st = self.state();
-        if st.session == Some(c.sid) && !st.detached.contains(&c.tgid) {
-            return Ok(0);
-        }
         if c.sid != c.tgid {
             return Err(Errno::EPERM);
+        }
+        if st.session == Some(c.sid) {
+            return Ok(0);
         }
         let has_other = k.ttys.get().is_some_and(|d| d.has_ctty(c.sid, c.tgid))
             || lock(&k.host_ttys)
