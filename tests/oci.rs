@@ -2228,6 +2228,59 @@ fn on_a_terminal(cmd: &str, input: &str, delay: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The container's terminal is /dev/pts/N of its own devpts, as under runc: `tty`
+/// names it, it is listed in /dev/pts, and ps shows it as the processes' terminal
+/// (for `run` with a terminal and for `exec -t`).
+#[test]
+fn terminal_is_a_dev_pts_node() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("script(1) not installed: skipped");
+        return;
+    }
+    let bundle = Bundle::new(&["true"]);
+    for name in ["tty", "ps"] {
+        std::os::unix::fs::symlink("busybox", bundle.dir.join("rootfs/bin").join(name))
+            .expect("symlink");
+    }
+    let b = bundle.dir.to_string_lossy().into_owned();
+    let probe = "tty; ls /dev/pts; ps -o tty,comm; echo x > /dev/tty";
+    let mut results = Vec::new();
+    for rt in Runtime::all() {
+        let base = format!("{} --root {}", rt.bin.display(), rt.root.display());
+        bundle.edit(|c| {
+            c["process"]["terminal"] = true.into();
+            c["process"]["args"] = serde_json::json!(["sh", "-c", probe]);
+        });
+        let run = on_a_terminal(&format!("{base} run --bundle {b} pts1"), "", "0");
+        let _ = rt.quiet(&["delete", "--force", "pts1"]);
+        bundle.edit(|c| {
+            c["process"]["terminal"] = false.into();
+            c["process"]["args"] = serde_json::json!(["sleep", "1000"]);
+        });
+        assert_eq!(
+            rt.quiet(&["run", "-d", "--bundle", &b, "pts2"]),
+            0,
+            "{}",
+            rt.name
+        );
+        let exec = on_a_terminal(&format!("{base} exec -t pts2 sh -c '{probe}'"), "", "0");
+        assert_eq!(rt.quiet(&["delete", "--force", "pts2"]), 0, "{}", rt.name);
+        // runc's console sometimes starts with a NUL byte.
+        let clean = |s: String| s.trim_start_matches('\0').to_string();
+        results.push((rt.name, clean(run), clean(exec)));
+    }
+    let (_, run, exec) = results.last().expect("husk ran");
+    assert!(run.starts_with("/dev/pts/0\r\n0     ptmx\r\n"), "{run:?}");
+    assert!(
+        run.contains("136,0  sh\r\n") && run.ends_with("x\r\nrc=0\r\n"),
+        "{run:?}"
+    );
+    assert!(exec.contains("?      sleep\r\n"), "{exec:?}");
+    if let [(_, r1, e1), (_, r2, e2)] = &results[..] {
+        assert_eq!((r2, e2), (r1, e1), "husk (left) and runc (right)");
+    }
+}
+
 /// An interactive shell on the container's terminal (`run` with process.terminal, and
 /// `exec -t`) has job control, as under runc: ^C interrupts the foreground job, ^Z
 /// stops it, `jobs` and `fg` work (the Sentry keeps the terminal's session and

@@ -250,7 +250,10 @@ mod tests {
         let allowed = parse(SENTRY_POLICY).expect("policy parses");
         let ioctls: Vec<&Allowed> = allowed.iter().filter(|a| a.name == "ioctl").collect();
         assert_eq!(ioctls.len(), 7, "one line per request");
-        assert!(ioctls.iter().all(|a| a.conds.len() == 1), "every ioctl names its request");
+        assert!(
+            ioctls.iter().all(|a| a.conds.len() == 1),
+            "every ioctl names its request"
+        );
     }
 
     #[test]

@@ -141,7 +141,7 @@ pub struct ExtraMount {
 }
 
 /// Host fds as the open files of a process started from the host (fd 0, 1, 2, ...).
-fn host_stdio(k: &Arc<Kernel>, stdio: Vec<std::os::fd::OwnedFd>) -> Vec<Arc<OpenFile>> {
+fn host_stdio(k: &Arc<Kernel>, vfs: &Vfs, stdio: Vec<std::os::fd::OwnedFd>) -> Vec<Arc<OpenFile>> {
     stdio
         .into_iter()
         .enumerate()
@@ -151,10 +151,25 @@ fn host_stdio(k: &Arc<Kernel>, stdio: Vec<std::os::fd::OwnedFd>) -> Vec<Arc<Open
             if let Some(t) = tty {
                 host = host.with_tty(t);
             }
-            let name = format!("host:[{i}]");
-            OpenFile::new_anon(Arc::new(host), O_RDWR, name)
+            stdio_file(vfs, host, format!("host:[{i}]"))
         })
         .collect()
+}
+
+/// The open file of a host stdio fd: a terminal is its /dev/pts/N node (so fstat,
+/// ttyname and /proc/PID/fd name it as under runc), anything else an anonymous file
+/// named `name`.
+fn stdio_file(vfs: &Vfs, host: HostFd, name: String) -> Arc<OpenFile> {
+    let node = host.tty().and_then(|t| t.index()).and_then(|i| {
+        let root = vfs.root.clone();
+        let path = format!("/dev/pts/{i}");
+        vfs.walk(&root, &root, path.as_bytes(), WalkFlags { follow: true })
+            .ok()
+    });
+    match node {
+        Some(d) => OpenFile::new(Arc::new(host), Some(d), O_RDWR),
+        None => OpenFile::new_anon(Arc::new(host), O_RDWR, name),
+    }
 }
 
 /// A container of a multi-container sandbox (see [`Sandbox::new_container`]).
@@ -537,12 +552,7 @@ impl Sandbox {
                 }
                 host = host.with_tty(t);
             }
-            let name = if host.is_tty {
-                "/dev/pts/0".to_string()
-            } else {
-                format!("host:[{fd}]")
-            };
-            stdio.push(OpenFile::new_anon(Arc::new(host), O_RDWR, name));
+            stdio.push(stdio_file(&self.kernel.vfs, host, format!("host:[{fd}]")));
         }
         let rlimits = prog.rlimits();
         start_init(
@@ -577,13 +587,14 @@ impl Sandbox {
         stdio: Vec<std::os::fd::OwnedFd>,
     ) -> Result<Tid, SandboxError> {
         let rlimits = prog.rlimits();
+        let files = host_stdio(&self.kernel, &at.ns.mnt, stdio);
         start_process_in(
             &self.kernel,
             at,
             prog.argv,
             prog.envp,
             &prog.cwd,
-            host_stdio(&self.kernel, stdio),
+            files,
             prog.creds,
             rlimits,
             prog.attrs,

@@ -1564,6 +1564,10 @@ pub struct DevPts {
     /// The kernel, set once it exists (`attach_kernel`).
     pub kernel: OnceLock<Weak<Kernel>>,
     ptys: Mutex<BTreeMap<u32, Weak<Pty>>>,
+    /// Host terminals the sandbox was given (a container's console, an `exec -t`
+    /// pty), listed as /dev/pts/N beside the sandbox's own ptys, as a container's
+    /// console is /dev/pts/0 under runc.
+    host: Mutex<BTreeMap<u32, Weak<super::hosttty::HostTty>>>,
 }
 
 impl DevPts {
@@ -1574,7 +1578,35 @@ impl DevPts {
             me: me.clone(),
             kernel: OnceLock::new(),
             ptys: Mutex::new(BTreeMap::new()),
+            host: Mutex::new(BTreeMap::new()),
         })
+    }
+
+    /// Lists host terminal `tty` as /dev/pts/N, N the lowest free index; returns N.
+    pub(crate) fn register_host(&self, tty: &Arc<super::hosttty::HostTty>) -> Option<u32> {
+        let m = lock(&self.ptys);
+        let mut h = lock(&self.host);
+        h.retain(|_, w| w.strong_count() > 0);
+        let index = (0..MAX_PTYS)
+            .find(|i| !h.contains_key(i) && m.get(i).is_none_or(|w| w.strong_count() == 0))?;
+        h.insert(index, Arc::downgrade(tty));
+        Some(index)
+    }
+
+    fn host_tty(&self, index: u32) -> Option<Arc<super::hosttty::HostTty>> {
+        lock(&self.host).get(&index).and_then(Weak::upgrade)
+    }
+
+    /// The pty index and foreground process group of the controlling terminal of
+    /// process `tgid` of session `sid` (for /proc/PID/stat), the sandbox's own or one
+    /// from the host. Kernel lock held.
+    pub(crate) fn ctty_info(&self, k: &Kernel, sid: Tid, tgid: Tid) -> Option<(u32, Option<Tid>)> {
+        if let Some(p) = self.ctty_of(sid, tgid) {
+            let pgrp = p.state().pgrp;
+            return Some((p.index, pgrp));
+        }
+        let t = super::hosttty::ctty_of(k, sid, tgid)?;
+        Some((t.index()?, t.foreground()))
     }
 
     /// The /dev/ptmx device node (the same as /dev/pts/ptmx).
@@ -1651,8 +1683,13 @@ impl DevPts {
             .unwrap_or((0, 0));
         let mut m = lock(&self.ptys);
         m.retain(|_, w| w.strong_count() > 0);
+        let host: BTreeSet<u32> = lock(&self.host)
+            .iter()
+            .filter(|(_, w)| w.strong_count() > 0)
+            .map(|(i, _)| *i)
+            .collect();
         let mut index = 0;
-        while m.contains_key(&index) {
+        while m.contains_key(&index) || host.contains(&index) {
             index += 1;
         }
         if index >= MAX_PTYS {
@@ -1726,9 +1763,11 @@ impl Inode for DevPts {
         if name == b"ptmx" {
             return Ok(self.ptmx_inode());
         }
-        let pty = parse_index(name)
-            .and_then(|i| self.get(i))
-            .ok_or(Errno::ENOENT)?;
+        let index = parse_index(name).ok_or(Errno::ENOENT)?;
+        if let Some(tty) = self.host_tty(index) {
+            return Ok(Arc::new(HostPtsInode { tty, index }));
+        }
+        let pty = self.get(index).ok_or(Errno::ENOENT)?;
         Ok(Arc::new(PtsInode { pty }))
     }
     fn readdir(&self) -> Result<Vec<DirEnt>, Errno> {
@@ -1737,15 +1776,23 @@ impl Inode for DevPts {
             ino: self.ptmx_ino,
             dtype: 2,
         }];
-        let m = lock(&self.ptys);
-        for (i, w) in m.iter() {
-            if w.upgrade().is_some() {
-                v.push(DirEnt {
-                    name: i.to_string().into_bytes(),
-                    ino: *i as u64 + 3,
-                    dtype: 2,
-                });
+        let mut live: BTreeMap<u32, u64> = BTreeMap::new();
+        for (i, w) in lock(&self.ptys).iter() {
+            if let Some(p) = w.upgrade() {
+                live.insert(*i, p.ino);
             }
+        }
+        for (i, w) in lock(&self.host).iter() {
+            if let Some(t) = w.upgrade() {
+                live.insert(*i, t.ino());
+            }
+        }
+        for (i, ino) in live {
+            v.push(DirEnt {
+                name: i.to_string().into_bytes(),
+                ino,
+                dtype: 2,
+            });
         }
         Ok(v)
     }
@@ -1808,6 +1855,38 @@ impl Inode for PtmxInode {
 /// /dev/pts/N.
 struct PtsInode {
     pty: Arc<Pty>,
+}
+
+/// /dev/pts/N of a host terminal: opening it gives another fd on the host terminal.
+struct HostPtsInode {
+    tty: Arc<super::hosttty::HostTty>,
+    index: u32,
+}
+
+impl Inode for HostPtsInode {
+    fn attr(&self) -> Result<Attr, Errno> {
+        Ok(Attr {
+            dev: DEVPTS_DEV,
+            ino: self.tty.ino(),
+            mode: S_IFCHR | 0o620,
+            nlink: 1,
+            gid: 5,
+            rdev: makedev(136, self.index as u64),
+            blksize: 1024,
+            ..Default::default()
+        })
+    }
+    fn set_attr(&self, _change: &SetAttr) -> Result<(), Errno> {
+        Err(Errno::EPERM)
+    }
+    fn open(self: Arc<Self>, _flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
+        let host = crate::host::HostFd::new(std::os::fd::AsRawFd::as_raw_fd(&self.tty.fd()))
+            .ok_or(Errno::EMFILE)?;
+        Ok(Arc::new(host.with_tty(self.tty.clone())))
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
 }
 
 impl Inode for PtsInode {

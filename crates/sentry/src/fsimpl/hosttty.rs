@@ -51,6 +51,9 @@ pub struct HostTty {
     fd: OwnedFd,
     kernel: Weak<Kernel>,
     st: Mutex<JobState>,
+    /// Its number in the sandbox's devpts (/dev/pts/N), and that node's inode number.
+    index: std::sync::OnceLock<u32>,
+    ino: u64,
 }
 
 /// The job-control state of the host terminal `fd` is on (shared by every fd on the
@@ -72,8 +75,14 @@ pub fn for_fd(k: &Arc<Kernel>, fd: BorrowedFd<'_>) -> Option<Arc<HostTty>> {
         fd: dup,
         kernel: Arc::downgrade(k),
         st: Mutex::new(JobState::default()),
+        index: std::sync::OnceLock::new(),
+        ino: crate::fsimpl::simple::next_ino(),
     });
     all.push(Arc::downgrade(&t));
+    drop(all);
+    if let Some(i) = k.ttys.get().and_then(|d| d.register_host(&t)) {
+        let _ = t.index.set(i);
+    }
     Some(t)
 }
 
@@ -123,6 +132,21 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl HostTty {
     fn state(&self) -> MutexGuard<'_, JobState> {
         lock(&self.st)
+    }
+
+    /// Its number N in the sandbox's /dev/pts.
+    pub fn index(&self) -> Option<u32> {
+        self.index.get().copied()
+    }
+
+    /// The inode number of /dev/pts/N.
+    pub fn ino(&self) -> u64 {
+        self.ino
+    }
+
+    /// Its foreground process group.
+    pub fn foreground(&self) -> Option<Tid> {
+        self.state().pgrp
     }
 
     /// An fd on the terminal, for a new open file (/dev/tty).

@@ -1044,8 +1044,17 @@ impl ProcFile {
                 let ticks = |d: std::time::Duration| d.as_millis() / 10;
                 let start = ticks(p.start.duration_since(k.boot));
                 let l = |id: Tid| self.fs.local(id);
+                // The controlling terminal (/dev/pts/N: major 136) and its foreground
+                // group, as ps shows them.
+                let (tty_nr, tpgid) = match k.ttys.get().and_then(|d| d.ctty_info(&k, p.sid, tg)) {
+                    Some((n, fg)) => (
+                        (136 << 8) | (n & 0xff) | ((n & !0xff) << 12),
+                        fg.map_or(-1, |g| l(g) as i64),
+                    ),
+                    None => (0, -1),
+                };
                 format!(
-                    "{} ({comm}) {state} {} {} {} 0 -1 4194560 0 0 0 0 {} {} {} {} {} {} {} 0 {start} {vsz} {rss} 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+                    "{} ({comm}) {state} {} {} {} {tty_nr} {tpgid} 4194560 0 0 0 0 {} {} {} {} {} {} {} 0 {start} {vsz} {rss} 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
                     l(pid),
                     l(p.parent),
                     l(p.pgid),
