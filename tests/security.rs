@@ -272,7 +272,13 @@ struct SentryView {
 /// Starts a sandbox running `sleep 30`, waits until its Sentry is under seccomp, and
 /// records what the host sees of it; then ends the sandbox.
 fn observe_sentry() -> SentryView {
-    let mut c = husk_do(&["/bin/sleep", "30"]);
+    observe_sentry_of(
+        husk_do(&["/bin/sleep", "30"]),
+        &["pid", "mnt", "net", "ipc", "uts"],
+    )
+}
+
+fn observe_sentry_of(mut c: Command, namespaces: &[&str]) -> SentryView {
     let mut child = c
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -286,7 +292,7 @@ fn observe_sentry() -> SentryView {
             let status = std::fs::read_to_string(format!("/proc/{s}/status")).unwrap_or_default();
             if status.lines().any(|l| l == "Seccomp:\t2") {
                 view.status = status;
-                for ns in ["pid", "mnt", "net", "ipc", "uts"] {
+                for &ns in namespaces {
                     view.ns.push((
                         ns.to_string(),
                         std::fs::read_link(format!("/proc/{s}/ns/{ns}")).ok(),
@@ -331,6 +337,49 @@ fn sentry_runs_confined() {
     assert!(
         v.status.lines().any(|l| l == "CapBnd:\t0000000000000000"),
         "the Sentry kept a bounding set:\n{}",
+        v.status
+    );
+    for (ns, sentry, host) in &v.ns {
+        assert!(sentry.is_some(), "cannot read the Sentry's {ns} namespace");
+        assert_ne!(sentry, host, "the Sentry shares the host's {ns} namespace");
+    }
+    assert!(
+        v.root.is_empty(),
+        "the Sentry's root is not empty: {:?}",
+        v.root
+    );
+}
+
+/// Without privileges (as nobody) the Sentry starts in a user namespace of its own
+/// first, then the same namespaces, filter and empty root as when root starts it.
+#[test]
+fn unprivileged_sentry_runs_confined_in_a_user_namespace() {
+    use std::os::unix::process::CommandExt;
+    let nobody = |c: &mut Command| {
+        c.uid(65534).gid(65534);
+    };
+    let mut probe = husk_do(&["/bin/true"]);
+    nobody(&mut probe);
+    let out = run(probe);
+    if !out.status.success() {
+        // The checkout may not be readable by nobody (a private home directory).
+        eprintln!("husk do as nobody failed, skipped: {}", show(&out));
+        return;
+    }
+    let mut c = husk_do(&["/bin/sleep", "30"]);
+    nobody(&mut c);
+    let v = observe_sentry_of(c, &["user", "pid", "mnt", "net", "ipc", "uts"]);
+    assert!(!v.status.is_empty(), "the Sentry never showed Seccomp:\t2");
+    assert!(
+        v.status.lines().any(|l| l == "NoNewPrivs:\t1"),
+        "{}",
+        v.status
+    );
+    assert!(
+        v.status
+            .lines()
+            .any(|l| l == "Uid:\t65534\t65534\t65534\t65534"),
+        "{}",
         v.status
     );
     for (ns, sentry, host) in &v.ns {
