@@ -144,6 +144,38 @@ pub fn wait_output(
     })
 }
 
+/// Runs shell command `cmd` on a fresh terminal of its own, script(1)'s pty sized 30x100,
+/// feeding it what shell commands `input` print (`sleep 1; printf 'ls\\n'`, paced as a
+/// person types), and returns what the terminal showed, ending with `rc=N` (`cmd`'s
+/// exit status). script(1) runs `cmd` with $SHELL: bash, which (unlike dash) survives a
+/// ^C that its foreground child handles, so `rc=` is printed whatever the caller's SHELL.
+pub fn on_a_terminal(cmd: &str, input: &str, timeout: std::time::Duration) -> String {
+    let pipeline =
+        format!("({input}) | script -qec \"stty rows 30 cols 100; {cmd}; echo rc=\\$?\" /dev/null");
+    let child = std::process::Command::new("sh")
+        .args(["-c", &pipeline])
+        .env("SHELL", "/bin/bash")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn script(1)");
+    let out = wait_output(child, timeout).expect("script(1)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Whether script(1) (util-linux) is installed, for the tests that need a terminal.
+pub fn have_script() -> bool {
+    let found = std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !found {
+        eprintln!("script(1) not installed: skipped");
+    }
+    found
+}
+
 /// `HUSK_TEST_TIMEOUT` seconds, else `default`.
 pub fn test_timeout(default: u64) -> std::time::Duration {
     let secs = std::env::var("HUSK_TEST_TIMEOUT")

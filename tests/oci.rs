@@ -2208,24 +2208,14 @@ fn pod_container_has_its_own_cgroupfs() {
     assert_no_sandbox_left(&rt);
 }
 
-/// Runs `cmd` under script(1) (a terminal of its own, as an interactive user has),
-/// typing `input` into it after `delay`; returns what appeared on the terminal.
+/// `cmd` on a terminal of its own (see husk_tests::on_a_terminal), typing `input`
+/// (printf escapes) after `delay` seconds.
 fn on_a_terminal(cmd: &str, input: &str, delay: &str) -> String {
-    let pipeline = format!(
-        "(sleep {delay}; printf '{input}'; sleep 1) | script -qec \"stty rows 30 cols 100; {cmd}; echo rc=\\$?\" /dev/null"
-    );
-    // script(1) runs the command with $SHELL: bash, which (unlike dash) survives the ^C
-    // that its foreground child handles, so `rc=` is printed whatever the caller's SHELL.
-    let child = Command::new("sh")
-        .args(["-c", &pipeline])
-        .env("SHELL", "/bin/bash")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("script");
-    let out = wait_output(child, TIMEOUT).expect("script");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    husk_tests::on_a_terminal(
+        cmd,
+        &format!("sleep {delay}; printf '{input}'; sleep 1"),
+        TIMEOUT,
+    )
 }
 
 /// The container's terminal is /dev/pts/N of its own devpts, as under runc: `tty`
@@ -2233,8 +2223,7 @@ fn on_a_terminal(cmd: &str, input: &str, delay: &str) -> String {
 /// (for `run` with a terminal and for `exec -t`).
 #[test]
 fn terminal_is_a_dev_pts_node() {
-    if Command::new("script").arg("--version").output().is_err() {
-        eprintln!("script(1) not installed: skipped");
+    if !husk_tests::have_script() {
         return;
     }
     let bundle = Bundle::new(&["true"]);
@@ -2287,8 +2276,7 @@ fn terminal_is_a_dev_pts_node() {
 /// foreground group, and what the host's line discipline generates is passed on).
 #[test]
 fn interactive_shell_has_job_control_on_the_console() {
-    if Command::new("script").arg("--version").output().is_err() {
-        eprintln!("script(1) not installed: skipped");
+    if !husk_tests::have_script() {
         return;
     }
     let bundle = Bundle::new(&["sh", "-i"]);
@@ -2298,21 +2286,7 @@ fn interactive_shell_has_job_control_on_the_console() {
         printf 'echo after $?\\nsleep 40\\n'; sleep 1.5; printf '\\032'; sleep 1; \
         printf 'jobs\\nfg\\n'; sleep 1.5; printf '\\003'; sleep 1; \
         printf 'echo again $?\\nexit 7\\n'; sleep 1";
-    let interact = |cmd: &str| -> String {
-        let pipeline = format!(
-            "({steps}) | script -qec \"stty rows 30 cols 100; {cmd}; echo rc=\\$?\" /dev/null"
-        );
-        let child = Command::new("sh")
-            .args(["-c", &pipeline])
-            .env("SHELL", "/bin/bash")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("script");
-        let out = wait_output(child, TIMEOUT).expect("script");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let interact = |cmd: &str| husk_tests::on_a_terminal(cmd, steps, TIMEOUT);
     let mut outputs = Vec::new();
     for rt in Runtime::all() {
         let base = format!("{} --root {}", rt.bin.display(), rt.root.display());
@@ -2352,8 +2326,7 @@ fn interactive_shell_has_job_control_on_the_console() {
 /// relays a pty too.
 #[test]
 fn foreground_terminal_run_and_exec() {
-    if Command::new("script").arg("--version").output().is_err() {
-        eprintln!("script(1) not installed: skipped");
+    if !husk_tests::have_script() {
         return;
     }
     let bundle = Bundle::new(&["true"]);

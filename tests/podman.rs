@@ -385,8 +385,7 @@ fn terminal() {
 /// foreground process group).
 #[test]
 fn interrupt_on_the_terminal() {
-    if Command::new("script").arg("--version").output().is_err() {
-        eprintln!("script(1) not installed: skipped");
+    if !husk_tests::have_script() {
         return;
     }
     let Some((p, _g)) = Podman::new("intr") else {
@@ -409,20 +408,10 @@ fn interrupt_on_the_terminal() {
     );
     let steps = "sleep 3; printf 'sleep 30\\n'; sleep 2; printf '\\003'; sleep 1; \
         printf 'echo after $?\\nexit 7\\n'; sleep 1";
-    let interact = |cmd: &str| -> String {
-        let pipeline = format!("({steps}) | script -qec \"{cmd}; echo rc=\\$?\" /dev/null");
-        let child = Command::new("sh")
-            .args(["-c", &pipeline])
-            .env("SHELL", "/bin/bash")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("script");
-        let out = wait_output(child, TIMEOUT).expect("script");
+    let interact = |cmd: &str| {
         // What the shell printed from the first command on (podman may print its
         // own lines first).
-        let all = String::from_utf8_lossy(&out.stdout).into_owned();
+        let all = husk_tests::on_a_terminal(cmd, steps, TIMEOUT);
         all.find("sleep 30")
             .map_or(all.clone(), |i| all[i..].to_string())
     };

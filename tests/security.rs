@@ -339,6 +339,10 @@ fn sentry_runs_confined() {
         "the Sentry kept a bounding set:\n{}",
         v.status
     );
+    assert_own_namespaces_and_empty_root(&v);
+}
+
+fn assert_own_namespaces_and_empty_root(v: &SentryView) {
     for (ns, sentry, host) in &v.ns {
         assert!(sentry.is_some(), "cannot read the Sentry's {ns} namespace");
         assert_ne!(sentry, host, "the Sentry shares the host's {ns} namespace");
@@ -382,15 +386,7 @@ fn unprivileged_sentry_runs_confined_in_a_user_namespace() {
         "{}",
         v.status
     );
-    for (ns, sentry, host) in &v.ns {
-        assert!(sentry.is_some(), "cannot read the Sentry's {ns} namespace");
-        assert_ne!(sentry, host, "the Sentry shares the host's {ns} namespace");
-    }
-    assert!(
-        v.root.is_empty(),
-        "the Sentry's root is not empty: {:?}",
-        v.root
-    );
+    assert_own_namespaces_and_empty_root(&v);
 }
 
 #[test]

@@ -399,16 +399,6 @@ fn join_cgroup(args: &BootArgs) -> Result<super::cgroup::Joined, String> {
     super::cgroup::join(&super::cgroup::Resources::from_config(&v, &args.id))
 }
 
-/// Signals the host's terminal generates for the console: ^C, ^\\, ^Z, a resize, a
-/// hangup.
-const TERMINAL_SIGNALS: [nix::sys::signal::Signal; 5] = [
-    nix::sys::signal::Signal::SIGINT,
-    nix::sys::signal::Signal::SIGQUIT,
-    nix::sys::signal::Signal::SIGTSTP,
-    nix::sys::signal::Signal::SIGWINCH,
-    nix::sys::signal::Signal::SIGHUP,
-];
-
 /// With a terminal (our stdin is the container's pty, as runc's init gets it), the
 /// Sentry makes it the controlling terminal of a session of its own (the stub
 /// processes have sessions of their own too), so that what the host's line discipline
@@ -423,7 +413,7 @@ fn take_console() -> Option<nix::sys::signal::SigSet> {
     // Blocked first: from the moment the terminal is ours its signals are for the
     // sandbox, never for a default action here.
     let mut set = nix::sys::signal::SigSet::empty();
-    for s in TERMINAL_SIGNALS {
+    for s in super::tty::TERMINAL_SIGNALS {
         set.add(s);
     }
     set.thread_block().ok()?;

@@ -329,7 +329,7 @@ fn spawn_copy(
 }
 
 /// Signals the host's terminal generates for a pty (^C, ^\, ^Z, a resize, a hangup).
-const TERMINAL_SIGNALS: [nix::sys::signal::Signal; 5] = [
+pub const TERMINAL_SIGNALS: [nix::sys::signal::Signal; 5] = [
     nix::sys::signal::Signal::SIGINT,
     nix::sys::signal::Signal::SIGQUIT,
     nix::sys::signal::Signal::SIGTSTP,

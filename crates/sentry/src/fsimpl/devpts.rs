@@ -721,6 +721,27 @@ pub(crate) fn kernel_sig(sig: i32) -> SigInfo {
     SigInfo::user(sig, SI_KERNEL, 0, 0)
 }
 
+/// TIOCSPGRP's check: group `pg` of the caller's PID namespace, which must have a
+/// member in the caller's session; returns its sandbox-wide id. Kernel lock held.
+pub(crate) fn foreground_group(ks: &KState, c: &Caller, pg: i32) -> Result<Tid, Errno> {
+    if pg < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let pg = match ks.procs.get(&c.tgid) {
+        Some(p) => p.pidns.global(pg).ok_or(Errno::ESRCH)?,
+        None => pg,
+    };
+    let member = ks
+        .procs
+        .values()
+        .find(|p| p.pgid == pg && p.state == ProcState::Running)
+        .ok_or(Errno::ESRCH)?;
+    if member.sid != c.sid {
+        return Err(Errno::EPERM);
+    }
+    Ok(pg)
+}
+
 /// Job control for a caller of a terminal whose session and foreground group are
 /// `session` and `pgrp` (Linux's __tty_check_change): Ok to go on (not its controlling
 /// terminal, or the caller is in the foreground), EIO, or ERESTARTSYS after signalling
@@ -1420,26 +1441,7 @@ impl Pty {
                 if !self.is_ctty_of(&c) {
                     return Err(Errno::ENOTTY);
                 }
-                if pg < 0 {
-                    return Err(Errno::EINVAL);
-                }
-                // A group of the caller's PID namespace.
-                let (_, tgid) = CURRENT.with(|c| c.get());
-                let pg = match ks.procs.get(&tgid) {
-                    Some(p) => p.pidns.global(pg).ok_or(Errno::ESRCH)?,
-                    None => pg,
-                };
-                let Some(member) = ks
-                    .procs
-                    .values()
-                    .find(|p| p.pgid == pg && p.state == ProcState::Running)
-                else {
-                    return Err(Errno::ESRCH);
-                };
-                if member.sid != c.sid {
-                    return Err(Errno::EPERM);
-                }
-                self.state().pgrp = Some(pg);
+                self.state().pgrp = Some(foreground_group(&ks, &c, pg)?);
                 Ok(0)
             }
             _ => Err(Errno::ENOTTY),

@@ -9,8 +9,10 @@
 //! resize), which reach the Sentry, go to its foreground group
 //! ([`crate::kernel::Kernel::terminal_signal`]).
 
-use crate::fsimpl::devpts::{background_check, caller_in, kernel_sig, session_alive};
-use crate::kernel::{KState, Kernel, ProcState, Tid, CURRENT};
+use crate::fsimpl::devpts::{
+    background_check, caller_in, foreground_group, kernel_sig, session_alive,
+};
+use crate::kernel::{KState, Kernel, ProcState, Tid};
 use crate::vfs::IoctlResult;
 use husk_abi::Errno;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -276,24 +278,7 @@ impl HostTty {
         if st.session != Some(c.sid) || st.detached.contains(&c.tgid) {
             return Err(Errno::ENOTTY);
         }
-        if pg < 0 {
-            return Err(Errno::EINVAL);
-        }
-        // A group of the caller's PID namespace, in the caller's session.
-        let (_, tgid) = CURRENT.with(|c| c.get());
-        let pg = match ks.procs.get(&tgid) {
-            Some(p) => p.pidns.global(pg).ok_or(Errno::ESRCH)?,
-            None => pg,
-        };
-        let member = ks
-            .procs
-            .values()
-            .find(|p| p.pgid == pg && p.state == ProcState::Running)
-            .ok_or(Errno::ESRCH)?;
-        if member.sid != c.sid {
-            return Err(Errno::EPERM);
-        }
-        st.pgrp = Some(pg);
+        st.pgrp = Some(foreground_group(&ks, &c, pg)?);
         Ok(0)
     }
 
