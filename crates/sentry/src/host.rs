@@ -118,6 +118,9 @@ impl FileOps for HostFd {
     }
 
     fn write(&self, buf: &[u8], _off: u64) -> Result<usize, Errno> {
+        if let Some(t) = &self.tty {
+            t.write_check()?;
+        }
         if self.poll(libc::POLLOUT, 10) == 0 {
             return Err(Errno::EAGAIN);
         }
@@ -196,8 +199,26 @@ impl FileOps for HostFd {
         if r < 0 {
             return Err(errno());
         }
+        if let Some(t) = &self.tty {
+            t.termios_set(cmd, data);
+        }
         Ok(0)
     }
+}
+
+/// The local modes (c_lflag) of host terminal `fd`, read with TCGETS (the request the
+/// Sentry's seccomp policy allows; rustix's tcgetattr tries TCGETS2 first).
+pub fn terminal_lflag(fd: std::os::fd::BorrowedFd<'_>) -> Option<u32> {
+    use std::os::fd::AsRawFd;
+    let mut buf = [0u8; 64];
+    // SAFETY: TCGETS writes a 60-byte struct termios into `buf`.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TCGETS, buf.as_mut_ptr()) };
+    if r < 0 {
+        return None;
+    }
+    buf.get(12..16)
+        .and_then(|b| b.try_into().ok())
+        .map(u32::from_le_bytes)
 }
 
 /// A value from the Sentry's own auxiliary vector (AT_HWCAP, AT_HWCAP2), passed on to

@@ -17,6 +17,7 @@ use crate::vfs::IoctlResult;
 use husk_abi::Errno;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 const TIOCSCTTY: u32 = 0x540E;
@@ -26,6 +27,7 @@ const TIOCNOTTY: u32 = 0x5422;
 const TIOCGSID: u32 = 0x5429;
 const TCSETS: u32 = 0x5402;
 const TCSETSF: u32 = 0x5404;
+const TOSTOP: u32 = 0o400;
 const SIGHUP: i32 = 1;
 const SIGTTIN: i32 = 21;
 const SIGTTOU: i32 = 22;
@@ -56,6 +58,8 @@ pub struct HostTty {
     /// Its number in the sandbox's devpts (/dev/pts/N), and that node's inode number.
     index: std::sync::OnceLock<u32>,
     ino: u64,
+    /// The terminal's TOSTOP flag: background writes get SIGTTOU.
+    tostop: AtomicBool,
 }
 
 /// The job-control state of the host terminal `fd` is on (shared by every fd on the
@@ -79,6 +83,7 @@ pub fn for_fd(k: &Arc<Kernel>, fd: BorrowedFd<'_>) -> Option<Arc<HostTty>> {
         st: Mutex::new(JobState::default()),
         index: std::sync::OnceLock::new(),
         ino: crate::fsimpl::simple::next_ino(),
+        tostop: AtomicBool::new(crate::host::terminal_lflag(fd).is_some_and(|l| l & TOSTOP != 0)),
     });
     all.push(Arc::downgrade(&t));
     drop(all);
@@ -186,6 +191,26 @@ impl HostTty {
     /// A background read: Ok, EIO or ERESTARTSYS (SIGTTIN sent).
     pub fn read_check(&self) -> Result<(), Errno> {
         self.job_check(SIGTTIN)
+    }
+
+    /// A background write with TOSTOP set: Ok or ERESTARTSYS (SIGTTOU sent).
+    pub fn write_check(&self) -> Result<(), Errno> {
+        if self.tostop.load(Ordering::Relaxed) {
+            self.job_check(SIGTTOU)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// A termios the application set through ioctl `cmd` (TCSETS*) with `data`: its
+    /// TOSTOP flag is kept (the host terminal has the rest).
+    pub fn termios_set(&self, cmd: u32, data: &[u8]) {
+        if (TCSETS..=TCSETSF).contains(&cmd) {
+            if let Some(l) = data.get(12..16).and_then(|b| b.try_into().ok()) {
+                self.tostop
+                    .store(u32::from_le_bytes(l) & TOSTOP != 0, Ordering::Relaxed);
+            }
+        }
     }
 
     /// Signals its foreground process group with `sig` as the terminal would (^C, ^\,
