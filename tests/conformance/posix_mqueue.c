@@ -150,8 +150,11 @@ int main(void) {
         _exit(r == 4 ? 0 : 1);
     }
     sleep_ms(100);
-    RET("send to child", mq_send(q, "wake", 4, 7));
-    printf("receiver: %s\n", wstr(wait_child(c)));
+    /* Printed after the child is gone: its line comes first whoever runs first. */
+    int sent = mq_send(q, "wake", 4, 7), send_errno = errno;
+    int st = wait_child(c);
+    printf("send to child: %s\n", sent == 0 ? "0" : en(send_errno));
+    printf("receiver: %s\n", wstr(st));
 
     /* mq_notify with a signal. */
     struct sigaction sa;
