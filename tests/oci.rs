@@ -1286,6 +1286,46 @@ fn racing_starts_start_once() {
     }
 }
 
+/// A container whose gofer dies (killed here) stops with 137, the log says why in one
+/// line, and delete leaves nothing behind.
+#[test]
+fn killed_gofer_stops_the_container() {
+    let bundle = Bundle::new(&["sleep", "1000"]);
+    let b = bundle.dir.to_string_lossy().into_owned();
+    let rt = Runtime::husk();
+    let log = rt.root.join("gofer.log");
+    let l = log.to_string_lossy().into_owned();
+    let logged = |args: &[&str]| {
+        let mut all = vec!["--log", &l, "--log-format", "json"];
+        all.extend(args);
+        rt.quiet(&all)
+    };
+    assert_eq!(logged(&["run", "-d", "--bundle", &b, "gk1"]), 0, "run -d");
+    assert_eq!(rt.wait_status("gk1", "running"), "running");
+    let gofer = format!("gofer --root {}", bundle.dir.join("rootfs").display());
+    let pid = processes_mentioning(&gofer)
+        .first()
+        .and_then(|p| p.split(':').next().and_then(|n| n.parse::<u32>().ok()))
+        .expect("the container's gofer runs");
+    let killed = Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status();
+    assert!(killed.is_ok_and(|s| s.success()), "kill the gofer");
+    assert_eq!(rt.wait_status("gk1", "stopped"), "stopped");
+    let out = rt.out(&["wait", "gk1"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        r#"{"exitStatus":137,"id":"gk1"}"#
+    );
+    let text = wait_log(&log, "the gofer serving / exited");
+    assert!(
+        text.contains("the gofer serving / exited: the container was stopped"),
+        "{text}"
+    );
+    assert_eq!(rt.quiet(&["delete", "gk1"]), 0, "delete");
+    assert_no_sandbox_left(&rt);
+}
+
 /// The control socket serves one request at a time: a client that connects and says
 /// nothing must not stop `exec` and `kill` from being served (it is dropped after a while).
 #[test]

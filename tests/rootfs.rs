@@ -425,6 +425,45 @@ fn gofer_is_confined_to_the_rootfs() {
     );
 }
 
+/// A gofer that dies while the sandbox runs (killed here) stops the sandbox: one line
+/// says why, the exit status is 137 (the application was killed), and nothing is left
+/// behind holding the sandbox's stdio.
+#[test]
+fn killed_gofer_stops_the_sandbox() {
+    let r = Rootfs::new("gofer-killed");
+    let child = husk(&[], &r, "echo started; sleep 30; echo survived")
+        .spawn()
+        .expect("spawn husk");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut gofer = None;
+    while gofer.is_none() && std::time::Instant::now() < deadline {
+        gofer = find_gofer(&r.0);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The application runs by now (it needed the gofer for /bin/busybox).
+    std::thread::sleep(Duration::from_millis(500));
+    let killed = gofer.map(nix_kill);
+    let out = wait_output(child, TIMEOUT).unwrap_or_else(|e| panic!("{e:#}"));
+    assert!(
+        killed.is_some_and(|k| k.is_ok_and(|s| s.success())),
+        "no gofer found to kill\n{}",
+        show(&out)
+    );
+    assert_eq!(status_code(out.status), 137, "{}", show(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "started\n",
+        "{}",
+        show(&out)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("husk: the gofer serving / exited: the sandbox was stopped"),
+        "{}",
+        show(&out)
+    );
+}
+
 /// Sends SIGKILL to `pid` with the kill(1) program (tests keep to safe Rust).
 fn nix_kill(pid: u32) -> std::io::Result<std::process::ExitStatus> {
     Command::new("kill")

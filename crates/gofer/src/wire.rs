@@ -94,13 +94,34 @@ pub(crate) fn recv(sock: BorrowedFd<'_>) -> io::Result<Option<(Vec<u8>, Option<O
 /// The Sentry's side of the gofer connection.
 pub struct Client {
     sock: Mutex<OwnedFd>,
+    /// Write ends of the pipes handed out by [`Client::watch`]: closed with the client.
+    watchers: Mutex<Vec<OwnedFd>>,
 }
 
 impl Client {
     pub fn new(sock: OwnedFd) -> Client {
         Client {
             sock: Mutex::new(sock),
+            watchers: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Fds to watch the connection with, without taking part in calls: another fd on
+    /// the socket (a hang-up there: the gofer went away) and the read end of a pipe
+    /// whose write end this client holds (a hang-up there: the client was dropped, so
+    /// the gofer's end is expected; the watcher should close its fds and stop).
+    pub fn watch(&self) -> io::Result<(OwnedFd, OwnedFd)> {
+        let sock = self
+            .sock
+            .lock()
+            .map_err(|_| io::Error::other("gofer lock poisoned"))?
+            .try_clone()?;
+        let (r, w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
+        self.watchers
+            .lock()
+            .map_err(|_| io::Error::other("gofer lock poisoned"))?
+            .push(w);
+        Ok((sock, r))
     }
 
     /// Sends `req` and waits for the answer (and donated fd).

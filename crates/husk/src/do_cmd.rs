@@ -252,6 +252,9 @@ pub fn run(args: DoArgs, debug: bool) -> i32 {
         }
     });
     let status = sandbox.wait();
+    if let Some(what) = sandbox.kernel.lost_gofer() {
+        eprintln!("husk: the gofer serving {what} exited: the sandbox was stopped");
+    }
     sandbox.shutdown(std::time::Duration::from_secs(5));
     cleanup(&mut gofer);
     exit_code(status)

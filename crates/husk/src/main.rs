@@ -64,7 +64,12 @@ fn main() {
             .with_ansi(false)
             .event_format(log::Logrus { json })
             .init(),
-        None => fmt.with_writer(std::io::stderr).without_time().init(),
+        // Colours only on a terminal (not in a pipe or a test's captured stderr).
+        None => fmt
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .without_time()
+            .init(),
     }
     if cli.network != "none" {
         eprintln!(

@@ -140,6 +140,48 @@ pub struct ExtraMount {
     pub flags: MountFlags,
 }
 
+/// Watches the connection to a gofer (the fds of `Client::watch`) on a thread of its
+/// own: if the gofer goes while the sandbox runs (killed, crashed), the sandbox can no
+/// longer reach `what`'s files, so it is stopped ([`Kernel::gofer_lost`]), as runsc
+/// stops a sandbox whose gofer died, rather than left running on EIO. Once the client
+/// is dropped (an unmount) the watch ends, so that the gofer sees its socket close.
+/// Pod containers' gofers are not watched: their teardown ends them.
+fn watch_gofer(
+    k: &Arc<Kernel>,
+    fds: Option<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)>,
+    what: &str,
+) {
+    let Some((sock, dropped)) = fds else { return };
+    let (k, what) = (Arc::downgrade(k), what.to_string());
+    let spawned = std::thread::Builder::new()
+        .name("gofer-watch".into())
+        .spawn(move || {
+            use rustix::event::{poll, PollFd, PollFlags};
+            loop {
+                let mut fds = [
+                    PollFd::new(&sock, PollFlags::RDHUP),
+                    PollFd::new(&dropped, PollFlags::IN),
+                ];
+                match poll(&mut fds, None) {
+                    Ok(n) if n > 0 => {
+                        if !fds[1].revents().is_empty() {
+                            return;
+                        }
+                        break;
+                    }
+                    Ok(_) | Err(rustix::io::Errno::INTR) => continue,
+                    Err(_) => return,
+                }
+            }
+            if let Some(k) = k.upgrade() {
+                k.gofer_lost(&what);
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::debug!("gofer watch thread: {e}");
+    }
+}
+
 /// Host fds as the open files of a process started from the host (fd 0, 1, 2, ...).
 fn host_stdio(k: &Arc<Kernel>, vfs: &Vfs, stdio: Vec<std::os::fd::OwnedFd>) -> Vec<Arc<OpenFile>> {
     stdio
@@ -343,6 +385,7 @@ impl Sandbox {
         let mf = Arc::new(MemoryFile::new().map_err(|e| setup(format!("memory file: {e}")))?);
         let platform = husk_platform::new_platform(platform, mf.fd())
             .map_err(|e| setup(format!("platform: {e}")))?;
+        let watch = gofer.watch().ok();
         let vfs = root_vfs(&mf, gofer, rootfs)?;
         let procfs = ProcFs::new(host.clone());
         let mounts: Vec<(&[u8], crate::vfs::InodeRef, &'static str)> = vec![
@@ -358,6 +401,7 @@ impl Sandbox {
             mount_special(&vfs, name, inode, fstype)?;
         }
         let kernel = Kernel::new(platform, mf, vfs, opts);
+        watch_gofer(&kernel, watch, "/");
         let _ = procfs.kernel.set(Arc::downgrade(&kernel));
         fsimpl::devpts::attach_kernel(&kernel);
         Ok(Sandbox { kernel })
@@ -378,6 +422,7 @@ impl Sandbox {
         masked: &[Vec<u8>],
         readonly: &[Vec<u8>],
     ) -> Result<Vec<String>, SandboxError> {
+        self.watch_mount_gofers(&mounts);
         Self::mount_extras(&self.kernel.vfs, &self.kernel.mf, mounts, masked, readonly)
     }
 
@@ -429,6 +474,15 @@ impl Sandbox {
             }),
         )
         .map_err(err)
+    }
+
+    fn watch_mount_gofers(&self, mounts: &[ExtraMount]) {
+        for m in mounts {
+            if let ExtraSource::Gofer(client) = &m.source {
+                let shown = String::from_utf8_lossy(&m.dest);
+                watch_gofer(&self.kernel, client.watch().ok(), &shown);
+            }
+        }
     }
 
     /// [`Sandbox::add_mounts`] in the mount tree `vfs` (the sandbox's or a container's).

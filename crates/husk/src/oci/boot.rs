@@ -780,6 +780,9 @@ pub fn run(args: BootArgs) -> i32 {
         tracing::debug!("late request thread: {e}");
     }
     let status = sandbox.wait();
+    if let Some(what) = sandbox.kernel.lost_gofer() {
+        tracing::error!("the gofer serving {what} exited: the container was stopped");
+    }
     stop(status);
     sandbox.shutdown(std::time::Duration::from_secs(5));
     finish(status, &mut gofer)

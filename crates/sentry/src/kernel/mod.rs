@@ -533,6 +533,8 @@ pub struct Kernel {
     /// The terminal of the first process's stdio, if it has one: where the signals the
     /// host's terminal generates go ([`Kernel::terminal_signal`]).
     pub console: std::sync::OnceLock<Arc<crate::fsimpl::hosttty::HostTty>>,
+    /// Set when a gofer went away while the sandbox ran ([`Kernel::gofer_lost`]).
+    lost_gofer: std::sync::OnceLock<String>,
     done: Condvar,
     /// Set while the sandbox is paused: no task returns to application code.
     frozen: std::sync::atomic::AtomicBool,
@@ -627,6 +629,7 @@ impl Kernel {
             ttys: std::sync::OnceLock::new(),
             host_ttys: Mutex::new(Vec::new()),
             console: std::sync::OnceLock::new(),
+            lost_gofer: std::sync::OnceLock::new(),
             done: Condvar::new(),
             live_tasks: std::sync::atomic::AtomicUsize::new(0),
             frozen: std::sync::atomic::AtomicBool::new(false),
@@ -1017,6 +1020,24 @@ impl Kernel {
         if let Some(t) = self.console.get() {
             t.hangup();
         }
+    }
+
+    /// A gofer went away while the sandbox runs (see sandbox::watch_gofer): the files it
+    /// served are gone, so the sandbox is stopped (init killed, which ends every
+    /// process) and why is logged and kept ([`Kernel::lost_gofer`]).
+    pub fn gofer_lost(&self, what: &str) {
+        if self.init_exited() {
+            return;
+        }
+        if self.lost_gofer.set(what.to_string()).is_ok() {
+            tracing::info!("the gofer serving {what} exited: the sandbox is stopped");
+        }
+        self.host_signal(SIGKILL);
+    }
+
+    /// What the gofer that went away served, if one did while the sandbox ran.
+    pub fn lost_gofer(&self) -> Option<&str> {
+        self.lost_gofer.get().map(String::as_str)
     }
 
     /// Delivers a signal from the host (`husk kill`, a signal to `husk do`) to init.
