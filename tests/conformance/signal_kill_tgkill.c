@@ -52,6 +52,9 @@ int main(void) {
     RET("pthread_kill(t, 0)", pthread_kill(t, 0));
     stop = 1;
     pthread_join(t, NULL);
+    /* pthread_join returns when the thread's tid is cleared, a moment before Linux
+     * releases the thread: wait until signal 0 finds it gone. */
+    for (int i = 0; i < 1000 && syscall(SYS_tgkill, me, target_tid, 0) == 0; i++) sleep_ms(1);
     RET("tgkill(exited thread)", syscall(SYS_tgkill, me, target_tid, SIGUSR1));
 
     /* A child: signal 0 probes, then a non-root sender gets EPERM against us. */
