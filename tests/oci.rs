@@ -2027,6 +2027,50 @@ fn container_sentry_dies_on_a_syscall_outside_its_policy() {
 /// of the pause container (kill -0 and kill -9 on pids 1..50 outside its own PID
 /// namespace fail; the pause container keeps running). What the stand-in process
 /// (`husk join`) holds on the host is printed, not asserted.
+/// A pod container's terminal is its own: it is /dev/pts/0 inside that container, and
+/// the pod's other containers (which share the sandbox's devpts) do not see it.
+#[test]
+fn pod_container_terminal_is_not_visible_to_the_others() {
+    if !husk_tests::have_script() {
+        return;
+    }
+    let (pause, app) = pod_bundles("pod-tty", &["sh", "-c", "tty; ls /dev/pts; sleep 3"]);
+    app.edit(|c| c["process"]["terminal"] = true.into());
+    for b in [&pause, &app] {
+        std::os::unix::fs::symlink("busybox", b.dir.join("rootfs/bin/tty")).expect("symlink");
+    }
+    let (p, a) = (
+        pause.dir.to_string_lossy().into_owned(),
+        app.dir.to_string_lossy().into_owned(),
+    );
+    let rt = Runtime::husk();
+    assert_eq!(
+        rt.quiet(&["run", "-d", "--bundle", &p, "pod-tty"]),
+        0,
+        "sandbox"
+    );
+    let cmd = format!(
+        "{} --root {} run --bundle {a} pod-tty-app",
+        rt.bin.display(),
+        rt.root.display()
+    );
+    let app_run = std::thread::spawn(move || on_a_terminal(&cmd, "", "0"));
+    // While the app runs (its sleep): the sandbox's container lists no terminal.
+    std::thread::sleep(Duration::from_millis(1500));
+    let seen = rt.out(&["exec", "pod-tty", "ls", "/dev/pts"]);
+    let app_out = app_run.join().expect("app run");
+    assert_eq!(String::from_utf8_lossy(&seen.stdout), "ptmx\n", "{seen:?}");
+    assert!(
+        app_out
+            .trim_start_matches('\0')
+            .starts_with("/dev/pts/0\r\n0     ptmx\r\n"),
+        "{app_out:?}"
+    );
+    let _ = rt.quiet(&["delete", "--force", "pod-tty-app"]);
+    assert_eq!(rt.quiet(&["delete", "--force", "pod-tty"]), 0, "delete");
+    assert_no_sandbox_left(&rt);
+}
+
 #[test]
 fn pod_container_cannot_reach_the_other_container() {
     let script = "sleep 1000 & sleep 1000 & echo up; wait";

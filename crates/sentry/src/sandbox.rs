@@ -183,12 +183,16 @@ fn watch_gofer(
 }
 
 /// Host fds as the open files of a process started from the host (fd 0, 1, 2, ...).
-fn host_stdio(k: &Arc<Kernel>, vfs: &Vfs, stdio: Vec<std::os::fd::OwnedFd>) -> Vec<Arc<OpenFile>> {
+fn host_stdio(
+    k: &Arc<Kernel>,
+    vfs: &Arc<Vfs>,
+    stdio: Vec<std::os::fd::OwnedFd>,
+) -> Vec<Arc<OpenFile>> {
     stdio
         .into_iter()
         .enumerate()
         .map(|(i, fd)| {
-            let tty = crate::fsimpl::hosttty::for_fd(k, std::os::fd::AsFd::as_fd(&fd));
+            let tty = crate::fsimpl::hosttty::for_fd(k, std::os::fd::AsFd::as_fd(&fd), vfs);
             let mut host = HostFd::from_owned(fd);
             if let Some(t) = tty {
                 host = host.with_tty(t);
@@ -202,11 +206,15 @@ fn host_stdio(k: &Arc<Kernel>, vfs: &Vfs, stdio: Vec<std::os::fd::OwnedFd>) -> V
 /// ttyname and /proc/PID/fd name it as under runc), anything else an anonymous file
 /// named `name`.
 fn stdio_file(vfs: &Vfs, host: HostFd, name: String) -> Arc<OpenFile> {
-    let node = host.tty().and_then(|t| t.index()).and_then(|i| {
+    let node = host.tty().and_then(|t| {
         let root = vfs.root.clone();
-        let path = format!("/dev/pts/{i}");
-        vfs.walk(&root, &root, path.as_bytes(), WalkFlags { follow: true })
-            .ok()
+        let path = format!("/dev/pts/{}", t.index()?);
+        let d = vfs
+            .walk(&root, &root, path.as_bytes(), WalkFlags { follow: true })
+            .ok()?;
+        // Only if the path leads to this terminal's node (a mount over /dev could put
+        // anything there).
+        crate::fsimpl::devpts::is_node_of(&d.inode, t).then_some(d)
     });
     match node {
         Some(d) => OpenFile::new(Arc::new(host), Some(d), O_RDWR),
@@ -476,6 +484,14 @@ impl Sandbox {
         .map_err(err)
     }
 
+    /// An error if a gofer the sandbox needs went away (nothing may start then).
+    fn gofers_alive(&self) -> Result<(), SandboxError> {
+        match self.kernel.lost_gofer() {
+            Some(what) => Err(setup(format!("the gofer serving {what} exited"))),
+            None => Ok(()),
+        }
+    }
+
     fn watch_mount_gofers(&self, mounts: &[ExtraMount]) {
         for m in mounts {
             if let ExtraSource::Gofer(client) = &m.source {
@@ -595,11 +611,12 @@ impl Sandbox {
 
     /// Starts the first process with the caller's stdio.
     pub fn start(&self, prog: Program) -> Result<(), SandboxError> {
+        self.gofers_alive()?;
         let mut stdio = Vec::new();
         for fd in 0..3 {
             let mut host =
                 HostFd::new(fd).ok_or_else(|| setup(format!("stdio fd {fd} is not open")))?;
-            let tty = crate::fsimpl::hosttty::for_fd(&self.kernel, host.as_fd());
+            let tty = crate::fsimpl::hosttty::for_fd(&self.kernel, host.as_fd(), &self.kernel.vfs);
             if let Some(t) = tty {
                 if fd == 0 {
                     let _ = self.kernel.console.set(t.clone());
@@ -640,6 +657,7 @@ impl Sandbox {
         prog: Program,
         stdio: Vec<std::os::fd::OwnedFd>,
     ) -> Result<Tid, SandboxError> {
+        self.gofers_alive()?;
         let rlimits = prog.rlimits();
         let files = host_stdio(&self.kernel, &at.ns.mnt, stdio);
         start_process_in(

@@ -1595,8 +1595,23 @@ impl DevPts {
         Some(index)
     }
 
+    /// Host terminal N, if the caller may see it: it was given to a process of the
+    /// caller's mount namespace (or the Sentry itself asks, outside any task).
     fn host_tty(&self, index: u32) -> Option<Arc<super::hosttty::HostTty>> {
-        lock(&self.host).get(&index).and_then(Weak::upgrade)
+        let t = lock(&self.host).get(&index).and_then(Weak::upgrade)?;
+        self.caller_sees(&t).then_some(t)
+    }
+
+    fn caller_sees(&self, t: &super::hosttty::HostTty) -> bool {
+        let (_, tgid) = CURRENT.with(|c| c.get());
+        if tgid == 0 {
+            return true;
+        }
+        let Some(k) = self.kernel.get().and_then(Weak::upgrade) else {
+            return true;
+        };
+        let mnt = k.lock().procs.get(&tgid).map(|p| p.ns.mnt.clone());
+        mnt.is_none_or(|m| t.visible_in(&m))
     }
 
     /// The pty index and foreground process group of the controlling terminal of
@@ -1784,9 +1799,13 @@ impl Inode for DevPts {
                 live.insert(*i, p.ino);
             }
         }
-        for (i, w) in lock(&self.host).iter() {
-            if let Some(t) = w.upgrade() {
-                live.insert(*i, t.ino());
+        let host: Vec<(u32, Arc<super::hosttty::HostTty>)> = lock(&self.host)
+            .iter()
+            .filter_map(|(i, w)| w.upgrade().map(|t| (*i, t)))
+            .collect();
+        for (i, t) in host {
+            if self.caller_sees(&t) {
+                live.insert(i, t.ino());
             }
         }
         for (i, ino) in live {
@@ -1859,6 +1878,14 @@ struct PtsInode {
     pty: Arc<Pty>,
 }
 
+/// Whether `inode` is the /dev/pts/N node of host terminal `tty`.
+pub(crate) fn is_node_of(inode: &InodeRef, tty: &Arc<super::hosttty::HostTty>) -> bool {
+    inode
+        .as_any()
+        .downcast_ref::<HostPtsInode>()
+        .is_some_and(|n| Arc::ptr_eq(&n.tty, tty))
+}
+
 /// /dev/pts/N of a host terminal: opening it gives another fd on the host terminal.
 struct HostPtsInode {
     tty: Arc<super::hosttty::HostTty>,
@@ -1872,6 +1899,7 @@ impl Inode for HostPtsInode {
             ino: self.tty.ino(),
             mode: S_IFCHR | 0o620,
             nlink: 1,
+            uid: self.tty.owner(),
             gid: 5,
             rdev: makedev(136, self.index as u64),
             blksize: 1024,

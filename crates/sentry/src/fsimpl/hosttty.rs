@@ -13,11 +13,11 @@ use crate::fsimpl::devpts::{
     background_check, caller_in, foreground_group, kernel_sig, session_alive,
 };
 use crate::kernel::{KState, Kernel, ProcState, Tid};
-use crate::vfs::IoctlResult;
+use crate::vfs::{IoctlResult, Vfs};
 use husk_abi::Errno;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 const TIOCSCTTY: u32 = 0x540E;
@@ -57,14 +57,20 @@ pub struct HostTty {
     st: Mutex<JobState>,
     /// Its number in the sandbox's devpts (/dev/pts/N), and that node's inode number.
     index: std::sync::OnceLock<u32>,
-    ino: u64,
+    /// The mount namespace whose processes see it in /dev/pts.
+    mnt: Weak<Vfs>,
+    /// The uid owning /dev/pts/N.
+    owner: AtomicU32,
     /// The terminal's TOSTOP flag: background writes get SIGTTOU.
     tostop: AtomicBool,
 }
 
 /// The job-control state of the host terminal `fd` is on (shared by every fd on the
 /// same terminal); None if it is not a terminal.
-pub fn for_fd(k: &Arc<Kernel>, fd: BorrowedFd<'_>) -> Option<Arc<HostTty>> {
+/// `mnt` is the mount namespace of the process it is given to: only that namespace's
+/// processes see the terminal in /dev/pts (a pod's containers share the sandbox's
+/// devpts, and one must not open another's console).
+pub fn for_fd(k: &Arc<Kernel>, fd: BorrowedFd<'_>, mnt: &Arc<Vfs>) -> Option<Arc<HostTty>> {
     if !rustix::termios::isatty(fd) {
         return None;
     }
@@ -82,14 +88,16 @@ pub fn for_fd(k: &Arc<Kernel>, fd: BorrowedFd<'_>) -> Option<Arc<HostTty>> {
         kernel: Arc::downgrade(k),
         st: Mutex::new(JobState::default()),
         index: std::sync::OnceLock::new(),
-        ino: crate::fsimpl::simple::next_ino(),
+        mnt: Arc::downgrade(mnt),
+        owner: AtomicU32::new(0),
         tostop: AtomicBool::new(crate::host::terminal_lflag(fd).is_some_and(|l| l & TOSTOP != 0)),
     });
-    all.push(Arc::downgrade(&t));
-    drop(all);
+    // Listed in devpts before anyone else can find it (lock order: host_ttys, then
+    // devpts' maps).
     if let Some(i) = k.ttys.get().and_then(|d| d.register_host(&t)) {
         let _ = t.index.set(i);
     }
+    all.push(Arc::downgrade(&t));
     Some(t)
 }
 
@@ -146,9 +154,20 @@ impl HostTty {
         self.index.get().copied()
     }
 
-    /// The inode number of /dev/pts/N.
+    /// The inode number of /dev/pts/N (N + 3, as for the sandbox's own ptys).
     pub fn ino(&self) -> u64 {
-        self.ino
+        self.index().map_or(0, |i| u64::from(i) + 3)
+    }
+
+    /// Whether processes of mount namespace `mnt` see it in /dev/pts.
+    pub fn visible_in(&self, mnt: &Arc<Vfs>) -> bool {
+        std::ptr::eq(self.mnt.as_ptr(), Arc::as_ptr(mnt))
+    }
+
+    /// The owner of /dev/pts/N: the user of the process it was given to (runc chowns
+    /// the console to the container's user).
+    pub fn owner(&self) -> u32 {
+        self.owner.load(Ordering::Relaxed)
     }
 
     /// Its foreground process group.
@@ -174,6 +193,9 @@ impl HostTty {
         st.session = Some(sid);
         st.pgrp = Some(sid);
         st.detached.clear();
+        if let Some(p) = ks.procs.get(&sid) {
+            self.owner.store(p.creds.euid, Ordering::Relaxed);
+        }
     }
 
     /// Job control for the calling task (see [`background_check`]).

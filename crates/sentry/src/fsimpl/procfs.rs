@@ -1049,7 +1049,8 @@ impl ProcFile {
                 let (tty_nr, tpgid) = match k.ttys.get().and_then(|d| d.ctty_info(&k, p.sid, tg)) {
                     Some((n, fg)) => (
                         (136 << 8) | (n & 0xff) | ((n & !0xff) << 12),
-                        fg.map_or(-1, |g| l(g) as i64),
+                        // 0 without a foreground group (or one not in our namespace).
+                        fg.map_or(0, |g| l(g) as i64),
                     ),
                     None => (0, -1),
                 };
