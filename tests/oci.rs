@@ -1251,14 +1251,16 @@ fn long_state_paths_work() {
     assert_no_sandbox_left(&rt);
 }
 
-/// Two `start`s racing: one starts the container, the other is refused (neither hangs),
-/// as with runc.
+/// Two `start`s racing: one starts the container, the other is refused, and neither
+/// hangs. (Not compared with runc: there the loser of the race can block for good on
+/// the exec fifo, about one time in fifteen here.)
 #[test]
 fn racing_starts_start_once() {
     let bundle = Bundle::new(&["sleep", "1000"]);
     let b = bundle.dir.to_string_lossy().into_owned();
-    for rt in Runtime::all() {
-        let n = rt.name;
+    // A few rounds: which start wins varies.
+    let rt = Runtime::husk();
+    for n in 0..5 {
         assert_eq!(
             rt.quiet(&["create", "--bundle", &b, "race1"]),
             0,

@@ -335,6 +335,18 @@ fn overlay_none_shared_mapping_writes_reach_the_host() {
     assert_eq!(read("data/old"), "OLD!name\n", "exit did not write back");
 }
 
+/// [`find_gofer`], waiting up to a minute for the sandbox to start it.
+fn wait_for_gofer(root: &Path) -> Option<u32> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let found = find_gofer(root);
+        if found.is_some() || std::time::Instant::now() >= deadline {
+            return found;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// The gofer process of the running sandbox whose rootfs is `root`, by its command line.
 fn find_gofer(root: &Path) -> Option<u32> {
     let want = root.to_string_lossy().into_owned();
@@ -361,12 +373,7 @@ fn gofer_is_confined_to_the_rootfs() {
     let r = Rootfs::new("gofer-confined");
     let mut c = husk(&["--overlay=none"], &r, "cat /etc/shadow; sleep 30");
     let child = c.spawn().expect("spawn husk");
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    let mut gofer = None;
-    while gofer.is_none() && std::time::Instant::now() < deadline {
-        gofer = find_gofer(&r.0);
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let gofer = wait_for_gofer(&r.0);
     // Let the gofer finish confining itself: the sandbox has read a file by now.
     std::thread::sleep(Duration::from_millis(500));
     let observed = gofer.map(|pid| {
@@ -434,12 +441,7 @@ fn killed_gofer_stops_the_sandbox() {
     let child = husk(&[], &r, "echo started; sleep 30; echo survived")
         .spawn()
         .expect("spawn husk");
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    let mut gofer = None;
-    while gofer.is_none() && std::time::Instant::now() < deadline {
-        gofer = find_gofer(&r.0);
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let gofer = wait_for_gofer(&r.0);
     // The application runs by now (it needed the gofer for /bin/busybox).
     std::thread::sleep(Duration::from_millis(500));
     let killed = gofer.map(nix_kill);

@@ -20,18 +20,10 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
-const TIOCSCTTY: u32 = 0x540E;
-const TIOCGPGRP: u32 = 0x540F;
-const TIOCSPGRP: u32 = 0x5410;
-const TIOCNOTTY: u32 = 0x5422;
-const TIOCGSID: u32 = 0x5429;
-const TCSETS: u32 = 0x5402;
-const TCSETSF: u32 = 0x5404;
-const TOSTOP: u32 = 0o400;
-const SIGHUP: i32 = 1;
-const SIGTTIN: i32 = 21;
-const SIGTTOU: i32 = 22;
-const SIGCONT: i32 = 18;
+use crate::fsimpl::devpts::{
+    TCSETS, TCSETSF, TIOCGPGRP, TIOCGSID, TIOCNOTTY, TIOCSCTTY, TIOCSPGRP, TOSTOP,
+};
+use crate::kernel::sigqueue::{SIGCONT, SIGHUP, SIGTTIN, SIGTTOU};
 
 #[derive(Default)]
 struct JobState {
