@@ -1598,8 +1598,9 @@ fn pod_bundles(sandbox_id: &str, app_args: &[&str]) -> (Bundle, Bundle) {
 /// the containers in it.
 #[test]
 fn pod_container_joins_the_sandbox() {
+    // The sleep lives as long as the shell, so that ps always lists two processes.
     let script = "echo hello; cat /marker; hostname; echo pid $$; \
-        trap 'echo got TERM; exit 7' TERM; while :; do sleep 0.05; done";
+        trap 'echo got TERM; exit 7' TERM; sleep 1000 & wait";
     let (pause, app) = pod_bundles("pod-sb", &["sh", "-c", script]);
     let (p, a) = (
         pause.dir.to_string_lossy().into_owned(),
