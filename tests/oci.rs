@@ -1238,6 +1238,7 @@ fn long_state_paths_work() {
     let bundle = Bundle::new(&["sleep", "1000"]);
     let b = bundle.dir.to_string_lossy().into_owned();
     let mut rt = Runtime::husk();
+    let base = rt.root.clone();
     rt.root = rt.root.join("a".repeat(60)).join("b".repeat(60));
     let id = "c".repeat(64);
     assert_eq!(rt.quiet(&["create", "--bundle", &b, &id]), 0, "create");
@@ -1249,6 +1250,8 @@ fn long_state_paths_work() {
     assert_eq!(rt.wait_status(&id, "stopped"), "stopped");
     assert_eq!(rt.quiet(&["delete", &id]), 0, "delete");
     assert_no_sandbox_left(&rt);
+    // Runtime's drop removes rt.root, the deepest directory; the rest goes here.
+    let _ = std::fs::remove_dir_all(&base);
 }
 
 /// Two `start`s racing: one starts the container, the other is refused, and neither
